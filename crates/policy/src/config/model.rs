@@ -196,7 +196,14 @@ impl Default for RequiredChecksConfig {
                 check("tests", &["test", "tests", "* / test", "* / tests", "Test", "* / Test"]),
                 check(
                     "security scan",
-                    &["security", "security-scan", "* / security", "* / security-scan", "Security", "* / Security"],
+                    &[
+                        "security",
+                        "security-scan",
+                        "* / security",
+                        "* / security-scan",
+                        "Security",
+                        "* / Security",
+                    ],
                 ),
                 check("CodeRabbit summary", &["CodeRabbit"]),
             ],
@@ -316,8 +323,16 @@ impl Default for LabelsConfig {
             owned_prefixes: vec!["status:".into(), "agent:".into()],
             status: StatusLabels::default(),
             definitions: vec![
-                def("status:needs-coderabbit-review", "fbca04", "Waiting for a CodeRabbit review of the head commit"),
-                def("status:needs-cursor-fix", "d93f0b", "CodeRabbit requested changes; an agent should push a fix"),
+                def(
+                    "status:needs-coderabbit-review",
+                    "fbca04",
+                    "Waiting for a CodeRabbit review of the head commit",
+                ),
+                def(
+                    "status:needs-cursor-fix",
+                    "d93f0b",
+                    "CodeRabbit requested changes; an agent should push a fix",
+                ),
                 def("status:coderabbit-approved", "0e8a16", "CodeRabbit approved the head commit"),
                 def("agent:infra", "5319e7", "Terraform, Helm, Dockerfiles, workflows"),
                 def("agent:python", "3572a5", "Python code and manifests"),
@@ -397,27 +412,57 @@ impl Default for DispatchConfig {
                 rule(
                     "agent:infra",
                     &[
-                        "**/*.tf", "**/*.tfvars", "**/*.hcl", "**/terraform/**", "**/helm/**",
-                        "**/charts/**", "**/Chart.yaml", "**/Dockerfile", "**/Dockerfile.*",
-                        "**/*.dockerfile", "**/docker-compose*.yml", "**/docker-compose*.yaml",
-                        "**/.dockerignore", ".github/workflows/**", ".github/actions/**",
-                        "**/k8s/**", "**/kubernetes/**",
+                        "**/*.tf",
+                        "**/*.tfvars",
+                        "**/*.hcl",
+                        "**/terraform/**",
+                        "**/helm/**",
+                        "**/charts/**",
+                        "**/Chart.yaml",
+                        "**/Dockerfile",
+                        "**/Dockerfile.*",
+                        "**/*.dockerfile",
+                        "**/docker-compose*.yml",
+                        "**/docker-compose*.yaml",
+                        "**/.dockerignore",
+                        ".github/workflows/**",
+                        ".github/actions/**",
+                        "**/k8s/**",
+                        "**/kubernetes/**",
                     ],
                 ),
                 rule(
                     "agent:python",
                     &[
-                        "**/*.py", "**/*.pyi", "**/pyproject.toml", "**/requirements*.txt",
-                        "**/setup.py", "**/setup.cfg", "**/Pipfile", "**/Pipfile.lock",
-                        "**/poetry.lock", "**/uv.lock", "**/tox.ini",
+                        "**/*.py",
+                        "**/*.pyi",
+                        "**/pyproject.toml",
+                        "**/requirements*.txt",
+                        "**/setup.py",
+                        "**/setup.cfg",
+                        "**/Pipfile",
+                        "**/Pipfile.lock",
+                        "**/poetry.lock",
+                        "**/uv.lock",
+                        "**/tox.ini",
                     ],
                 ),
                 rule(
                     "agent:javascript",
                     &[
-                        "**/*.js", "**/*.jsx", "**/*.mjs", "**/*.cjs", "**/*.ts", "**/*.tsx",
-                        "**/*.mts", "**/*.cts", "**/package.json", "**/package-lock.json",
-                        "**/yarn.lock", "**/pnpm-lock.yaml", "**/tsconfig*.json",
+                        "**/*.js",
+                        "**/*.jsx",
+                        "**/*.mjs",
+                        "**/*.cjs",
+                        "**/*.ts",
+                        "**/*.tsx",
+                        "**/*.mts",
+                        "**/*.cts",
+                        "**/package.json",
+                        "**/package-lock.json",
+                        "**/yarn.lock",
+                        "**/pnpm-lock.yaml",
+                        "**/tsconfig*.json",
                     ],
                 ),
                 rule("agent:docs", &["**/*.md", "**/*.mdx", "**/*.rst", "docs/**", "**/docs/**"]),
@@ -491,10 +536,12 @@ impl Default for IssuesConfig {
     fn default() -> Self {
         IssuesConfig {
             phase_label: "phase-*".into(),
-            service_labels: ["gateway", "research", "brain", "content", "agent", "shared", "infra", "frontend"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            service_labels: [
+                "gateway", "research", "brain", "content", "agent", "shared", "infra", "frontend",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             needs_review_label: "needs-review".into(),
             exempt_labels: vec!["incident".into()],
         }
