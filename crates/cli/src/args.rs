@@ -1,0 +1,136 @@
+//! Command-line arguments. The names here are an interface that scripts depend on; keep them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// plasma-ops: the Plasma Engine DevOps process as explainable rules.
+#[derive(Debug, Parser)]
+#[command(name = "plasma-ops", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Output format: text (grouped, coloured on a terminal), json (stable), github (workflow
+    /// annotations and the step summary).
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    pub format: Format,
+    /// Repository configuration file (`.github/plasma.yml` of the base branch) to use instead of
+    /// the built-in defaults.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Organisation defaults (`.github/plasma.yml` of the org's `.github` repository), applied
+    /// between the built-in defaults and `--config`.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub org_config: Option<PathBuf>,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable.
+    Text,
+    /// Machine-readable, documented in docs/cli-json.md.
+    Json,
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge a branch name, title, body, pull request or issue.
+    #[command(subcommand)]
+    Check(Check),
+    /// Classify files into agent labels and say which rule labelled each.
+    Dispatch {
+        /// Paths, or `-` (or nothing) to read one path per line from standard input.
+        files: Vec<String>,
+    },
+    /// Print the labels plasma-ops manages, with colours and descriptions.
+    Labels,
+    /// Turn a webhook payload into the snapshot JSON the rules read.
+    Snapshot {
+        /// Webhook payload file (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        event: String,
+        /// Event name (the `X-GitHub-Event` header); guessed from the payload when omitted.
+        #[arg(long)]
+        event_name: Option<String>,
+    },
+    /// Show, validate, describe or create the configuration.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Check {
+    /// A branch name: `<repo>/PE-<n>-brief-description`, `release/<version>`, `hotfix/PE-<n>`.
+    Branch {
+        /// The branch name.
+        name: String,
+        /// `owner/name` of the repository, to check the `<repo>` part.
+        #[arg(long)]
+        repo: Option<String>,
+        /// The pull request title, whose issue key the branch must carry.
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// A pull request title: `[PE-<n>] Summary`.
+    Title {
+        /// The title.
+        text: String,
+    },
+    /// A pull request body's checklist.
+    Body {
+        /// Markdown file, or `-` for standard input.
+        file: String,
+    },
+    /// A whole pull request, from a webhook payload or a snapshot. Inside GitHub Actions, with
+    /// neither, reads `GITHUB_EVENT_PATH`.
+    Pr {
+        /// Webhook payload (`pull_request` or `pull_request_review`), `-` for standard input.
+        #[arg(long, value_name = "FILE", conflicts_with = "snapshot")]
+        event: Option<String>,
+        /// Snapshot JSON (see `plasma-ops snapshot` and docs/snapshot.md).
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<String>,
+    },
+    /// An issue's labels, from an `issues` webhook payload.
+    Issue {
+        /// Webhook payload, `-` for standard input.
+        #[arg(long, value_name = "FILE")]
+        event: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// The effective configuration, each value annotated with the layer it came from.
+    Show {
+        /// Repository file (same as the global `--config`).
+        #[arg(long, value_name = "FILE")]
+        repo_config: Option<PathBuf>,
+    },
+    /// Validate a configuration file; errors as `file:line:col: message`.
+    Validate {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of `.github/plasma.yml`.
+    Schema,
+    /// Write a commented file holding the defaults.
+    Init {
+        /// Where to write it (standard output when omitted).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}

@@ -1,0 +1,319 @@
+//! `Policy`: a validated configuration with every pattern compiled once, ready to judge any
+//! number of pull requests and issues.
+
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+
+use crate::config::{Config, RuleSeverity};
+use crate::dispatch::Dispatcher;
+use crate::rules::branch::BranchRule;
+use crate::rules::checklist::ChecklistRule;
+use crate::rules::checks::RequiredChecksRule;
+use crate::rules::pattern::PatternError;
+use crate::rules::review_loop::ReviewLoopRule;
+use crate::rules::title::TitleRule;
+use crate::{Finding, Severity, rule_id};
+
+/// A configuration problem found while compiling the policy, located by key path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct PolicyError {
+    /// Dotted key path, e.g. `dispatch.rules[2].globs[0]`.
+    pub key: String,
+    /// What is wrong, naming the value.
+    pub message: String,
+    /// What to do.
+    pub hint: String,
+}
+
+impl From<PatternError> for PolicyError {
+    fn from(e: PatternError) -> Self {
+        PolicyError {
+            key: e.key.clone(),
+            message: format!("invalid pattern `{}`: {}", e.pattern, e.reason),
+            hint: "fix the pattern; `plasma-ops config init` shows working examples".into(),
+        }
+    }
+}
+
+/// The compiled policy.
+#[derive(Debug)]
+pub struct Policy {
+    config: Config,
+    pub(crate) branch: BranchRule,
+    pub(crate) title: TitleRule,
+    pub(crate) checklist: ChecklistRule,
+    pub(crate) checks: RequiredChecksRule,
+    pub(crate) review: ReviewLoopRule,
+    pub(crate) base: GlobSet,
+    pub(crate) dispatcher: Dispatcher,
+    pub(crate) phase: GlobMatcher,
+}
+
+fn push<T>(errors: &mut Vec<PolicyError>, r: Result<T, PolicyError>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+impl Policy {
+    /// Validate and compile. Every problem is returned, not just the first.
+    pub fn new(config: Config) -> Result<Self, Vec<PolicyError>> {
+        let mut errors = Vec::new();
+        validate(&config, &mut errors);
+        let branch = push(&mut errors, BranchRule::new(&config.branches, &config.issue_key).map_err(Into::into));
+        let title = push(&mut errors, TitleRule::new(&config.title, &config.issue_key).map_err(Into::into));
+        let checklist = push(&mut errors, ChecklistRule::new(&config.checklist).map_err(Into::into));
+        let checks = push(&mut errors, RequiredChecksRule::new(&config.required_checks).map_err(Into::into));
+        let base = push(&mut errors, glob_set("base_branches.allowed", &config.base_branches.allowed));
+        let dispatcher = push(
+            &mut errors,
+            Dispatcher::new(&config.dispatch).map_err(|e| PolicyError {
+                key: "dispatch".into(),
+                message: e.to_string(),
+                hint: "fix the dispatch rules; `plasma-ops dispatch FILES` shows what each file gets".into(),
+            }),
+        );
+        let phase = push(
+            &mut errors,
+            Glob::new(&config.issues.phase_label)
+                .map(|g| g.compile_matcher())
+                .map_err(|e| PolicyError {
+                    key: "issues.phase_label".into(),
+                    message: format!("invalid glob `{}`: {}", config.issues.phase_label, e.kind()),
+                    hint: "use a glob such as `phase-*`".into(),
+                }),
+        );
+        match (branch, title, checklist, checks, base, dispatcher, phase) {
+            (Some(branch), Some(title), Some(checklist), Some(checks), Some(base), Some(dispatcher), Some(phase))
+                if errors.is_empty() =>
+            {
+                let review = ReviewLoopRule::new(&config.coderabbit);
+                Ok(Policy { config, branch, title, checklist, checks, review, base, dispatcher, phase })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// The policy of the process itself (built-in defaults).
+    pub fn process_default() -> Result<Self, Vec<PolicyError>> {
+        Policy::new(Config::default())
+    }
+
+    /// The configuration this policy was compiled from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The agent dispatcher.
+    pub fn dispatcher(&self) -> &Dispatcher {
+        &self.dispatcher
+    }
+
+    /// The short name used in branch names for `owner/name` (or a bare name).
+    pub fn repo_short_name(&self, repository: &str) -> String {
+        if let Some(s) = &self.config.repository.short_name {
+            return s.clone();
+        }
+        let name = repository.rsplit('/').next().unwrap_or(repository);
+        name.strip_prefix(self.config.repository.strip_prefix.as_str()).unwrap_or(name).to_string()
+    }
+
+    /// Whether a rule is switched off by configuration.
+    pub fn is_off(&self, rule: &str) -> bool {
+        self.config.rules.get(rule).is_some_and(|o| o.severity == RuleSeverity::Off)
+    }
+
+    /// Apply `rules:` overrides: drop findings of rules that are off, demote errors to warnings.
+    pub fn apply_overrides(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter(|f| !self.is_off(&f.rule))
+            .map(|mut f| {
+                if f.severity == Severity::Error
+                    && self.config.rules.get(&f.rule).is_some_and(|o| o.severity == RuleSeverity::Warning)
+                {
+                    f.severity = Severity::Warning;
+                }
+                f
+            })
+            .collect()
+    }
+
+    /// `check branch`: the branch-name rule alone. `repository` (`owner/name`) pins the `<repo>`
+    /// part; `title` (when given) must carry the same issue key.
+    pub fn check_branch(&self, name: &str, repository: Option<&str>, title: Option<&str>) -> Vec<Finding> {
+        let short = repository.map(|r| self.repo_short_name(r));
+        let key = title.and_then(|t| self.title.parse(t)).map(|p| p.key);
+        self.apply_overrides(self.branch.check(name, short.as_deref(), key.as_ref()))
+    }
+
+    /// `check title`: the title rule alone.
+    pub fn check_title(&self, title: &str) -> Vec<Finding> {
+        self.apply_overrides(self.title.check(title))
+    }
+
+    /// `check body`: the checklist rule alone.
+    pub fn check_body(&self, body: &str) -> Vec<Finding> {
+        self.apply_overrides(self.checklist.check(body))
+    }
+}
+
+fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyError> {
+    let mut b = GlobSetBuilder::new();
+    for (i, g) in globs.iter().enumerate() {
+        let glob = GlobBuilder::new(g).literal_separator(true).build().map_err(|e| PolicyError {
+            key: format!("{key}[{i}]"),
+            message: format!("invalid glob `{g}`: {}", e.kind()),
+            hint: "`*` matches within one path segment, `**` across segments".into(),
+        })?;
+        b.add(glob);
+    }
+    b.build().map_err(|e| PolicyError {
+        key: key.into(),
+        message: e.to_string(),
+        hint: "simplify the globs".into(),
+    })
+}
+
+/// Checks that need the whole configuration rather than one section.
+fn validate(c: &Config, errors: &mut Vec<PolicyError>) {
+    for id in c.rules.keys() {
+        if !rule_id::ALL.contains(&id.as_str()) {
+            let hint = match crate::config::did_you_mean(id, rule_id::ALL) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("known rules: {}", rule_id::ALL.join(", ")),
+            };
+            errors.push(PolicyError { key: format!("rules.{id}"), message: format!("unknown rule `{id}`"), hint });
+        }
+    }
+    if c.issue_key.prefix.is_empty()
+        || !c.issue_key.prefix.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit())
+        || c.issue_key.prefix.len() > 20
+    {
+        errors.push(PolicyError {
+            key: "issue_key.prefix".into(),
+            message: format!("`{}` is not a valid issue key prefix", c.issue_key.prefix),
+            hint: "use 1 to 20 uppercase letters or digits, e.g. `PE`".into(),
+        });
+    }
+    let owned = |label: &str| c.labels.owned_prefixes.iter().any(|p| label.starts_with(p.as_str()));
+    let mut owned_label = |key: String, label: &str| {
+        if !owned(label) {
+            errors.push(PolicyError {
+                key,
+                message: format!(
+                    "label `{label}` is outside the owned prefixes ({}); plasma-ops never adds or removes other labels",
+                    c.labels.owned_prefixes.join(", ")
+                ),
+                hint: "rename the label under an owned prefix, or add its prefix to `labels.owned_prefixes`".into(),
+            });
+        }
+    };
+    owned_label("labels.status.needs_review".into(), &c.labels.status.needs_review);
+    owned_label("labels.status.needs_fix".into(), &c.labels.status.needs_fix);
+    owned_label("labels.status.approved".into(), &c.labels.status.approved);
+    for (i, r) in c.dispatch.rules.iter().enumerate() {
+        owned_label(format!("dispatch.rules[{i}].label"), &r.label);
+    }
+    if !c.dispatch.fallback.is_empty() {
+        owned_label("dispatch.fallback".into(), &c.dispatch.fallback);
+    }
+    for (i, d) in c.labels.definitions.iter().enumerate() {
+        if d.color.len() != 6 || !d.color.chars().all(|ch| ch.is_ascii_hexdigit()) {
+            errors.push(PolicyError {
+                key: format!("labels.definitions[{i}].color"),
+                message: format!("colour `{}` of label `{}` is not six hex digits", d.color, d.name),
+                hint: "write it like `0e8a16`, without `#`".into(),
+            });
+        }
+        if d.description.chars().count() > 100 {
+            errors.push(PolicyError {
+                key: format!("labels.definitions[{i}].description"),
+                message: format!("description of label `{}` is longer than GitHub's 100 characters", d.name),
+                hint: "shorten it".into(),
+            });
+        }
+        if d.name.is_empty() || d.name.chars().count() > 50 {
+            errors.push(PolicyError {
+                key: format!("labels.definitions[{i}].name"),
+                message: format!("label name `{}` must have 1 to 50 characters", d.name),
+                hint: "GitHub limits label names to 50 characters".into(),
+            });
+        }
+    }
+    if c.coderabbit.logins.is_empty() && c.coderabbit.extra_logins.is_empty() {
+        errors.push(PolicyError {
+            key: "coderabbit.logins".into(),
+            message: "no CodeRabbit login is configured".into(),
+            hint: "leave `logins` unset to use `coderabbitai[bot]` and `coderabbitai`".into(),
+        });
+    }
+    if c.coderabbit.rereview_trigger.trim().is_empty() {
+        errors.push(PolicyError {
+            key: "coderabbit.rereview_trigger".into(),
+            message: "the re-review trigger is empty".into(),
+            hint: "use `@coderabbitai review`".into(),
+        });
+    }
+    for (i, item) in c.checklist.items.iter().enumerate() {
+        if !item.text.chars().any(|ch| ch.is_alphanumeric()) {
+            errors.push(PolicyError {
+                key: format!("checklist.items[{i}].text"),
+                message: format!("checklist item `{}` has no words to match", item.id),
+                hint: "write the item's text, e.g. `tests run`".into(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigSource, load};
+
+    #[test]
+    fn the_defaults_compile() {
+        let p = Policy::process_default().unwrap();
+        assert_eq!(p.repo_short_name("plasma-engine/plasma-engine-gateway"), "gateway");
+        assert_eq!(p.repo_short_name("other"), "other");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let text = "\
+rules:
+  signed-commit:
+    severity: off
+issue_key:
+  prefix: pe
+base_branches:
+  allowed: [\"main\", \"release/[\"]
+dispatch:
+  rules:
+    - label: python
+      globs: [\"**/*.py\"]
+labels:
+  definitions:
+    - name: status:x
+      color: \"#fff\"
+";
+        let eff = load(None, Some(ConfigSource { name: "plasma.yml", text })).unwrap();
+        let errs = Policy::new(eff.config).unwrap_err();
+        let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+        for want in [
+            "rules.signed-commit",
+            "issue_key.prefix",
+            "base_branches.allowed[1]",
+            "dispatch.rules[0].label",
+            "labels.definitions[0].color",
+        ] {
+            assert!(keys.contains(&want), "{keys:?} lacks {want}");
+        }
+        let unknown = errs.iter().find(|e| e.key == "rules.signed-commit").unwrap();
+        assert_eq!(unknown.hint, "did you mean `signed-commits`?");
+    }
+}

@@ -1,0 +1,160 @@
+//! The Markdown summary: the body of plasma-ops's one sticky comment and of `GITHUB_STEP_SUMMARY`.
+//!
+//! Deterministic (no clock, no version, sorted input), escaped for tables, and never longer than
+//! GitHub's 65,536-character comment limit.
+
+use std::fmt::Write as _;
+
+use crate::policy::Policy;
+use crate::rules::checks::short_sha;
+use crate::snapshot::{PrSnapshot, PrState};
+use crate::verdict::Verdict;
+use crate::{Finding, Severity};
+
+/// Hidden marker by which the service finds its own comment again.
+pub const SUMMARY_MARKER: &str = "<!-- plasma-ops:summary -->";
+/// GitHub's limit on a comment body, in characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+/// File rows shown in the agent table.
+pub const MAX_FILE_ROWS: usize = 50;
+/// Characters of one table cell before it is cut.
+const MAX_CELL: usize = 400;
+
+/// Escape text for a Markdown table cell: pipes, line breaks, and length.
+pub fn cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_CELL + 8));
+    for (n, ch) in text.chars().enumerate() {
+        if n == MAX_CELL {
+            out.push('…');
+            break;
+        }
+        match ch {
+            '|' => out.push_str("\\|"),
+            '\r' => {}
+            '\n' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn icon(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "❌",
+        Severity::Warning => "⚠️",
+        Severity::Info => "ℹ️",
+    }
+}
+
+/// Render the summary of a verdict.
+pub fn summary(pr: &PrSnapshot, v: &Verdict, policy: &Policy) -> String {
+    // Shrink the tables until the body fits; the counts stay exact.
+    for (findings, files) in [(usize::MAX, MAX_FILE_ROWS), (200, 20), (50, 0), (10, 0)] {
+        let s = render(pr, v, policy, findings, files);
+        if s.chars().count() <= COMMENT_LIMIT {
+            return s;
+        }
+    }
+    let mut s: String = render(pr, v, policy, 0, 0).chars().take(COMMENT_LIMIT - 100).collect();
+    s.push_str("\n\n_(summary cut to fit GitHub's comment limit)_\n");
+    s
+}
+
+fn render(pr: &PrSnapshot, v: &Verdict, policy: &Policy, max_findings: usize, max_files: usize) -> String {
+    let mut s = String::new();
+    let blockers = v.blockers().count();
+    let warnings = v.warnings().count();
+    let _ = writeln!(s, "{SUMMARY_MARKER}");
+    let headline = if pr.state == PrState::Closed {
+        "⏹️ closed — not judged".to_string()
+    } else if v.ready {
+        "✅ ready to merge".to_string()
+    } else if v.ok {
+        "⏳ no blockers found, but not ready yet".to_string()
+    } else {
+        format!("❌ not ready — {blockers} blocker(s)")
+    };
+    let _ = writeln!(s, "### plasma-ops: {headline}\n");
+    let _ = writeln!(
+        s,
+        "**{}** · `{}` → `{}` · head `{}`\n",
+        cell(&pr.title),
+        cell(&pr.head.name),
+        cell(&pr.base.name),
+        short_sha(&pr.head.sha)
+    );
+    let labels = &policy.config().labels.status;
+    let loop_line = match v.review.state {
+        Some(st) => format!("`{}`", st.label(labels)),
+        None => "unknown (no reviews in the input)".into(),
+    };
+    let _ = writeln!(s, "CodeRabbit loop: {loop_line} · re-review: {}\n", cell(&rereview_text(v)));
+
+    let shown: Vec<&Finding> = v.findings.iter().take(max_findings).collect();
+    if v.findings.is_empty() {
+        let _ = writeln!(s, "No findings: every rule passed.\n");
+    } else {
+        let _ = writeln!(s, "**{blockers}** blocker(s), **{warnings}** warning(s)\n");
+        let _ = writeln!(s, "| | Rule | Finding | Fix |\n|---|---|---|---|");
+        for f in &shown {
+            let _ = writeln!(s, "| {} | `{}` | {} | {} |", icon(f.severity), f.rule, cell(&f.message), cell(&f.hint));
+        }
+        if shown.len() < v.findings.len() {
+            let _ = writeln!(s, "\n_…and {} more finding(s), not shown._", v.findings.len() - shown.len());
+        }
+        s.push('\n');
+    }
+
+    if let Some(d) = &v.dispatch {
+        let when = if v.dispatch_applies {
+            "applied"
+        } else {
+            "not applied now (`dispatch.when`: only while CodeRabbit asks for a fix)"
+        };
+        let _ = writeln!(s, "#### Agent dispatch — {when}\n");
+        let _ = writeln!(s, "| Label | Files |\n|---|---|");
+        for (label, count) in &d.counts {
+            let _ = writeln!(s, "| `{}` | {count} |", cell(label));
+        }
+        if max_files > 0 && !d.files.is_empty() {
+            let _ = writeln!(s, "\n<details><summary>{} file(s)</summary>\n", d.files.len());
+            let _ = writeln!(s, "| File | Labels | Rule |\n|---|---|---|");
+            for f in d.files.iter().take(max_files) {
+                let _ = writeln!(
+                    s,
+                    "| `{}` | {} | {} |",
+                    cell(&f.path),
+                    cell(&f.labels.join(", ")),
+                    cell(&f.rule)
+                );
+            }
+            if d.files.len() > max_files {
+                let _ = writeln!(s, "\n_…and {} more file(s)._", d.files.len() - max_files);
+            }
+            let _ = writeln!(s, "\n</details>");
+        }
+        s.push('\n');
+    }
+    match &v.desired_labels {
+        Some(l) if !l.is_empty() => {
+            let list: Vec<String> = l.iter().map(|x| format!("`{}`", cell(x))).collect();
+            let _ = writeln!(s, "Labels wanted: {}", list.join(" "));
+        }
+        Some(_) => {
+            let _ = writeln!(s, "Labels wanted: none of plasma-ops's own");
+        }
+        None => {
+            let _ = writeln!(s, "Labels: left as they are");
+        }
+    }
+    s
+}
+
+fn rereview_text(v: &Verdict) -> String {
+    if v.review.rereview.request {
+        format!("requesting now ({})", v.review.rereview.reason)
+    } else {
+        format!("not requested ({})", v.review.rereview.reason)
+    }
+}

@@ -1,0 +1,370 @@
+//! `coderabbit-review`: the autonomous review loop. Decides which one of the three coordination
+//! labels a pull request carries and whether CodeRabbit should be asked for a review now.
+//!
+//! The old script read only the first 100 reviews (oldest first), so it could miss the newest
+//! one; it asked `@coderabbit` (a different account) on every run. Here every review counts, the
+//! latest is chosen by `submitted_at` then id, and a re-review is requested at most once per head
+//! SHA, with the configured trigger.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::config::{CodeRabbitConfig, CommentedReview, StatusLabels};
+use crate::rules::checks::short_sha;
+use crate::snapshot::{PrSnapshot, PrState, Review, ReviewState};
+use crate::{Finding, rule_id};
+
+const RULE: &str = rule_id::CODERABBIT_REVIEW;
+
+/// Where the loop stands for the head commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReviewLoopState {
+    /// No CodeRabbit verdict on the head commit.
+    NeedsReview,
+    /// CodeRabbit asked for changes.
+    NeedsFix,
+    /// CodeRabbit approved the head commit.
+    Approved,
+}
+
+impl ReviewLoopState {
+    /// The coordination label for this state.
+    pub fn label(self, labels: &StatusLabels) -> &str {
+        match self {
+            ReviewLoopState::NeedsReview => &labels.needs_review,
+            ReviewLoopState::NeedsFix => &labels.needs_fix,
+            ReviewLoopState::Approved => &labels.approved,
+        }
+    }
+}
+
+/// Whether to ask CodeRabbit for a review now, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RereviewDecision {
+    /// Post the trigger comment now.
+    pub request: bool,
+    /// The head SHA the decision is about (record it once the comment is posted).
+    pub sha: String,
+    /// The comment to post when `request` is true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Why (or why not).
+    pub reason: String,
+}
+
+/// The loop's outcome for one pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewLoop {
+    /// `None` when reviews are unknown: the current label is left alone.
+    pub state: Option<ReviewLoopState>,
+    /// The CodeRabbit review that decided, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deciding_review: Option<u64>,
+    /// Re-review decision.
+    pub rereview: RereviewDecision,
+}
+
+/// The compiled `coderabbit` section.
+#[derive(Debug, Clone)]
+pub struct ReviewLoopRule {
+    logins: Vec<String>,
+    trigger: String,
+    commented: CommentedReview,
+}
+
+fn actionable_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?i)actionable\s+comments\s+posted:?\s*\**\s*(\d{1,6})").ok())
+        .as_ref()
+}
+
+/// `N` of CodeRabbit's "Actionable comments posted: N" line, if the body has one.
+pub fn actionable_comments(body: &str) -> Option<u32> {
+    actionable_re()?.captures(body)?.get(1)?.as_str().parse().ok()
+}
+
+impl ReviewLoopRule {
+    /// From the configuration: `logins` (or the defaults) plus `extra_logins`.
+    pub fn new(cfg: &CodeRabbitConfig) -> Self {
+        let mut logins: Vec<String> =
+            cfg.logins.iter().chain(&cfg.extra_logins).map(|l| l.to_ascii_lowercase()).collect();
+        logins.sort();
+        logins.dedup();
+        ReviewLoopRule {
+            logins,
+            trigger: cfg.rereview_trigger.clone(),
+            commented: cfg.commented_review,
+        }
+    }
+
+    /// Whether `login` is one of CodeRabbit's accounts (logins are case-insensitive on GitHub).
+    pub fn is_coderabbit(&self, login: &str) -> bool {
+        let l = login.to_ascii_lowercase();
+        self.logins.iter().any(|x| *x == l)
+    }
+
+    /// Run the loop for one pull request.
+    pub fn evaluate(&self, pr: &PrSnapshot) -> (ReviewLoop, Vec<Finding>) {
+        let sha = pr.head.sha.clone();
+        let short = short_sha(&pr.head.sha).to_string();
+        let Some(reviews) = &pr.reviews else {
+            let rl = ReviewLoop {
+                state: None,
+                deciding_review: None,
+                rereview: RereviewDecision {
+                    request: false,
+                    sha,
+                    comment: None,
+                    reason: "reviews are unknown in this input; no decision".into(),
+                },
+            };
+            let f = Finding::info(
+                RULE,
+                "CodeRabbit review not evaluated: the input carries no reviews",
+                "run with a full snapshot (`--snapshot`), or let the service fetch the reviews",
+            );
+            return (rl, vec![f]);
+        };
+        // Dismissed reviews were overruled by a human, pending ones are not submitted yet.
+        let latest = reviews
+            .iter()
+            .filter(|r| self.is_coderabbit(&r.author.login))
+            .filter(|r| !matches!(r.state, ReviewState::Pending | ReviewState::Dismissed))
+            .max_by_key(|r| (r.submitted_at, r.id));
+        let on_head = reviews.iter().any(|r| {
+            self.is_coderabbit(&r.author.login)
+                && r.state != ReviewState::Pending
+                && r.commit_id.as_deref() == Some(pr.head.sha.as_str())
+        });
+        let (state, finding) = self.judge(latest, pr, &short);
+        let rereview = self.rereview(pr, on_head, sha);
+        let rl = ReviewLoop { state: Some(state), deciding_review: latest.map(|r| r.id), rereview };
+        (rl, finding.into_iter().collect())
+    }
+
+    fn judge(
+        &self,
+        latest: Option<&Review>,
+        pr: &PrSnapshot,
+        short: &str,
+    ) -> (ReviewLoopState, Option<Finding>) {
+        let wait_hint = format!(
+            "wait for CodeRabbit to review {short}, or comment `{}` on the pull request",
+            self.trigger
+        );
+        let Some(r) = latest else {
+            return (
+                ReviewLoopState::NeedsReview,
+                Some(Finding::error(RULE, format!("CodeRabbit has not reviewed {short} yet (no CodeRabbit review at all)"), wait_hint)),
+            );
+        };
+        let on = r.commit_id.as_deref().map(short_sha).unwrap_or("an unknown commit");
+        if r.commit_id.as_deref() != Some(pr.head.sha.as_str()) {
+            return (
+                ReviewLoopState::NeedsReview,
+                Some(Finding::error(
+                    RULE,
+                    format!("CodeRabbit's latest review (#{}) is on {on}, not on the head commit {short}", r.id),
+                    wait_hint,
+                )),
+            );
+        }
+        let needs_fix = |why: String| {
+            (
+                ReviewLoopState::NeedsFix,
+                Some(Finding::error(
+                    RULE,
+                    why,
+                    "address CodeRabbit's comments and push; the agent labels say which specialised agent should take it",
+                )),
+            )
+        };
+        match r.state {
+            ReviewState::Approved => (ReviewLoopState::Approved, None),
+            ReviewState::ChangesRequested => {
+                needs_fix(format!("CodeRabbit requested changes on {short} (review #{})", r.id))
+            }
+            ReviewState::Commented => match (self.commented, actionable_comments(&r.body)) {
+                (CommentedReview::ActionableCount, Some(0)) => (ReviewLoopState::Approved, None),
+                (CommentedReview::ActionableCount, Some(n)) => needs_fix(format!(
+                    "CodeRabbit posted {n} actionable comment(s) on {short} (review #{})",
+                    r.id
+                )),
+                (CommentedReview::ActionableCount, None) => (
+                    ReviewLoopState::NeedsReview,
+                    Some(Finding::error(
+                        RULE,
+                        format!("CodeRabbit's review #{} on {short} only commented and has no \"Actionable comments posted: N\" line", r.id),
+                        wait_hint,
+                    )),
+                ),
+                (CommentedReview::NeedsReview, _) => (
+                    ReviewLoopState::NeedsReview,
+                    Some(Finding::error(
+                        RULE,
+                        format!("CodeRabbit's review #{} on {short} only commented; the process needs an approval or a change request", r.id),
+                        "set `reviews.request_changes_workflow: true` in .coderabbit.yaml, or `coderabbit.commented_review: actionable-count` in .github/plasma.yml to read the actionable-comment count",
+                    )),
+                ),
+            },
+            // Filtered out above; kept total for the compiler.
+            ReviewState::Dismissed | ReviewState::Pending => (ReviewLoopState::NeedsReview, None),
+        }
+    }
+
+    fn rereview(&self, pr: &PrSnapshot, on_head: bool, sha: String) -> RereviewDecision {
+        let no = |reason: &str| RereviewDecision {
+            request: false,
+            sha: sha.clone(),
+            comment: None,
+            reason: reason.into(),
+        };
+        if pr.state != PrState::Open {
+            return no("the pull request is closed");
+        }
+        if pr.draft {
+            return no("the pull request is a draft");
+        }
+        if on_head {
+            return no("CodeRabbit already reviewed the head commit");
+        }
+        if pr.rereview_requested_shas.iter().any(|s| *s == pr.head.sha) {
+            return no("a review of this head commit was already requested");
+        }
+        RereviewDecision {
+            request: true,
+            sha: sha.clone(),
+            comment: Some(self.trigger.clone()),
+            reason: format!("no CodeRabbit review on the head commit {}", short_sha(&sha)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{HEAD, OLD, pr, review};
+    use ReviewState::*;
+
+    const BOT: &str = "coderabbitai[bot]";
+
+    fn run(reviews: Vec<Review>, cfg: CodeRabbitConfig) -> (ReviewLoop, Vec<Finding>) {
+        let mut p = pr();
+        p.reviews = Some(reviews);
+        ReviewLoopRule::new(&cfg).evaluate(&p)
+    }
+
+    #[test]
+    fn table() {
+        use ReviewLoopState as S;
+        let t1 = "2026-01-01T00:00:00Z";
+        let t2 = "2026-01-02T00:00:00Z";
+        let commented = |id, n: Option<u32>| {
+            let mut r = review(id, BOT, Commented, HEAD, t2);
+            if let Some(n) = n {
+                r.body = format!("**Actionable comments posted: {n}**\n\n<details>...");
+            }
+            r
+        };
+        let cases: Vec<(&str, Vec<Review>, CommentedReview, S, bool)> = vec![
+            ("no review", vec![], CommentedReview::NeedsReview, S::NeedsReview, true),
+            ("approved on head", vec![review(1, BOT, Approved, HEAD, t1)], CommentedReview::NeedsReview, S::Approved, false),
+            ("changes requested on head", vec![review(1, BOT, ChangesRequested, HEAD, t1)], CommentedReview::NeedsReview, S::NeedsFix, false),
+            ("approved on old sha", vec![review(1, BOT, Approved, OLD, t1)], CommentedReview::NeedsReview, S::NeedsReview, true),
+            (
+                "latest by time wins, not by position",
+                vec![review(2, BOT, Approved, HEAD, t2), review(1, BOT, ChangesRequested, HEAD, t1)],
+                CommentedReview::NeedsReview,
+                S::Approved,
+                false,
+            ),
+            (
+                "ties on time broken by id",
+                vec![review(7, BOT, ChangesRequested, HEAD, t1), review(5, BOT, Approved, HEAD, t1)],
+                CommentedReview::NeedsReview,
+                S::NeedsFix,
+                false,
+            ),
+            ("commented is conservative", vec![commented(1, Some(0))], CommentedReview::NeedsReview, S::NeedsReview, false),
+            ("commented, 0 actionable", vec![commented(1, Some(0))], CommentedReview::ActionableCount, S::Approved, false),
+            ("commented, 3 actionable", vec![commented(1, Some(3))], CommentedReview::ActionableCount, S::NeedsFix, false),
+            ("commented, no count line", vec![commented(1, None)], CommentedReview::ActionableCount, S::NeedsReview, false),
+            ("human reviews do not count", vec![review(1, "alice", Approved, HEAD, t1)], CommentedReview::NeedsReview, S::NeedsReview, true),
+            ("plain login counts too", vec![review(1, "coderabbitai", Approved, HEAD, t1)], CommentedReview::NeedsReview, S::Approved, false),
+            (
+                "dismissed changes request does not count",
+                vec![review(1, BOT, Approved, HEAD, t1), review(2, BOT, Dismissed, HEAD, t2)],
+                CommentedReview::NeedsReview,
+                S::Approved,
+                false,
+            ),
+        ];
+        for (name, reviews, commented_review, want, want_request) in cases {
+            let cfg = CodeRabbitConfig { commented_review, ..Default::default() };
+            let (rl, findings) = run(reviews, cfg);
+            assert_eq!(rl.state, Some(want), "{name}");
+            assert_eq!(rl.rereview.request, want_request, "{name}: {}", rl.rereview.reason);
+            assert_eq!(findings.is_empty(), want == S::Approved, "{name}: {findings:?}");
+        }
+    }
+
+    #[test]
+    fn every_review_counts_past_the_first_hundred() {
+        let mut reviews: Vec<Review> = (1..=250)
+            .map(|i| review(i, BOT, ChangesRequested, OLD, "2026-01-01T00:00:00Z"))
+            .collect();
+        reviews.push(review(251, BOT, Approved, HEAD, "2026-01-03T00:00:00Z"));
+        reviews.reverse();
+        let (rl, _) = run(reviews, CodeRabbitConfig::default());
+        assert_eq!(rl.state, Some(ReviewLoopState::Approved));
+        assert_eq!(rl.deciding_review, Some(251));
+    }
+
+    #[test]
+    fn rereview_at_most_once_per_sha_and_never_for_drafts_or_closed() {
+        let rule = ReviewLoopRule::new(&CodeRabbitConfig::default());
+        let mut p = pr();
+        p.reviews = Some(vec![]);
+        let (rl, _) = rule.evaluate(&p);
+        assert!(rl.rereview.request);
+        assert_eq!(rl.rereview.comment.as_deref(), Some("@coderabbitai review"));
+        assert_eq!(rl.rereview.sha, HEAD);
+        p.rereview_requested_shas = vec![HEAD.into()];
+        assert!(!rule.evaluate(&p).0.rereview.request);
+        p.rereview_requested_shas = vec![OLD.into()];
+        assert!(rule.evaluate(&p).0.rereview.request, "a new head needs a new request");
+        p.draft = true;
+        assert!(!rule.evaluate(&p).0.rereview.request);
+        p.draft = false;
+        p.state = PrState::Closed;
+        assert!(!rule.evaluate(&p).0.rereview.request);
+    }
+
+    #[test]
+    fn unknown_reviews_leave_the_label_alone() {
+        let (rl, f) = ReviewLoopRule::new(&CodeRabbitConfig::default()).evaluate(&pr());
+        assert_eq!(rl.state, None);
+        assert!(!rl.rereview.request);
+        assert_eq!(f[0].severity, crate::Severity::Info);
+    }
+
+    #[test]
+    fn extra_logins_add_to_the_defaults_and_logins_replace_them() {
+        let cfg = CodeRabbitConfig { extra_logins: vec!["rabbit-ghes".into()], ..Default::default() };
+        let r = ReviewLoopRule::new(&cfg);
+        assert!(r.is_coderabbit("CodeRabbitAI[bot]") && r.is_coderabbit("rabbit-ghes"));
+        let cfg = CodeRabbitConfig { logins: vec!["rabbit-ghes".into()], ..Default::default() };
+        let r = ReviewLoopRule::new(&cfg);
+        assert!(!r.is_coderabbit("coderabbitai[bot]") && r.is_coderabbit("rabbit-ghes"));
+    }
+
+    #[test]
+    fn actionable_count_line_variants() {
+        assert_eq!(actionable_comments("**Actionable comments posted: 2**"), Some(2));
+        assert_eq!(actionable_comments("Actionable comments posted: 0"), Some(0));
+        assert_eq!(actionable_comments("nothing"), None);
+    }
+}
