@@ -96,7 +96,14 @@ fn config_cmd(g: &Global, cmd: ConfigCmd, out: &Out) -> Result<u8> {
                     Ok(_) => vec![],
                     Err(errs) => errs
                         .into_iter()
-                        .map(|e| config_error_at(src, &e.key, format!("{}: {}", e.key, e.message), Some(e.hint)))
+                        .map(|e| {
+                            config_error_at(
+                                src,
+                                &e.key,
+                                format!("{}: {}", e.key, e.message),
+                                Some(e.hint),
+                            )
+                        })
                         .collect(),
                 },
             };
@@ -131,18 +138,15 @@ fn policy(g: &Global) -> Result<Policy> {
             .into_iter()
             .map(|e| {
                 let layer = eff.origin(&e.key);
-                let located = texts
-                    .iter()
-                    .find(|(l, _, _)| *l == layer)
-                    .map(|(_, name, text)| {
-                        config_error_at(
-                            ConfigSource { name, text },
-                            &e.key,
-                            format!("{}: {}", e.key, e.message),
-                            Some(e.hint.clone()),
-                        )
-                        .to_string()
-                    });
+                let located = texts.iter().find(|(l, _, _)| *l == layer).map(|(_, name, text)| {
+                    config_error_at(
+                        ConfigSource { name, text },
+                        &e.key,
+                        format!("{}: {}", e.key, e.message),
+                        Some(e.hint.clone()),
+                    )
+                    .to_string()
+                });
                 located.unwrap_or_else(|| format!("built-in defaults: {e}\n  hint: {}", e.hint))
             })
             .collect();
@@ -155,13 +159,24 @@ type LayerTexts = Vec<(Layer, String, String)>;
 fn load_layers(org: Option<&Path>, repo: Option<&Path>) -> Result<(EffectiveConfig, LayerTexts)> {
     let mut texts: LayerTexts = Vec::new();
     if let Some(p) = org {
-        texts.push((Layer::Org, p.display().to_string(), read_file(p, "organisation configuration")?));
+        texts.push((
+            Layer::Org,
+            p.display().to_string(),
+            read_file(p, "organisation configuration")?,
+        ));
     }
     if let Some(p) = repo {
-        texts.push((Layer::Repo, p.display().to_string(), read_file(p, "repository configuration")?));
+        texts.push((
+            Layer::Repo,
+            p.display().to_string(),
+            read_file(p, "repository configuration")?,
+        ));
     }
     let src = |layer: Layer| {
-        texts.iter().find(|(l, _, _)| *l == layer).map(|(_, n, t)| ConfigSource { name: n, text: t })
+        texts
+            .iter()
+            .find(|(l, _, _)| *l == layer)
+            .map(|(_, n, t)| ConfigSource { name: n, text: t })
     };
     let eff = config::load(src(Layer::Org), src(Layer::Repo)).map_err(|e| anyhow!("{e}"))?;
     Ok((eff, texts))
@@ -202,7 +217,9 @@ fn load_pr(event: Option<String>, snapshot: Option<String>) -> Result<PrSnapshot
 
 fn load_issue(event: &str) -> Result<IssueSnapshot> {
     let body = read_input(event, "webhook payload")?;
-    match snapshot_from_payload(None, body.as_bytes()).map_err(|e| anyhow!("{}: {e}", display_name(event)))? {
+    match snapshot_from_payload(None, body.as_bytes())
+        .map_err(|e| anyhow!("{}: {e}", display_name(event)))?
+    {
         Snapshot::Issue(i) => Ok(i),
         Snapshot::Pr(_) => bail!(
             "{}: this is a pull request event, not an issue event\n  hint: use `plasma-ops check pr --event FILE`",
@@ -214,10 +231,17 @@ fn load_issue(event: &str) -> Result<IssueSnapshot> {
 fn paths_from(files: Vec<String>) -> Result<Vec<String>> {
     if files.is_empty() || files == ["-"] {
         if files.is_empty() && std::io::stdin().is_terminal() {
-            bail!("no files: pass paths as arguments, or `-` and one path per line on standard input");
+            bail!(
+                "no files: pass paths as arguments, or `-` and one path per line on standard input"
+            );
         }
         let text = read_input("-", "list of paths")?;
-        return Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect());
+        return Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect());
     }
     Ok(files)
 }
@@ -250,9 +274,15 @@ fn read_file(path: &Path, what: &str) -> Result<String> {
 
 fn to_text(buf: Vec<u8>, name: &str, what: &str) -> Result<String> {
     if buf.len() as u64 > MAX_INPUT {
-        bail!("{name}: the {what} is larger than {} MiB; refusing to read it", MAX_INPUT / 1024 / 1024);
+        bail!(
+            "{name}: the {what} is larger than {} MiB; refusing to read it",
+            MAX_INPUT / 1024 / 1024
+        );
     }
     String::from_utf8(buf).map_err(|e| {
-        anyhow!("{name}: the {what} is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to())
+        anyhow!(
+            "{name}: the {what} is not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
     })
 }

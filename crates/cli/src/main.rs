@@ -29,7 +29,9 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        eprintln!("error: internal error in plasma-ops: {msg}\n  please report it with the command and input that caused it");
+        eprintln!(
+            "error: internal error in plasma-ops: {msg}\n  please report it with the command and input that caused it"
+        );
         std::process::exit(i32::from(exit::USAGE));
     }));
     let cli = match args::Cli::try_parse() {

@@ -31,18 +31,28 @@ impl Out {
     }
 
     fn code(findings: &[Finding]) -> u8 {
-        if findings.iter().any(|f| f.severity == Severity::Error) { exit::VIOLATIONS } else { exit::OK }
+        if findings.iter().any(|f| f.severity == Severity::Error) {
+            exit::VIOLATIONS
+        } else {
+            exit::OK
+        }
     }
 
     /// A single-rule check (`check branch`, `check title`, `check body`).
     pub fn findings(&self, what: &str, subject: &str, findings: &[Finding]) -> u8 {
         let ok = !findings.iter().any(|f| f.severity == Severity::Error);
         match self.format {
-            Format::Json => print_json(&json!({ "ok": ok, "subject": subject, "findings": findings })),
+            Format::Json => {
+                print_json(&json!({ "ok": ok, "subject": subject, "findings": findings }))
+            }
             Format::Text => {
                 let mut s = String::new();
                 if ok && findings.is_empty() {
-                    let _ = writeln!(s, "{} {what} `{subject}` follows the process", self.paint("32", "✓"));
+                    let _ = writeln!(
+                        s,
+                        "{} {what} `{subject}` follows the process",
+                        self.paint("32", "✓")
+                    );
                 } else {
                     let _ = writeln!(s, "{what} `{subject}`:");
                     s.push_str(&self.text_findings(findings));
@@ -70,7 +80,7 @@ impl Out {
             if group.is_empty() {
                 continue;
             }
-            let _ = writeln!(s, "{}", self.paint(code, &format!("{} {title}:", group.len())));
+            let _ = writeln!(s, "{}", self.paint(code, &format!("{title} ({}):", group.len())));
             for f in group {
                 let _ = writeln!(s, "  {} [{}] {}", self.paint(code, mark(sev)), f.rule, f.message);
                 let _ = writeln!(s, "      {} {}", self.paint("2", "fix:"), f.hint);
@@ -98,10 +108,15 @@ impl Out {
                 } else {
                     self.paint("31", "✗ not ready")
                 };
-                let _ = writeln!(s, "{}#{} @ {}: {head}", v.repository, v.number, short(&v.head_sha));
+                let _ =
+                    writeln!(s, "{}#{} @ {}: {head}", v.repository, v.number, short(&v.head_sha));
                 match v.review.state {
                     Some(st) => {
-                        let _ = writeln!(s, "review loop: {}", serde_json::to_value(st).unwrap_or_default().as_str().unwrap_or(""));
+                        let _ = writeln!(
+                            s,
+                            "review loop: {}",
+                            serde_json::to_value(st).unwrap_or_default().as_str().unwrap_or("")
+                        );
                     }
                     None => {
                         let _ = writeln!(s, "review loop: unknown (no reviews in the input)");
@@ -111,14 +126,19 @@ impl Out {
                 let _ = writeln!(s, "re-review: {verb} ({})", v.review.rereview.reason);
                 match &v.desired_labels {
                     Some(l) => {
-                        let _ = writeln!(s, "labels wanted: {}", if l.is_empty() { "(none)".into() } else { l.join(", ") });
+                        let _ = writeln!(
+                            s,
+                            "labels wanted: {}",
+                            if l.is_empty() { "(none)".into() } else { l.join(", ") }
+                        );
                     }
                     None => {
                         let _ = writeln!(s, "labels: left as they are");
                     }
                 }
                 if let Some(d) = &v.dispatch {
-                    let counts: Vec<String> = d.counts.iter().map(|(l, n)| format!("{l} ({n})")).collect();
+                    let counts: Vec<String> =
+                        d.counts.iter().map(|(l, n)| format!("{l} ({n})")).collect();
                     let applied = if v.dispatch_applies { "applied" } else { "not applied now" };
                     let _ = writeln!(s, "agents ({applied}): {}", counts.join(", "));
                 }
@@ -148,14 +168,24 @@ impl Out {
     /// `dispatch`.
     pub fn dispatch(&self, r: &DispatchReport) -> u8 {
         match self.format {
-            Format::Json => print_json(&json!({ "labels": r.labels, "counts": r.counts, "files": r.files })),
+            Format::Json => {
+                print_json(&json!({ "labels": r.labels, "counts": r.counts, "files": r.files }))
+            }
             Format::Text | Format::Github => {
-                let width = r.files.iter().map(|f| f.path.chars().count()).max().unwrap_or(0).min(60);
+                let width =
+                    r.files.iter().map(|f| f.path.chars().count()).max().unwrap_or(0).min(60);
                 let mut s = String::new();
                 for f in &r.files {
-                    let _ = writeln!(s, "{:<width$}  {}  {}", f.path, f.labels.join(","), self.paint("2", &f.rule));
+                    let _ = writeln!(
+                        s,
+                        "{:<width$}  {}  {}",
+                        f.path,
+                        f.labels.join(","),
+                        self.paint("2", &f.rule)
+                    );
                 }
-                let counts: Vec<String> = r.counts.iter().map(|(l, n)| format!("{l}: {n}")).collect();
+                let counts: Vec<String> =
+                    r.counts.iter().map(|(l, n)| format!("{l}: {n}")).collect();
                 let _ = writeln!(s, "{}", counts.join("  "));
                 print!("{s}");
             }
@@ -252,7 +282,10 @@ fn annotate(findings: &[Finding]) {
             Severity::Info => "notice",
         };
         let title = escape_property(&format!("plasma-ops {}", f.rule));
-        println!("::{cmd} title={title}::{}", escape_data(&format!("{}\nfix: {}", f.message, f.hint)));
+        println!(
+            "::{cmd} title={title}::{}",
+            escape_data(&format!("{}\nfix: {}", f.message, f.hint))
+        );
     }
 }
 
@@ -262,7 +295,14 @@ fn markdown_table(findings: &[Finding]) -> String {
     }
     let mut s = String::from("| Severity | Rule | Finding | Fix |\n|---|---|---|---|\n");
     for f in findings {
-        let _ = writeln!(s, "| {} | `{}` | {} | {} |", f.severity.as_str(), f.rule, cell(&f.message), cell(&f.hint));
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} | {} |",
+            f.severity.as_str(),
+            f.rule,
+            cell(&f.message),
+            cell(&f.hint)
+        );
     }
     s
 }
@@ -279,6 +319,9 @@ fn step_summary(md: &str) {
         .and_then(|mut f| f.write_all(md.as_bytes()).and_then(|_| f.write_all(b"\n")));
     if let Err(e) = written {
         // The annotations already went out; a summary we could not write is worth a warning only.
-        println!("::warning title=plasma-ops::{}", escape_data(&format!("cannot append to GITHUB_STEP_SUMMARY: {e}")));
+        println!(
+            "::warning title=plasma-ops::{}",
+            escape_data(&format!("cannot append to GITHUB_STEP_SUMMARY: {e}"))
+        );
     }
 }

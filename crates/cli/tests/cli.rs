@@ -1,5 +1,7 @@
 //! The CLI as users and scripts see it: outputs (snapshot-tested), exit codes and errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop the test
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -51,8 +53,16 @@ fn check_branch_title_body_text() {
         ("branch_release", &["check", "branch", "release/1.4.0"], 0),
         ("branch_hotfix", &["check", "branch", "hotfix/PE-99"], 0),
         ("branch_bad", &["check", "branch", "Feature/bootstrap"], 1),
-        ("branch_wrong_repo", &["check", "branch", "brain/PE-12-x", "--repo", "plasma-engine/plasma-engine-gateway"], 1),
-        ("branch_key_mismatch", &["check", "branch", "gateway/PE-12-x", "--title", "[PE-13] Other"], 1),
+        (
+            "branch_wrong_repo",
+            &["check", "branch", "brain/PE-12-x", "--repo", "plasma-engine/plasma-engine-gateway"],
+            1,
+        ),
+        (
+            "branch_key_mismatch",
+            &["check", "branch", "gateway/PE-12-x", "--title", "[PE-13] Other"],
+            1,
+        ),
         ("title_ok", &["check", "title", "[PE-12] Gateway bootstrap"], 0),
         ("title_bad", &["check", "title", "PE-12: gateway bootstrap"], 1),
         ("body_bad", &["check", "body", "-"], 1),
@@ -199,7 +209,8 @@ fn config_commands() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     insta::assert_snapshot!("config_show_layers", r.stdout);
     let r = run(&["config", "schema"]);
-    let published = std::fs::read_to_string(root().join("schema/plasma.schema.json")).unwrap_or_default();
+    let published =
+        std::fs::read_to_string(root().join("schema/plasma.schema.json")).unwrap_or_default();
     assert_eq!(r.stdout, published, "schema/plasma.schema.json is stale");
     let r = run(&["config", "init"]);
     assert!(r.stdout.contains("issue_key:\n  prefix: PE"));
@@ -208,7 +219,14 @@ fn config_commands() {
 #[test]
 fn the_repository_config_is_used() {
     // A check that passes with the defaults fails when a config demands more.
-    let r = run(&["check", "pr", "--snapshot", "examples/snapshot.ready.json", "--config", "crates/cli/tests/fixtures/org.yml"]);
+    let r = run(&[
+        "check",
+        "pr",
+        "--snapshot",
+        "examples/snapshot.ready.json",
+        "--config",
+        "crates/cli/tests/fixtures/org.yml",
+    ]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("1 of 2 required human approval"), "{}", r.stdout);
 }
@@ -216,13 +234,29 @@ fn the_repository_config_is_used() {
 #[test]
 fn errors_exit_2_with_a_message_and_no_backtrace() {
     let cases: &[(&[&str], &str, &str)] = &[
-        (&["check", "pr", "--event", "no/such/file.json"], "", "cannot open the webhook payload no/such/file.json"),
+        (
+            &["check", "pr", "--event", "no/such/file.json"],
+            "",
+            "cannot open the webhook payload no/such/file.json",
+        ),
         (&["check", "pr", "--event", "-"], "{\"pull_request\": {\"title\": 3", "<stdin>"),
         (&["check", "pr", "--snapshot", "-"], "{\"title\": 1}", "<stdin>:1:"),
         (&["check", "pr"], "", "no input"),
-        (&["check", "issue", "--event", "examples/pull_request.opened.json"], "", "not an issue event"),
-        (&["check", "title", "x", "--config", "crates/cli/tests/fixtures/typo.yml"], "", "typo.yml:2:3: approvals: unknown field `requried`"),
-        (&["check", "title", "x", "--config", "crates/cli/tests/fixtures/bad.yml"], "", "bad.yml:7:"),
+        (
+            &["check", "issue", "--event", "examples/pull_request.opened.json"],
+            "",
+            "not an issue event",
+        ),
+        (
+            &["check", "title", "x", "--config", "crates/cli/tests/fixtures/typo.yml"],
+            "",
+            "typo.yml:2:3: approvals: unknown field `requried`",
+        ),
+        (
+            &["check", "title", "x", "--config", "crates/cli/tests/fixtures/bad.yml"],
+            "",
+            "bad.yml:7:",
+        ),
         (&["check", "bogus"], "", "unrecognized subcommand"),
         (&["check", "title", "x", "--format", "xml"], "", "invalid value 'xml'"),
     ];
@@ -230,13 +264,18 @@ fn errors_exit_2_with_a_message_and_no_backtrace() {
         let r = run_env(args, Some(stdin), &[]);
         assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout, r.stderr);
         assert!(r.stderr.contains(want), "{args:?}: stderr lacks {want:?}: {}", r.stderr);
-        assert!(!r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"), "{}", r.stderr);
+        assert!(
+            !r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"),
+            "{}",
+            r.stderr
+        );
     }
 }
 
 #[test]
 fn every_published_pull_request_example_is_checked() {
-    let index = root().join("tests/contract/node_modules/@octokit/webhooks-examples/api.github.com/index.json");
+    let index = root()
+        .join("tests/contract/node_modules/@octokit/webhooks-examples/api.github.com/index.json");
     let text = std::fs::read_to_string(&index).expect("run tests/contract/install.sh first");
     let groups: serde_json::Value = serde_json::from_str(&text).expect("index.json");
     let dir = std::env::temp_dir().join(format!("plasma-ops-examples-{}", std::process::id()));
@@ -249,8 +288,21 @@ fn every_published_pull_request_example_is_checked() {
         for (i, example) in group["examples"].as_array().into_iter().flatten().enumerate() {
             let path = dir.join(format!("pull_request.{i}.json"));
             std::fs::write(&path, example.to_string()).expect("write example");
-            let r = run(&["check", "pr", "--event", path.to_str().unwrap_or_default(), "--format", "json"]);
-            assert!(r.code == 0 || r.code == 1, "example {i} ({}): {}{}", example["action"], r.stdout, r.stderr);
+            let r = run(&[
+                "check",
+                "pr",
+                "--event",
+                path.to_str().unwrap_or_default(),
+                "--format",
+                "json",
+            ]);
+            assert!(
+                r.code == 0 || r.code == 1,
+                "example {i} ({}): {}{}",
+                example["action"],
+                r.stdout,
+                r.stderr
+            );
             let v = json(&r);
             assert!(v["findings"].is_array(), "example {i}");
             checked += 1;

@@ -21,9 +21,20 @@ impl Lcg {
 }
 
 const PATHS: &[&str] = &[
-    "app/main.py", "app/api/routes.py", "tests/test_routes.py", "pyproject.toml", "Dockerfile",
-    "helm/gateway/values.yaml", "infra/main.tf", "docs/README.md", "docs/devops/runbooks/x.md",
-    "web/src/App.tsx", "web/package.json", "content/blog/post.md", "SECURITY.md", "Makefile",
+    "app/main.py",
+    "app/api/routes.py",
+    "tests/test_routes.py",
+    "pyproject.toml",
+    "Dockerfile",
+    "helm/gateway/values.yaml",
+    "infra/main.tf",
+    "docs/README.md",
+    "docs/devops/runbooks/x.md",
+    "web/src/App.tsx",
+    "web/package.json",
+    "content/blog/post.md",
+    "SECURITY.md",
+    "Makefile",
 ];
 
 fn snapshot(i: u64, rng: &mut Lcg) -> PrSnapshot {
@@ -41,9 +52,16 @@ fn snapshot(i: u64, rng: &mut Lcg) -> PrSnapshot {
     let commits = (0..1 + rng.next() % 5)
         .map(|k| Commit {
             sha: format!("{:040x}", i * 31 + k),
-            parents: if rng.next() % 20 == 0 { vec!["a".into(), "b".into()] } else { vec!["a".into()] },
+            parents: if rng.next().is_multiple_of(20) {
+                vec!["a".into(), "b".into()]
+            } else {
+                vec!["a".into()]
+            },
             message: "change".into(),
-            verification: Some(Verification { verified: rng.next() % 10 != 0, reason: "valid".into() }),
+            verification: Some(Verification {
+                verified: !rng.next().is_multiple_of(10),
+                reason: "valid".into(),
+            }),
         })
         .collect();
     let reviews = (0..rng.next() % 6)
@@ -58,7 +76,7 @@ fn snapshot(i: u64, rng: &mut Lcg) -> PrSnapshot {
                 1 => ReviewState::ChangesRequested,
                 _ => ReviewState::Commented,
             },
-            commit_id: Some(if rng.next() % 2 == 0 { head.clone() } else { "old".into() }),
+            commit_id: Some(if rng.next().is_multiple_of(2) { head.clone() } else { "old".into() }),
             submitted_at: format!("2026-11-{:02}T10:00:00Z", 1 + k).parse().ok(),
             body: "**Actionable comments posted: 2**".into(),
         })
@@ -79,17 +97,25 @@ fn snapshot(i: u64, rng: &mut Lcg) -> PrSnapshot {
         version: SNAPSHOT_VERSION,
         repository: "plasma-engine/plasma-engine-gateway".into(),
         number: i,
-        title: rng.pick(&["[PE-12] Gateway bootstrap", "gateway bootstrap", "PE-12: Bootstrap"]).into(),
+        title: rng
+            .pick(&["[PE-12] Gateway bootstrap", "gateway bootstrap", "PE-12: Bootstrap"])
+            .into(),
         body: rng
-            .pick(&["- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact", "- [ ] Tests run\n", ""])
+            .pick(&[
+                "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact",
+                "- [ ] Tests run\n",
+                "",
+            ])
             .into(),
         state: PrState::Open,
         merged: false,
-        draft: rng.next() % 10 == 0,
+        draft: rng.next().is_multiple_of(10),
         author: Actor::user("bob"),
         base: GitRef { name: "main".into(), sha: "b".repeat(40) },
         head: GitRef {
-            name: rng.pick(&["gateway/PE-12-bootstrap-fastapi", "Feature/x", "release/1.4.0"]).into(),
+            name: rng
+                .pick(&["gateway/PE-12-bootstrap-fastapi", "Feature/x", "release/1.4.0"])
+                .into(),
             sha: head,
         },
         labels: vec!["status:needs-cursor-fix".into()],

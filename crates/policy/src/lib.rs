@@ -7,8 +7,16 @@
 pub mod config;
 pub mod dispatch;
 pub mod finding;
+pub mod issue_key;
+pub mod policy;
+pub mod render;
 pub mod rules;
 pub mod snapshot;
+#[cfg(test)]
+mod test_support;
+pub mod verdict;
 
 pub use finding::{Finding, Severity, rule_id};
+pub use policy::{Policy, PolicyError};
 pub use snapshot::{IssueSnapshot, PrSnapshot};
+pub use verdict::{IssueVerdict, Verdict, evaluate, evaluate_issue};

@@ -61,7 +61,13 @@ pub fn summary(pr: &PrSnapshot, v: &Verdict, policy: &Policy) -> String {
     s
 }
 
-fn render(pr: &PrSnapshot, v: &Verdict, policy: &Policy, max_findings: usize, max_files: usize) -> String {
+fn render(
+    pr: &PrSnapshot,
+    v: &Verdict,
+    policy: &Policy,
+    max_findings: usize,
+    max_files: usize,
+) -> String {
     let mut s = String::new();
     let blockers = v.blockers().count();
     let warnings = v.warnings().count();
@@ -98,10 +104,21 @@ fn render(pr: &PrSnapshot, v: &Verdict, policy: &Policy, max_findings: usize, ma
         let _ = writeln!(s, "**{blockers}** blocker(s), **{warnings}** warning(s)\n");
         let _ = writeln!(s, "| | Rule | Finding | Fix |\n|---|---|---|---|");
         for f in &shown {
-            let _ = writeln!(s, "| {} | `{}` | {} | {} |", icon(f.severity), f.rule, cell(&f.message), cell(&f.hint));
+            let _ = writeln!(
+                s,
+                "| {} | `{}` | {} | {} |",
+                icon(f.severity),
+                f.rule,
+                cell(&f.message),
+                cell(&f.hint)
+            );
         }
         if shown.len() < v.findings.len() {
-            let _ = writeln!(s, "\n_…and {} more finding(s), not shown._", v.findings.len() - shown.len());
+            let _ = writeln!(
+                s,
+                "\n_…and {} more finding(s), not shown._",
+                v.findings.len() - shown.len()
+            );
         }
         s.push('\n');
     }

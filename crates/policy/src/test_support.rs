@@ -13,7 +13,8 @@ pub(crate) fn pr() -> PrSnapshot {
         repository: "plasma-engine/plasma-engine-gateway".into(),
         number: 12,
         title: "[PE-12] Gateway bootstrap".into(),
-        body: "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact: none\n".into(),
+        body: "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact: none\n"
+            .into(),
         state: PrState::Open,
         merged: false,
         draft: false,

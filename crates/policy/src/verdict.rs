@@ -105,7 +105,9 @@ pub fn evaluate(pr: &PrSnapshot, policy: &Policy) -> Verdict {
     }
     let dispatch_on = !policy.is_off(rule_id::AGENT_DISPATCH);
     let dispatch = match (&pr.files, dispatch_on) {
-        (Some(files), true) => Some(policy.dispatcher.classify_all(files.iter().map(|f| f.path.as_str()))),
+        (Some(files), true) => {
+            Some(policy.dispatcher.classify_all(files.iter().map(|f| f.path.as_str())))
+        }
         _ => None,
     };
     let dispatch_applies = dispatch_on
@@ -126,7 +128,9 @@ pub fn evaluate(pr: &PrSnapshot, policy: &Policy) -> Verdict {
 
     let desired_labels = desired_labels(policy, open, &review, dispatch.as_ref(), dispatch_applies);
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
-    let complete = !findings.iter().any(|f| f.severity == Severity::Info && f.message.contains("not evaluated"));
+    let complete = !findings
+        .iter()
+        .any(|f| f.severity == Severity::Info && f.message.contains("not evaluated"));
     let ready = ok && open && !pr.draft && complete;
     let mut v = Verdict {
         ok,

@@ -24,7 +24,8 @@ pub fn json_schema_text() -> String {
 
 /// The effective configuration as YAML, each value followed by the layer it came from.
 pub fn show(eff: &EffectiveConfig) -> String {
-    let mut out = String::from("# effective configuration; `# <layer>` says where each value came from\n");
+    let mut out =
+        String::from("# effective configuration; `# <layer>` says where each value came from\n");
     if let Value::Object(m) = &eff.tree {
         for (k, v) in m {
             emit(&mut out, eff, k, k, v, 0);
@@ -62,7 +63,8 @@ fn flow(v: &Value) -> String {
             format!("[{}]", parts.join(", "))
         }
         Value::Object(m) => {
-            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{}: {}", yaml_key(k), flow(v))).collect();
+            let parts: Vec<String> =
+                m.iter().map(|(k, v)| format!("{}: {}", yaml_key(k), flow(v))).collect();
             format!("{{{}}}", parts.join(", "))
         }
         other => other.to_string(),
@@ -106,7 +108,10 @@ mod tests {
 
     #[test]
     fn show_round_trips_and_annotates() {
-        let repo = ConfigSource { name: "r.yml", text: "approvals:\n  required: 2\ntitle:\n  pattern: \"[{issue_key}] {summary}\"\n" };
+        let repo = ConfigSource {
+            name: "r.yml",
+            text: "approvals:\n  required: 2\ntitle:\n  pattern: \"[{issue_key}] {summary}\"\n",
+        };
         let eff = load(None, Some(repo)).unwrap();
         let text = show(&eff);
         assert!(text.contains("  required: 2  # repo\n"), "{text}");

@@ -107,7 +107,8 @@ impl EffectiveConfig {
             if let Some(l) = self.origins.get(p) {
                 return *l;
             }
-            match p.rfind('.') {
+            // `dispatch.rules[2].globs[0]` -> `dispatch.rules[2].globs` -> ... -> `dispatch.rules`
+            match p.rfind(['.', '[']) {
                 Some(i) => p = &p[..i],
                 None => return Layer::Default,
             }
@@ -125,7 +126,10 @@ pub fn parse_layer(src: ConfigSource<'_>) -> Result<Value, ConfigError> {
                 src.text.len(),
                 MAX_CONFIG_BYTES
             ),
-            Some("keep .github/plasma.yml to the settings you change; defaults need no repeating".into()),
+            Some(
+                "keep .github/plasma.yml to the settings you change; defaults need no repeating"
+                    .into(),
+            ),
         ));
     }
     // The untyped tree first: syntax errors (and alias bombs) are reported with their location,
@@ -147,7 +151,8 @@ pub fn parse_layer(src: ConfigSource<'_>) -> Result<Value, ConfigError> {
         }
     };
     // The typed parse reports unknown keys and wrong types with their location.
-    let typed = yaml_serde::from_str::<Config>(src.text).map_err(|e| from_yaml_error(src.name, &e))?;
+    let typed =
+        yaml_serde::from_str::<Config>(src.text).map_err(|e| from_yaml_error(src.name, &e))?;
     // YAML's untyped reading is not the typed one (`color: 5319e7` is a float untyped and the
     // string "5319e7" typed), so the layer's values come from the typed parse, restricted to the
     // keys the file actually sets.
@@ -161,9 +166,7 @@ pub fn parse_layer(src: ConfigSource<'_>) -> Result<Value, ConfigError> {
 fn restrict(typed: &Value, present: &Value) -> Value {
     match (typed, present) {
         (Value::Object(t), Value::Object(p)) => Value::Object(
-            p.keys()
-                .filter_map(|k| t.get(k).map(|tv| (k.clone(), restrict(tv, &p[k]))))
-                .collect(),
+            p.keys().filter_map(|k| t.get(k).map(|tv| (k.clone(), restrict(tv, &p[k])))).collect(),
         ),
         _ => typed.clone(),
     }
@@ -345,7 +348,10 @@ mod tests {
 
     #[test]
     fn layers_merge_in_order_and_remember_their_origin() {
-        let org = ConfigSource { name: "org.yml", text: "issue_key:\n  prefix: ORG\napprovals:\n  required: 2\n" };
+        let org = ConfigSource {
+            name: "org.yml",
+            text: "issue_key:\n  prefix: ORG\napprovals:\n  required: 2\n",
+        };
         let repo = src("approvals:\n  required: 3\nbranches:\n  exempt: [\"bot/**\"]\n");
         let eff = load(Some(org), Some(repo)).unwrap();
         assert_eq!(eff.config.issue_key.prefix, "ORG");
@@ -361,7 +367,10 @@ mod tests {
 
     #[test]
     fn rule_overrides_merge_per_rule() {
-        let org = ConfigSource { name: "org.yml", text: "rules:\n  signed-commits:\n    severity: warning\n" };
+        let org = ConfigSource {
+            name: "org.yml",
+            text: "rules:\n  signed-commits:\n    severity: warning\n",
+        };
         let repo = src("rules:\n  linear-history:\n    severity: off\n");
         let eff = load(Some(org), Some(repo)).unwrap();
         assert_eq!(eff.config.rules.len(), 2);
@@ -373,9 +382,27 @@ mod tests {
     fn errors_are_located_and_explained() {
         let cases: &[(&str, usize, usize, &str, &str)] = &[
             ("tilte:\n  pattern: x\n", 1, 1, "unknown field `tilte`", "did you mean `title`?"),
-            ("branches:\n  feature: x\n  exmpt: []\n", 3, 3, "unknown field `exmpt`", "did you mean `exempt`?"),
-            ("base-branches:\n  allowed: [main]\n", 1, 1, "unknown field `base-branches`", "did you mean `base_branches`?"),
-            ("approvals:\n  required: -1\n", 2, 13, "approvals.required: invalid type", "config schema"),
+            (
+                "branches:\n  feature: x\n  exmpt: []\n",
+                3,
+                3,
+                "unknown field `exmpt`",
+                "did you mean `exempt`?",
+            ),
+            (
+                "base-branches:\n  allowed: [main]\n",
+                1,
+                1,
+                "unknown field `base-branches`",
+                "did you mean `base_branches`?",
+            ),
+            (
+                "approvals:\n  required: -1\n",
+                2,
+                13,
+                "approvals.required: invalid type",
+                "config schema",
+            ),
             ("branches: {feature: 'a'\n", 2, 1, "did not find expected", ""),
         ];
         for (text, line, col, msg, hint) in cases {
@@ -383,7 +410,10 @@ mod tests {
             assert_eq!((e.line, e.column), (Some(*line), Some(*col)), "{text:?}: {e}");
             assert!(e.message.contains(msg), "{text:?}: {e}");
             assert!(e.hint.clone().unwrap_or_default().contains(hint), "{text:?}: {e}");
-            assert!(e.to_string().starts_with(&format!(".github/plasma.yml:{line}:{col}: ")), "{e}");
+            assert!(
+                e.to_string().starts_with(&format!(".github/plasma.yml:{line}:{col}: ")),
+                "{e}"
+            );
         }
     }
 
@@ -405,7 +435,9 @@ mod tests {
 
     #[test]
     fn billion_laughs_is_refused_not_expanded() {
-        let mut text = String::from("a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut text = String::from(
+            "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         for i in 1..10 {
             let p = i - 1;
             text.push_str(&format!(

@@ -39,7 +39,9 @@ pub fn check(pr: &PrSnapshot, cfg: &ApprovalsConfig, coderabbit: &ReviewLoopRule
         ) {
             continue;
         }
-        let newer = latest.get(&login).is_none_or(|cur| (r.submitted_at, r.id) > (cur.submitted_at, cur.id));
+        let newer = latest
+            .get(&login)
+            .is_none_or(|cur| (r.submitted_at, r.id) > (cur.submitted_at, cur.id));
         if newer {
             latest.insert(login, r);
         }
@@ -72,10 +74,7 @@ pub fn check(pr: &PrSnapshot, cfg: &ApprovalsConfig, coderabbit: &ReviewLoopRule
     }
     let required = cfg.required as usize;
     if approvers.len() < required {
-        let mut msg = format!(
-            "{} of {required} required human approval(s)",
-            approvers.len()
-        );
+        let mut msg = format!("{} of {required} required human approval(s)", approvers.len());
         if !approvers.is_empty() {
             msg.push_str(&format!(" (approved by {})", approvers.join(", ")));
         }
@@ -121,16 +120,81 @@ mod tests {
         let cases: Vec<(&str, Vec<Review>, &ApprovalsConfig, &[&str])> = vec![
             ("one human approval", vec![review(1, "alice", Approved, HEAD, t1)], &one, &[]),
             ("none", vec![], &one, &["0 of 1"]),
-            ("author's own approval", vec![review(1, "bob", Approved, HEAD, t1)], &one, &["0 of 1", "the author's own approval by bob"]),
-            ("bot approval", vec![review(1, "renovate[bot]", Approved, HEAD, t1)], &one, &["0 of 1", "a bot's approval"]),
-            ("coderabbit approval", vec![review(1, "coderabbitai", Approved, HEAD, t1)], &one, &["0 of 1"]),
-            ("same human twice", vec![review(1, "alice", Approved, HEAD, t1), review(2, "alice", Approved, HEAD, t2)], &two, &["1 of 2"]),
-            ("two humans", vec![review(1, "alice", Approved, HEAD, t1), review(2, "carol", Approved, HEAD, t2)], &two, &[]),
-            ("latest decides", vec![review(1, "alice", Approved, HEAD, t1), review(2, "alice", ChangesRequested, HEAD, t2)], &one, &["changes requested by alice", "0 of 1"]),
-            ("comment does not undo approval", vec![review(1, "alice", Approved, HEAD, t1), review(2, "alice", Commented, HEAD, t2)], &one, &[]),
-            ("dismissed does not count", vec![review(1, "alice", Approved, HEAD, t1), review(2, "alice", Dismissed, HEAD, t2)], &one, &["0 of 1"]),
-            ("old commit counts by default", vec![review(1, "alice", Approved, OLD, t1)], &one, &[]),
-            ("old commit does not count when configured", vec![review(1, "alice", Approved, OLD, t1)], &head_only, &["0 of 1", "older commit"]),
+            (
+                "author's own approval",
+                vec![review(1, "bob", Approved, HEAD, t1)],
+                &one,
+                &["0 of 1", "the author's own approval by bob"],
+            ),
+            (
+                "bot approval",
+                vec![review(1, "renovate[bot]", Approved, HEAD, t1)],
+                &one,
+                &["0 of 1", "a bot's approval"],
+            ),
+            (
+                "coderabbit approval",
+                vec![review(1, "coderabbitai", Approved, HEAD, t1)],
+                &one,
+                &["0 of 1"],
+            ),
+            (
+                "same human twice",
+                vec![
+                    review(1, "alice", Approved, HEAD, t1),
+                    review(2, "alice", Approved, HEAD, t2),
+                ],
+                &two,
+                &["1 of 2"],
+            ),
+            (
+                "two humans",
+                vec![
+                    review(1, "alice", Approved, HEAD, t1),
+                    review(2, "carol", Approved, HEAD, t2),
+                ],
+                &two,
+                &[],
+            ),
+            (
+                "latest decides",
+                vec![
+                    review(1, "alice", Approved, HEAD, t1),
+                    review(2, "alice", ChangesRequested, HEAD, t2),
+                ],
+                &one,
+                &["changes requested by alice", "0 of 1"],
+            ),
+            (
+                "comment does not undo approval",
+                vec![
+                    review(1, "alice", Approved, HEAD, t1),
+                    review(2, "alice", Commented, HEAD, t2),
+                ],
+                &one,
+                &[],
+            ),
+            (
+                "dismissed does not count",
+                vec![
+                    review(1, "alice", Approved, HEAD, t1),
+                    review(2, "alice", Dismissed, HEAD, t2),
+                ],
+                &one,
+                &["0 of 1"],
+            ),
+            (
+                "old commit counts by default",
+                vec![review(1, "alice", Approved, OLD, t1)],
+                &one,
+                &[],
+            ),
+            (
+                "old commit does not count when configured",
+                vec![review(1, "alice", Approved, OLD, t1)],
+                &head_only,
+                &["0 of 1", "older commit"],
+            ),
         ];
         for (name, reviews, cfg, want) in cases {
             let f = judge(reviews, cfg.clone());

@@ -167,7 +167,10 @@ impl RequiredChecksRule {
             } else if !pending.is_empty() {
                 findings.push(Finding::error(
                     RULE,
-                    format!("required check `{name}` has not finished on {sha}: {}", pending.join("; ")),
+                    format!(
+                        "required check `{name}` has not finished on {sha}: {}",
+                        pending.join("; ")
+                    ),
                     "wait for it to complete; plasma-ops re-evaluates when it does",
                 ));
             }
@@ -286,11 +289,7 @@ mod tests {
                 },
                 &[],
             ),
-            (
-                "case-insensitive names",
-                |r, _| r[0].name = "Lint".into(),
-                &[],
-            ),
+            ("case-insensitive names", |r, _| r[0].name = "Lint".into(), &[]),
         ];
         for (name, mutate, want) in cases {
             let (mut runs, mut statuses) = all_green();

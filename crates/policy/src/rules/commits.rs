@@ -129,7 +129,11 @@ mod tests {
         assert!(f.message.contains("bbbbbbb \"commit bbbbbbb1234\" (unsigned)"), "{}", f.message);
         p.commits = Some((0..15).map(|i| commit(&format!("{i:07}"), 2, None)).collect());
         let f = &linear(&p)[0];
-        assert!(f.message.starts_with("15 merge commit(s)") && f.message.contains("and 5 more"), "{}", f.message);
+        assert!(
+            f.message.starts_with("15 merge commit(s)") && f.message.contains("and 5 more"),
+            "{}",
+            f.message
+        );
         assert!(f.hint.contains("origin/main"));
     }
 

@@ -12,7 +12,11 @@ const RULE: &str = rule_id::ISSUE_LABELS;
 /// Judge one issue's labels.
 pub fn check(issue: &IssueSnapshot, cfg: &IssuesConfig, phase: &GlobMatcher) -> Vec<Finding> {
     if issue.state != PrState::Open {
-        return vec![Finding::info(RULE, "the issue is closed; it is not judged", "reopen it to have it evaluated")];
+        return vec![Finding::info(
+            RULE,
+            "the issue is closed; it is not judged",
+            "reopen it to have it evaluated",
+        )];
     }
     if let Some(l) = issue.labels.iter().find(|l| cfg.exempt_labels.contains(l)) {
         return vec![Finding::info(
@@ -50,7 +54,7 @@ pub fn check(issue: &IssueSnapshot, cfg: &IssuesConfig, phase: &GlobMatcher) -> 
         )),
     }
     let triaged = !issue.assignees.is_empty();
-    let has_needs_review = issue.labels.iter().any(|l| *l == cfg.needs_review_label);
+    let has_needs_review = issue.labels.contains(&cfg.needs_review_label);
     if !triaged && !has_needs_review {
         findings.push(Finding::error(
             RULE,
@@ -90,13 +94,29 @@ mod tests {
     fn table() {
         let cfg = IssuesConfig::default();
         let phase = globset::Glob::new(&cfg.phase_label).unwrap().compile_matcher();
-        let cases: &[(&str, &[&str], &[&str], &[&str])] = &[
-            ("process example, untriaged", &["phase-0", "gateway", "needs-review"], &[], &["no owner assigned"]),
+        type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+        let cases: &[Case<'_>] = &[
+            (
+                "process example, untriaged",
+                &["phase-0", "gateway", "needs-review"],
+                &[],
+                &["no owner assigned"],
+            ),
             ("triaged", &["phase-1", "brain"], &["alice"], &[]),
             ("no phase", &["gateway", "needs-review"], &["alice"], &["no phase label"]),
             ("no service", &["phase-0", "needs-review"], &["alice"], &["no service label"]),
-            ("two services", &["phase-0", "gateway", "brain"], &["alice"], &["2 service labels (gateway, brain)"]),
-            ("untriaged without needs-review", &["phase-0", "gateway"], &[], &["no owner and no `needs-review`", "no owner assigned"]),
+            (
+                "two services",
+                &["phase-0", "gateway", "brain"],
+                &["alice"],
+                &["2 service labels (gateway, brain)"],
+            ),
+            (
+                "untriaged without needs-review",
+                &["phase-0", "gateway"],
+                &[],
+                &["no owner and no `needs-review`", "no owner assigned"],
+            ),
             ("incident exempt", &["incident"], &[], &["exempt"]),
         ];
         for (name, labels, assignees, want) in cases {

@@ -1,1 +1,11 @@
 //! The rules, one module each.
+pub mod approval;
+pub mod branch;
+pub mod checklist;
+pub mod checks;
+pub mod commits;
+pub mod issue_labels;
+pub mod pattern;
+pub mod review_loop;
+pub mod state;
+pub mod title;

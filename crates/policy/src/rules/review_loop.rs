@@ -103,7 +103,7 @@ impl ReviewLoopRule {
     /// Whether `login` is one of CodeRabbit's accounts (logins are case-insensitive on GitHub).
     pub fn is_coderabbit(&self, login: &str) -> bool {
         let l = login.to_ascii_lowercase();
-        self.logins.iter().any(|x| *x == l)
+        self.logins.contains(&l)
     }
 
     /// Run the loop for one pull request.
@@ -158,7 +158,13 @@ impl ReviewLoopRule {
         let Some(r) = latest else {
             return (
                 ReviewLoopState::NeedsReview,
-                Some(Finding::error(RULE, format!("CodeRabbit has not reviewed {short} yet (no CodeRabbit review at all)"), wait_hint)),
+                Some(Finding::error(
+                    RULE,
+                    format!(
+                        "CodeRabbit has not reviewed {short} yet (no CodeRabbit review at all)"
+                    ),
+                    wait_hint,
+                )),
             );
         };
         let on = r.commit_id.as_deref().map(short_sha).unwrap_or("an unknown commit");
@@ -167,7 +173,10 @@ impl ReviewLoopRule {
                 ReviewLoopState::NeedsReview,
                 Some(Finding::error(
                     RULE,
-                    format!("CodeRabbit's latest review (#{}) is on {on}, not on the head commit {short}", r.id),
+                    format!(
+                        "CodeRabbit's latest review (#{}) is on {on}, not on the head commit {short}",
+                        r.id
+                    ),
                     wait_hint,
                 )),
             );
@@ -197,7 +206,10 @@ impl ReviewLoopRule {
                     ReviewLoopState::NeedsReview,
                     Some(Finding::error(
                         RULE,
-                        format!("CodeRabbit's review #{} on {short} only commented and has no \"Actionable comments posted: N\" line", r.id),
+                        format!(
+                            "CodeRabbit's review #{} on {short} only commented and has no \"Actionable comments posted: N\" line",
+                            r.id
+                        ),
                         wait_hint,
                     )),
                 ),
@@ -205,7 +217,10 @@ impl ReviewLoopRule {
                     ReviewLoopState::NeedsReview,
                     Some(Finding::error(
                         RULE,
-                        format!("CodeRabbit's review #{} on {short} only commented; the process needs an approval or a change request", r.id),
+                        format!(
+                            "CodeRabbit's review #{} on {short} only commented; the process needs an approval or a change request",
+                            r.id
+                        ),
                         "set `reviews.request_changes_workflow: true` in .coderabbit.yaml, or `coderabbit.commented_review: actionable-count` in .github/plasma.yml to read the actionable-comment count",
                     )),
                 ),
@@ -231,7 +246,7 @@ impl ReviewLoopRule {
         if on_head {
             return no("CodeRabbit already reviewed the head commit");
         }
-        if pr.rereview_requested_shas.iter().any(|s| *s == pr.head.sha) {
+        if pr.rereview_requested_shas.contains(&pr.head.sha) {
             return no("a review of this head commit was already requested");
         }
         RereviewDecision {
@@ -271,29 +286,89 @@ mod tests {
         };
         let cases: Vec<(&str, Vec<Review>, CommentedReview, S, bool)> = vec![
             ("no review", vec![], CommentedReview::NeedsReview, S::NeedsReview, true),
-            ("approved on head", vec![review(1, BOT, Approved, HEAD, t1)], CommentedReview::NeedsReview, S::Approved, false),
-            ("changes requested on head", vec![review(1, BOT, ChangesRequested, HEAD, t1)], CommentedReview::NeedsReview, S::NeedsFix, false),
-            ("approved on old sha", vec![review(1, BOT, Approved, OLD, t1)], CommentedReview::NeedsReview, S::NeedsReview, true),
+            (
+                "approved on head",
+                vec![review(1, BOT, Approved, HEAD, t1)],
+                CommentedReview::NeedsReview,
+                S::Approved,
+                false,
+            ),
+            (
+                "changes requested on head",
+                vec![review(1, BOT, ChangesRequested, HEAD, t1)],
+                CommentedReview::NeedsReview,
+                S::NeedsFix,
+                false,
+            ),
+            (
+                "approved on old sha",
+                vec![review(1, BOT, Approved, OLD, t1)],
+                CommentedReview::NeedsReview,
+                S::NeedsReview,
+                true,
+            ),
             (
                 "latest by time wins, not by position",
-                vec![review(2, BOT, Approved, HEAD, t2), review(1, BOT, ChangesRequested, HEAD, t1)],
+                vec![
+                    review(2, BOT, Approved, HEAD, t2),
+                    review(1, BOT, ChangesRequested, HEAD, t1),
+                ],
                 CommentedReview::NeedsReview,
                 S::Approved,
                 false,
             ),
             (
                 "ties on time broken by id",
-                vec![review(7, BOT, ChangesRequested, HEAD, t1), review(5, BOT, Approved, HEAD, t1)],
+                vec![
+                    review(7, BOT, ChangesRequested, HEAD, t1),
+                    review(5, BOT, Approved, HEAD, t1),
+                ],
                 CommentedReview::NeedsReview,
                 S::NeedsFix,
                 false,
             ),
-            ("commented is conservative", vec![commented(1, Some(0))], CommentedReview::NeedsReview, S::NeedsReview, false),
-            ("commented, 0 actionable", vec![commented(1, Some(0))], CommentedReview::ActionableCount, S::Approved, false),
-            ("commented, 3 actionable", vec![commented(1, Some(3))], CommentedReview::ActionableCount, S::NeedsFix, false),
-            ("commented, no count line", vec![commented(1, None)], CommentedReview::ActionableCount, S::NeedsReview, false),
-            ("human reviews do not count", vec![review(1, "alice", Approved, HEAD, t1)], CommentedReview::NeedsReview, S::NeedsReview, true),
-            ("plain login counts too", vec![review(1, "coderabbitai", Approved, HEAD, t1)], CommentedReview::NeedsReview, S::Approved, false),
+            (
+                "commented is conservative",
+                vec![commented(1, Some(0))],
+                CommentedReview::NeedsReview,
+                S::NeedsReview,
+                false,
+            ),
+            (
+                "commented, 0 actionable",
+                vec![commented(1, Some(0))],
+                CommentedReview::ActionableCount,
+                S::Approved,
+                false,
+            ),
+            (
+                "commented, 3 actionable",
+                vec![commented(1, Some(3))],
+                CommentedReview::ActionableCount,
+                S::NeedsFix,
+                false,
+            ),
+            (
+                "commented, no count line",
+                vec![commented(1, None)],
+                CommentedReview::ActionableCount,
+                S::NeedsReview,
+                false,
+            ),
+            (
+                "human reviews do not count",
+                vec![review(1, "alice", Approved, HEAD, t1)],
+                CommentedReview::NeedsReview,
+                S::NeedsReview,
+                true,
+            ),
+            (
+                "plain login counts too",
+                vec![review(1, "coderabbitai", Approved, HEAD, t1)],
+                CommentedReview::NeedsReview,
+                S::Approved,
+                false,
+            ),
             (
                 "dismissed changes request does not count",
                 vec![review(1, BOT, Approved, HEAD, t1), review(2, BOT, Dismissed, HEAD, t2)],
@@ -353,7 +428,8 @@ mod tests {
 
     #[test]
     fn extra_logins_add_to_the_defaults_and_logins_replace_them() {
-        let cfg = CodeRabbitConfig { extra_logins: vec!["rabbit-ghes".into()], ..Default::default() };
+        let cfg =
+            CodeRabbitConfig { extra_logins: vec!["rabbit-ghes".into()], ..Default::default() };
         let r = ReviewLoopRule::new(&cfg);
         assert!(r.is_coderabbit("CodeRabbitAI[bot]") && r.is_coderabbit("rabbit-ghes"));
         let cfg = CodeRabbitConfig { logins: vec!["rabbit-ghes".into()], ..Default::default() };
