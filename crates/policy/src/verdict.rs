@@ -199,3 +199,234 @@ pub fn evaluate_issue(issue: &IssueSnapshot, policy: &Policy) -> IssueVerdict {
         findings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::snapshot::*;
+    use crate::test_support::{HEAD, OLD, pr, review};
+
+    fn policy() -> Policy {
+        Policy::process_default().unwrap()
+    }
+
+    fn full_pr() -> PrSnapshot {
+        let mut p = pr();
+        p.files = Some(vec![]);
+        p.commits = Some(vec![]);
+        p.reviews = Some(vec![
+            review(1, "coderabbitai[bot]", ReviewState::Approved, HEAD, "2026-01-01T00:00:00Z"),
+            review(2, "alice", ReviewState::Approved, HEAD, "2026-01-01T00:00:00Z"),
+        ]);
+        let run = |id, name: &str| CheckRun {
+            id,
+            name: name.into(),
+            status: "completed".into(),
+            conclusion: Some("success".into()),
+            started_at: None,
+            completed_at: None,
+        };
+        p.check_runs = Some(vec![run(1, "lint"), run(2, "test"), run(3, "security")]);
+        p.statuses = Some(vec![CommitStatus {
+            id: 4,
+            context: "CodeRabbit".into(),
+            state: "success".into(),
+            updated_at: None,
+            description: None,
+        }]);
+        p
+    }
+
+    #[test]
+    fn a_complete_passing_pull_request_is_ready() {
+        let v = evaluate(&full_pr(), &policy());
+        assert!(v.ready && v.ok, "{:?}", v.findings);
+        assert_eq!(v.desired_labels, Some(vec!["status:coderabbit-approved".to_string()]));
+    }
+
+    #[test]
+    fn payload_only_input_is_ok_but_not_ready() {
+        let v = evaluate(&pr(), &policy());
+        assert!(v.ok && !v.ready);
+        assert_eq!(v.desired_labels, None);
+    }
+
+    #[test]
+    fn drafts_and_closed_pull_requests_are_never_ready() {
+        let mut p = full_pr();
+        p.draft = true;
+        let v = evaluate(&p, &policy());
+        assert!(!v.ready && v.findings.iter().any(|f| f.rule == rule_id::DRAFT));
+        let mut p = full_pr();
+        p.state = PrState::Closed;
+        let v = evaluate(&p, &policy());
+        assert!(!v.ready && v.desired_labels.is_none());
+    }
+
+    #[test]
+    fn agent_labels_only_while_a_fix_is_needed_and_removed_after() {
+        let mut p = full_pr();
+        p.files = Some(vec![ChangedFile {
+            path: "app/main.py".into(),
+            status: "modified".into(),
+            additions: 1,
+            deletions: 0,
+            previous_path: None,
+        }]);
+        p.labels = vec!["agent:python".into(), "status:needs-cursor-fix".into()];
+        // Approved: the agent label from the earlier round is no longer wanted.
+        let v = evaluate(&p, &policy());
+        assert_eq!(v.desired_labels, Some(vec!["status:coderabbit-approved".to_string()]));
+        // Changes requested: the agent label is wanted.
+        p.reviews = Some(vec![review(3, "coderabbitai[bot]", ReviewState::ChangesRequested, HEAD, "2026-01-02T00:00:00Z")]);
+        let v = evaluate(&p, &policy());
+        assert_eq!(
+            v.desired_labels,
+            Some(vec!["agent:python".to_string(), "status:needs-cursor-fix".to_string()])
+        );
+    }
+
+    #[test]
+    fn overrides_demote_and_switch_off() {
+        let mut cfg = crate::config::Config::default();
+        let ov = |s| crate::config::RuleOverride { severity: s };
+        cfg.rules.insert("human-approval".into(), ov(crate::config::RuleSeverity::Warning));
+        cfg.rules.insert("title-format".into(), ov(crate::config::RuleSeverity::Off));
+        let policy = Policy::new(cfg).unwrap();
+        let mut p = full_pr();
+        p.title = "no key".into();
+        p.reviews = Some(vec![review(1, "coderabbitai[bot]", ReviewState::Approved, HEAD, "2026-01-01T00:00:00Z")]);
+        let v = evaluate(&p, &policy);
+        assert!(v.findings.iter().all(|f| f.rule != rule_id::TITLE_FORMAT));
+        let approval: Vec<_> = v.findings.iter().filter(|f| f.rule == rule_id::HUMAN_APPROVAL).collect();
+        assert_eq!(approval.len(), 1);
+        assert_eq!(approval[0].severity, Severity::Warning);
+        // The branch no longer has a title key to agree with, and nothing else blocks.
+        assert!(v.ok, "{:?}", v.findings);
+    }
+
+    #[test]
+    fn the_summary_fits_a_github_comment_however_large_the_pull_request() {
+        let mut p = full_pr();
+        p.title = "[PE-12] ".to_string() + &"x|<".repeat(5000);
+        p.files = Some(
+            (0..20_000)
+                .map(|i| ChangedFile {
+                    path: format!("{}/{i}.py", "deep/".repeat(40)),
+                    status: "added".into(),
+                    additions: 1,
+                    deletions: 0,
+                    previous_path: None,
+                })
+                .collect(),
+        );
+        p.commits = Some(
+            (0..5_000)
+                .map(|i| Commit {
+                    sha: format!("{i:040}"),
+                    parents: vec![OLD.into(), HEAD.into()],
+                    message: "m".repeat(500),
+                    verification: None,
+                })
+                .collect(),
+        );
+        let v = evaluate(&p, &policy());
+        let n = v.summary.chars().count();
+        assert!(n <= crate::render::COMMENT_LIMIT, "{n} characters");
+        assert!(v.summary.contains("20000 file(s)") || v.summary.contains("| `agent:python` | 20000 |"));
+    }
+
+    fn arb_review() -> impl Strategy<Value = Review> {
+        (
+            0u64..50,
+            prop::sample::select(vec!["coderabbitai[bot]", "coderabbitai", "alice", "bob", "carol", "x[bot]"]),
+            prop::sample::select(vec![
+                ReviewState::Approved,
+                ReviewState::ChangesRequested,
+                ReviewState::Commented,
+                ReviewState::Dismissed,
+                ReviewState::Pending,
+            ]),
+            prop::bool::ANY,
+            0u32..5,
+            ".{0,40}",
+        )
+            .prop_map(|(id, login, state, on_head, day, body)| {
+                let mut r = review(id, login, state, if on_head { HEAD } else { OLD }, &format!("2026-01-0{}T00:00:00Z", day + 1));
+                r.body = body;
+                r
+            })
+    }
+
+    fn arb_pr() -> impl Strategy<Value = PrSnapshot> {
+        (
+            ".{0,60}",
+            ".{0,200}",
+            ".{0,60}",
+            prop::bool::ANY,
+            prop::bool::ANY,
+            prop::option::of(prop::collection::vec(arb_review(), 0..12)),
+            prop::option::of(prop::collection::vec("[a-zA-Z0-9_./-]{0,40}", 0..20)),
+            prop::option::of(prop::collection::vec(
+                (0u64..9, prop::sample::select(vec!["lint", "test", "CI / test", "security", "CodeRabbit", "other"]), prop::sample::select(vec!["success", "failure", "neutral", "skipped", "cancelled"]), prop::bool::ANY),
+                0..8,
+            )),
+            prop::collection::vec("[a-f0-9]{40}", 0..3),
+        )
+            .prop_map(|(title, body, branch, draft, closed, reviews, files, runs, requested)| {
+                let mut p = pr();
+                p.title = title;
+                p.body = body;
+                p.head.name = branch;
+                p.draft = draft;
+                p.state = if closed { PrState::Closed } else { PrState::Open };
+                p.reviews = reviews;
+                p.files = files.map(|fs| {
+                    fs.into_iter()
+                        .map(|path| ChangedFile { path, status: "modified".into(), additions: 0, deletions: 0, previous_path: None })
+                        .collect()
+                });
+                p.check_runs = runs.map(|rs| {
+                    rs.into_iter()
+                        .map(|(id, name, concl, done)| CheckRun {
+                            id,
+                            name: name.into(),
+                            status: if done { "completed".into() } else { "in_progress".into() },
+                            conclusion: done.then(|| concl.to_string()),
+                            started_at: None,
+                            completed_at: None,
+                        })
+                        .collect()
+                });
+                p.rereview_requested_shas = requested;
+                p
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn evaluation_is_deterministic_and_consistent(p in arb_pr()) {
+            let policy = policy();
+            let a = evaluate(&p, &policy);
+            let b = evaluate(&p.clone(), &policy);
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+            prop_assert!(a.summary.chars().count() <= crate::render::COMMENT_LIMIT);
+            prop_assert_eq!(a.ok, !a.findings.iter().any(|f| f.severity == Severity::Error));
+            prop_assert!(!a.ready || (a.ok && p.state == PrState::Open && !p.draft));
+            // Desired labels only ever use owned prefixes, with exactly one status label.
+            if let Some(labels) = &a.desired_labels {
+                prop_assert!(labels.iter().all(|l| l.starts_with("status:") || l.starts_with("agent:")));
+                prop_assert_eq!(labels.iter().filter(|l| l.starts_with("status:")).count(), 1);
+            }
+            // A re-review is requested at most once per head SHA.
+            if p.rereview_requested_shas.contains(&p.head.sha) {
+                prop_assert!(!a.review.rereview.request);
+            }
+        }
+    }
+}

@@ -460,4 +460,27 @@ mod tests {
         assert_eq!(did_you_mean("titel", &["title", "branches"]), Some("title"));
         assert_eq!(did_you_mean("zzzzzz", &["title", "branches"]), None);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn parsing_never_panics_on_arbitrary_text(text in ".{0,400}") {
+            let _ = load(None, Some(src(&text)));
+        }
+
+        #[test]
+        fn parsing_never_panics_on_yaml_shaped_text(
+            lines in proptest::collection::vec(
+                ("[ ]{0,6}", "(issue_key|prefix|branches|exempt|rules|title|pattern|- |&a |\\*a|[a-z_-]{1,10})", ":? ?", "(\\[|\\]|\\{|\\}|\"|'|[a-zA-Z0-9*/{}._-]{0,12}|-1|1e9|null|true)"),
+                0..20,
+            )
+        ) {
+            let text: String = lines.iter().map(|(a, b, c, d)| format!("{a}{b}{c}{d}\n")).collect();
+            if let Ok(eff) = load(None, Some(src(&text))) {
+                // Whatever loads must compile or be rejected with located errors, never panic.
+                let _ = crate::Policy::new(eff.config);
+            }
+        }
+    }
 }
