@@ -280,7 +280,13 @@ mod tests {
         let v = evaluate(&p, &policy());
         assert_eq!(v.desired_labels, Some(vec!["status:coderabbit-approved".to_string()]));
         // Changes requested: the agent label is wanted.
-        p.reviews = Some(vec![review(3, "coderabbitai[bot]", ReviewState::ChangesRequested, HEAD, "2026-01-02T00:00:00Z")]);
+        p.reviews = Some(vec![review(
+            3,
+            "coderabbitai[bot]",
+            ReviewState::ChangesRequested,
+            HEAD,
+            "2026-01-02T00:00:00Z",
+        )]);
         let v = evaluate(&p, &policy());
         assert_eq!(
             v.desired_labels,
@@ -297,10 +303,17 @@ mod tests {
         let policy = Policy::new(cfg).unwrap();
         let mut p = full_pr();
         p.title = "no key".into();
-        p.reviews = Some(vec![review(1, "coderabbitai[bot]", ReviewState::Approved, HEAD, "2026-01-01T00:00:00Z")]);
+        p.reviews = Some(vec![review(
+            1,
+            "coderabbitai[bot]",
+            ReviewState::Approved,
+            HEAD,
+            "2026-01-01T00:00:00Z",
+        )]);
         let v = evaluate(&p, &policy);
         assert!(v.findings.iter().all(|f| f.rule != rule_id::TITLE_FORMAT));
-        let approval: Vec<_> = v.findings.iter().filter(|f| f.rule == rule_id::HUMAN_APPROVAL).collect();
+        let approval: Vec<_> =
+            v.findings.iter().filter(|f| f.rule == rule_id::HUMAN_APPROVAL).collect();
         assert_eq!(approval.len(), 1);
         assert_eq!(approval[0].severity, Severity::Warning);
         // The branch no longer has a title key to agree with, and nothing else blocks.
@@ -335,13 +348,22 @@ mod tests {
         let v = evaluate(&p, &policy());
         let n = v.summary.chars().count();
         assert!(n <= crate::render::COMMENT_LIMIT, "{n} characters");
-        assert!(v.summary.contains("20000 file(s)") || v.summary.contains("| `agent:python` | 20000 |"));
+        assert!(
+            v.summary.contains("20000 file(s)") || v.summary.contains("| `agent:python` | 20000 |")
+        );
     }
 
     fn arb_review() -> impl Strategy<Value = Review> {
         (
             0u64..50,
-            prop::sample::select(vec!["coderabbitai[bot]", "coderabbitai", "alice", "bob", "carol", "x[bot]"]),
+            prop::sample::select(vec![
+                "coderabbitai[bot]",
+                "coderabbitai",
+                "alice",
+                "bob",
+                "carol",
+                "x[bot]",
+            ]),
             prop::sample::select(vec![
                 ReviewState::Approved,
                 ReviewState::ChangesRequested,
@@ -354,7 +376,13 @@ mod tests {
             ".{0,40}",
         )
             .prop_map(|(id, login, state, on_head, day, body)| {
-                let mut r = review(id, login, state, if on_head { HEAD } else { OLD }, &format!("2026-01-0{}T00:00:00Z", day + 1));
+                let mut r = review(
+                    id,
+                    login,
+                    state,
+                    if on_head { HEAD } else { OLD },
+                    &format!("2026-01-0{}T00:00:00Z", day + 1),
+                );
                 r.body = body;
                 r
             })
@@ -370,39 +398,69 @@ mod tests {
             prop::option::of(prop::collection::vec(arb_review(), 0..12)),
             prop::option::of(prop::collection::vec("[a-zA-Z0-9_./-]{0,40}", 0..20)),
             prop::option::of(prop::collection::vec(
-                (0u64..9, prop::sample::select(vec!["lint", "test", "CI / test", "security", "CodeRabbit", "other"]), prop::sample::select(vec!["success", "failure", "neutral", "skipped", "cancelled"]), prop::bool::ANY),
+                (
+                    0u64..9,
+                    prop::sample::select(vec![
+                        "lint",
+                        "test",
+                        "CI / test",
+                        "security",
+                        "CodeRabbit",
+                        "other",
+                    ]),
+                    prop::sample::select(vec![
+                        "success",
+                        "failure",
+                        "neutral",
+                        "skipped",
+                        "cancelled",
+                    ]),
+                    prop::bool::ANY,
+                ),
                 0..8,
             )),
             prop::collection::vec("[a-f0-9]{40}", 0..3),
         )
-            .prop_map(|(title, body, branch, draft, closed, reviews, files, runs, requested)| {
-                let mut p = pr();
-                p.title = title;
-                p.body = body;
-                p.head.name = branch;
-                p.draft = draft;
-                p.state = if closed { PrState::Closed } else { PrState::Open };
-                p.reviews = reviews;
-                p.files = files.map(|fs| {
-                    fs.into_iter()
-                        .map(|path| ChangedFile { path, status: "modified".into(), additions: 0, deletions: 0, previous_path: None })
-                        .collect()
-                });
-                p.check_runs = runs.map(|rs| {
-                    rs.into_iter()
-                        .map(|(id, name, concl, done)| CheckRun {
-                            id,
-                            name: name.into(),
-                            status: if done { "completed".into() } else { "in_progress".into() },
-                            conclusion: done.then(|| concl.to_string()),
-                            started_at: None,
-                            completed_at: None,
-                        })
-                        .collect()
-                });
-                p.rereview_requested_shas = requested;
-                p
-            })
+            .prop_map(
+                |(title, body, branch, draft, closed, reviews, files, runs, requested)| {
+                    let mut p = pr();
+                    p.title = title;
+                    p.body = body;
+                    p.head.name = branch;
+                    p.draft = draft;
+                    p.state = if closed { PrState::Closed } else { PrState::Open };
+                    p.reviews = reviews;
+                    p.files = files.map(|fs| {
+                        fs.into_iter()
+                            .map(|path| ChangedFile {
+                                path,
+                                status: "modified".into(),
+                                additions: 0,
+                                deletions: 0,
+                                previous_path: None,
+                            })
+                            .collect()
+                    });
+                    p.check_runs = runs.map(|rs| {
+                        rs.into_iter()
+                            .map(|(id, name, concl, done)| CheckRun {
+                                id,
+                                name: name.into(),
+                                status: if done {
+                                    "completed".into()
+                                } else {
+                                    "in_progress".into()
+                                },
+                                conclusion: done.then(|| concl.to_string()),
+                                started_at: None,
+                                completed_at: None,
+                            })
+                            .collect()
+                    });
+                    p.rereview_requested_shas = requested;
+                    p
+                },
+            )
     }
 
     proptest! {

@@ -1,1 +1,0 @@
-//! Agent dispatch (being written).
