@@ -8,6 +8,7 @@ pub mod config;
 pub mod dispatch;
 pub mod finding;
 pub mod issue_key;
+pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod rules;

@@ -169,8 +169,9 @@ fn render(
 }
 
 fn rereview_text(v: &Verdict) -> String {
-    if v.review.rereview.request {
-        format!("requesting now ({})", v.review.rereview.reason)
+    // Stable across applying the plan: posting the request must not change the summary.
+    if v.review.rereview.requested_for_head {
+        format!("requested for `{}`", short_sha(&v.review.rereview.sha))
     } else {
         format!("not requested ({})", v.review.rereview.reason)
     }

@@ -201,7 +201,7 @@ pub fn evaluate_issue(issue: &IssueSnapshot, policy: &Policy) -> IssueVerdict {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
@@ -388,7 +388,7 @@ mod tests {
             })
     }
 
-    fn arb_pr() -> impl Strategy<Value = PrSnapshot> {
+    pub(crate) fn arb_pr() -> impl Strategy<Value = PrSnapshot> {
         (
             ".{0,60}",
             ".{0,200}",

@@ -46,6 +46,9 @@ impl ReviewLoopState {
 pub struct RereviewDecision {
     /// Post the trigger comment now.
     pub request: bool,
+    /// A request for this head exists or is being made now (stable across applying the plan, so
+    /// the summary does not change merely because the request was posted).
+    pub requested_for_head: bool,
     /// The head SHA the decision is about (record it once the comment is posted).
     pub sha: String,
     /// The comment to post when `request` is true.
@@ -116,6 +119,7 @@ impl ReviewLoopRule {
                 deciding_review: None,
                 rereview: RereviewDecision {
                     request: false,
+                    requested_for_head: false,
                     sha,
                     comment: None,
                     reason: "reviews are unknown in this input; no decision".into(),
@@ -233,6 +237,7 @@ impl ReviewLoopRule {
     fn rereview(&self, pr: &PrSnapshot, on_head: bool, sha: String) -> RereviewDecision {
         let no = |reason: &str| RereviewDecision {
             request: false,
+            requested_for_head: false,
             sha: sha.clone(),
             comment: None,
             reason: reason.into(),
@@ -247,10 +252,14 @@ impl ReviewLoopRule {
             return no("CodeRabbit already reviewed the head commit");
         }
         if pr.rereview_requested_shas.contains(&pr.head.sha) {
-            return no("a review of this head commit was already requested");
+            return RereviewDecision {
+                requested_for_head: true,
+                ..no("a review of this head commit was already requested")
+            };
         }
         RereviewDecision {
             request: true,
+            requested_for_head: true,
             sha: sha.clone(),
             comment: Some(self.trigger.clone()),
             reason: format!("no CodeRabbit review on the head commit {}", short_sha(&sha)),
