@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::policy::Policy;
 use crate::render::SUMMARY_MARKER;
 use crate::snapshot::{PrSnapshot, PrState};
-use crate::verdict::Verdict;
+use crate::verdict::{IssueVerdict, Verdict};
 
 /// Hidden marker in plasma-ops's re-review comments: `<!-- plasma-ops:rereview sha=<sha> -->`.
 /// Finding it in existing comments means a fresh database does not ask again.
@@ -209,6 +209,52 @@ pub fn plan(
     Plan { writes }
 }
 
+/// The plan when the configuration cannot be used: a failing status that points at the error and
+/// the sticky comment explaining it. Labels are left alone (we cannot know the rules).
+pub fn plan_config_error(
+    pr: &PrSnapshot,
+    message: &str,
+    current: &CurrentState,
+    opts: &PlanOptions,
+) -> Plan {
+    let mut writes = Vec::new();
+    if pr.state != PrState::Open {
+        return Plan { writes };
+    }
+    let body = crate::render::config_error_summary(message);
+    match &current.sticky_comment {
+        Some((id, old)) if *old != body => writes.push(Write::UpdateComment { id: *id, body }),
+        Some(_) => {}
+        None => writes.push(Write::CreateComment { body }),
+    }
+    let first = message.lines().next().unwrap_or("invalid configuration");
+    let description: String = format!("configuration error: {first}").chars().take(140).collect();
+    let want = ("failure".to_string(), description.clone());
+    if current.status.as_ref() != Some(&want) {
+        writes.push(Write::SetStatus {
+            sha: pr.head.sha.clone(),
+            context: opts.status_context.clone(),
+            state: "failure".into(),
+            description,
+        });
+    }
+    Plan { writes }
+}
+
+/// The plan for an issue: its findings as one sticky comment (labels are the humans' to change).
+/// A clean issue without a comment gets none; an existing comment is kept current.
+pub fn plan_issue(v: &IssueVerdict, sticky: Option<&(u64, String)>) -> Plan {
+    let body = crate::render::issue_summary(v);
+    let clean = v.findings.iter().all(|f| f.severity == crate::Severity::Info);
+    let writes = match sticky {
+        Some((id, old)) if *old != body => vec![Write::UpdateComment { id: *id, body }],
+        Some(_) => vec![],
+        None if clean => vec![],
+        None => vec![Write::CreateComment { body }],
+    };
+    Plan { writes }
+}
+
 /// The state a plan leaves behind, for tests and dry runs: apply `plan` to `pr` and `current`.
 pub fn applied(pr: &PrSnapshot, current: &CurrentState, plan: &Plan) -> (PrSnapshot, CurrentState) {
     let mut pr = pr.clone();
@@ -330,6 +376,17 @@ mod tests {
         assert!(v.desired_labels.as_ref().unwrap().contains(&"agent:python".to_string()));
         let pl = plan(&p, &v, &cur, &policy, &PlanOptions::default());
         assert!(!pl.writes.iter().any(|w| matches!(w, Write::AddLabels { .. })), "{pl:?}");
+    }
+
+    #[test]
+    fn a_broken_configuration_is_a_failing_status_not_a_crash() {
+        let p = full();
+        let msg = ".github/plasma.yml:3:5: unknown field `tilte`";
+        let pl = plan_config_error(&p, msg, &CurrentState::default(), &PlanOptions::default());
+        assert!(pl.writes.iter().any(|w| matches!(w, Write::SetStatus { state, description, .. }
+            if state == "failure" && description.contains("plasma.yml:3:5"))));
+        let (_, cur) = applied(&p, &CurrentState::default(), &pl);
+        assert!(plan_config_error(&p, msg, &cur, &PlanOptions::default()).is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use crate::policy::Policy;
 use crate::rules::checks::short_sha;
 use crate::snapshot::{PrSnapshot, PrState};
-use crate::verdict::Verdict;
+use crate::verdict::{IssueVerdict, Verdict};
 use crate::{Finding, Severity};
 
 /// Hidden marker by which the service finds its own comment again.
@@ -175,4 +175,46 @@ fn rereview_text(v: &Verdict) -> String {
     } else {
         format!("not requested ({})", v.review.rereview.reason)
     }
+}
+
+/// The sticky comment of an issue: its label findings.
+pub fn issue_summary(v: &IssueVerdict) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{SUMMARY_MARKER}");
+    if v.findings.iter().all(|f| f.severity == Severity::Info) {
+        let _ = writeln!(s, "### plasma-ops: ✅ the issue is labelled as the process asks");
+        return s;
+    }
+    let _ = writeln!(s, "### plasma-ops: the issue's labels need attention\n");
+    let _ = writeln!(s, "| | Rule | Finding | Fix |\n|---|---|---|---|");
+    for f in v.findings.iter().take(100) {
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} | {} |",
+            icon(f.severity),
+            f.rule,
+            cell(&f.message),
+            cell(&f.hint)
+        );
+    }
+    s
+}
+
+/// The sticky comment shown when the repository's configuration cannot be used.
+pub fn config_error_summary(message: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{SUMMARY_MARKER}");
+    let _ = writeln!(s, "### plasma-ops: ❌ the configuration cannot be used\n");
+    let _ = writeln!(
+        s,
+        "The pull request was not judged because `.github/plasma.yml` (read from the base branch, or the organisation's `.github` repository) has errors:\n"
+    );
+    let body: String = message.chars().take(10_000).collect();
+    // A fence inside the message must not end our code block early.
+    let _ = writeln!(s, "```text\n{}\n```\n", body.replace("```", "'''"));
+    let _ = writeln!(
+        s,
+        "Fix the file on the base branch; `plasma-ops config validate FILE` shows the same errors locally."
+    );
+    s
 }
