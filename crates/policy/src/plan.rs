@@ -10,7 +10,6 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::policy::Policy;
-use crate::render::SUMMARY_MARKER;
 use crate::snapshot::{PrSnapshot, PrState};
 use crate::verdict::{IssueVerdict, Verdict};
 
@@ -46,7 +45,7 @@ pub struct CurrentState {
     /// Labels that exist in the repository (to know which to create); `None` when unknown, in
     /// which case labels are created on demand and "already exists" counts as success.
     pub repo_labels: Option<Vec<String>>,
-    /// plasma-ops's sticky comment (found by [`SUMMARY_MARKER`]): id and body.
+    /// plasma-ops's sticky comment (found by [`crate::render::SUMMARY_MARKER`]): id and body.
     pub sticky_comment: Option<(u64, String)>,
     /// Our commit status on the head SHA: state and description.
     pub status: Option<(String, String)>,
@@ -416,7 +415,7 @@ mod tests {
                 .iter()
                 .any(|w| matches!(w, Write::UpdateComment { .. } | Write::CreateComment { .. }))
         );
-        assert!(SUMMARY_MARKER.starts_with("<!--"));
+        assert!(crate::render::SUMMARY_MARKER.starts_with("<!--"));
     }
 
     proptest::proptest! {
