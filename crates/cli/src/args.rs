@@ -66,6 +66,53 @@ pub enum Command {
     /// Show, validate, describe or create the configuration.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Run the GitHub App service (webhooks, reconciler, sweep). Configured by `PLASMA_OPS_*`
+    /// environment variables and an optional YAML file; see the README.
+    Serve {
+        /// Service configuration file (YAML; keys as the variables, lowercase, without the prefix).
+        #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
+        service_config: Option<PathBuf>,
+    },
+    /// Sign a webhook payload and deliver it to a running server.
+    Replay {
+        /// The payload (`-` for standard input).
+        file: String,
+        /// Event name (the `X-GitHub-Event` header), e.g. `pull_request`.
+        #[arg(long)]
+        event: String,
+        /// Where to deliver it.
+        #[arg(long, default_value = "http://127.0.0.1:8080/webhook")]
+        url: String,
+        /// The webhook secret (default: `PLASMA_OPS_WEBHOOK_SECRET`).
+        #[arg(long, env = "PLASMA_OPS_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        /// Delivery id (default: a fresh random one).
+        #[arg(long)]
+        delivery: Option<String>,
+    },
+    /// Reconcile one pull request now and print the plan.
+    Reconcile {
+        /// `owner/repo#n`.
+        target: String,
+        /// Only plan; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Service configuration file, as for `serve`.
+        #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
+        service_config: Option<PathBuf>,
+    },
+    /// Show the job queue; retry dead-lettered jobs.
+    Jobs {
+        /// Only dead-lettered jobs.
+        #[arg(long)]
+        dead: bool,
+        /// Put a dead-lettered job (`owner/repo#n`) back in the queue.
+        #[arg(long, value_name = "KEY")]
+        retry: Option<String>,
+        /// Service configuration file, as for `serve`.
+        #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
+        service_config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

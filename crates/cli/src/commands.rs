@@ -69,6 +69,17 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Config(cmd) => config_cmd(g, cmd, &out),
+        Command::Serve { service_config } => crate::service_cmds::serve(service_config.as_deref()),
+        Command::Replay { file, event, url, secret, delivery } => {
+            let body = read_input(&file, "webhook payload")?;
+            crate::service_cmds::replay(body.into_bytes(), &event, &url, secret, delivery)
+        }
+        Command::Reconcile { target, dry_run, service_config } => {
+            crate::service_cmds::reconcile(&target, dry_run, service_config.as_deref(), &out)
+        }
+        Command::Jobs { dead, retry, service_config } => {
+            crate::service_cmds::jobs(dead, retry.as_deref(), service_config.as_deref(), &out)
+        }
     }
 }
 

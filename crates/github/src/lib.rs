@@ -1,13 +1,24 @@
 //! GitHub for plasma-ops: webhook payload types and their conversion into the policy core's
-//! snapshots.
+//! snapshots, webhook signatures, and the REST client with its snapshot fetcher and plan executor.
 //!
 //! Webhooks only tell plasma-ops *what to look at again*; [`webhook::parse_event`] reads the
 //! handful of fields that matter from a payload, and [`to_snapshot`] turns pull request and issue
 //! events into [`plasma_policy::PrSnapshot`] and [`plasma_policy::IssueSnapshot`], leaving
 //! everything a payload cannot know (files, commits, reviews, checks) as unknown.
+//! [`GitHubClient::fetch_pr`] reads all of it through the REST API, and
+//! [`GitHubClient::execute`] carries out a plan.
 
+pub mod client;
+pub mod secret;
+pub mod signature;
 pub mod to_snapshot;
 pub mod webhook;
 
+pub use client::{
+    Applied, Auth, ClientConfig, ClientStats, FetchOptions, FetchedPr, GitHubClient, GitHubError,
+    Outcome, RateLimitKind, RateLimitStatus, RepoClient,
+};
+pub use secret::Secret;
+pub use signature::{sign, verify_signature};
 pub use to_snapshot::{Snapshot, issue_snapshot, pr_snapshot, snapshot_from_payload};
 pub use webhook::{WebhookError, WebhookEvent, detect_event_name, parse_event};

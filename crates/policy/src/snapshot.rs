@@ -71,6 +71,34 @@ pub struct PrSnapshot {
     pub rereview_requested_shas: Vec<String>,
 }
 
+impl PrSnapshot {
+    /// A placeholder for a pull request nothing is known about yet (logs, dry runs without a
+    /// payload): open, empty title, unknown collections.
+    pub fn unknown(repository: &str, number: u64) -> Self {
+        let unknown_ref = || GitRef { name: String::new(), sha: String::new() };
+        PrSnapshot {
+            version: SNAPSHOT_VERSION,
+            repository: repository.to_string(),
+            number,
+            title: String::new(),
+            body: String::new(),
+            state: PrState::Open,
+            merged: false,
+            draft: false,
+            author: Actor::user(""),
+            base: unknown_ref(),
+            head: unknown_ref(),
+            labels: Vec::new(),
+            files: None,
+            commits: None,
+            reviews: None,
+            check_runs: None,
+            statuses: None,
+            rereview_requested_shas: Vec::new(),
+        }
+    }
+}
+
 /// Open or closed, as GitHub reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -1,0 +1,311 @@
+//! The snapshot fetcher: everything the policy core needs about one pull request (or issue), read
+//! with the REST API, plus what plasma-ops itself already wrote there.
+
+use plasma_policy::plan::{CurrentState, rereview_shas_in};
+use plasma_policy::render::SUMMARY_MARKER;
+use plasma_policy::snapshot::{
+    ChangedFile, CheckRun, Commit, CommitStatus, GitRef, Review, ReviewState, SNAPSHOT_VERSION,
+    Verification,
+};
+use plasma_policy::{IssueSnapshot, PrSnapshot};
+
+use super::types::{CommentInfo, PullCommit, PullFile, ReviewInfo, actor_or_ghost};
+use super::{GitHubClient, GitHubError, RepoClient};
+
+/// The commit status plasma-ops sets.
+pub const DEFAULT_STATUS_CONTEXT: &str = "plasma-ops/process";
+/// Where repositories (and the organisation's `.github` repository) keep the configuration.
+pub const DEFAULT_CONFIG_PATH: &str = ".github/plasma.yml";
+
+/// Options of [`GitHubClient::fetch_pr_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// Only comments by this login count as ours (sticky comment, re-review markers); `None`
+    /// trusts the markers alone.
+    pub marker_login: Option<String>,
+    /// The context of our commit status.
+    pub status_context: String,
+    /// The configuration file's path.
+    pub config_path: String,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            marker_login: None,
+            status_context: DEFAULT_STATUS_CONTEXT.to_string(),
+            config_path: DEFAULT_CONFIG_PATH.to_string(),
+        }
+    }
+}
+
+/// A pull request as the reconciler sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedPr {
+    /// Everything the rules judge, every collection known.
+    pub snapshot: PrSnapshot,
+    /// What plasma-ops wrote before: repository labels, sticky comment, our status. The caller
+    /// fills in `suppressed_agent_labels` from its store.
+    pub current: CurrentState,
+    /// The configuration file on the base branch (never the head: a pull request does not choose
+    /// the policy that judges it); `None` when there is none.
+    pub base_config: Option<String>,
+    /// The configuration file in `<owner>/.github` on its default branch; `None` when there is
+    /// none or it cannot be seen.
+    pub org_config: Option<String>,
+}
+
+fn review_state(raw: &str) -> Option<ReviewState> {
+    match raw.to_ascii_lowercase().as_str() {
+        "approved" => Some(ReviewState::Approved),
+        "changes_requested" => Some(ReviewState::ChangesRequested),
+        "commented" => Some(ReviewState::Commented),
+        "dismissed" => Some(ReviewState::Dismissed),
+        "pending" => Some(ReviewState::Pending),
+        _ => None,
+    }
+}
+
+fn to_file(f: PullFile) -> ChangedFile {
+    ChangedFile {
+        path: f.filename,
+        status: if f.status.is_empty() { "modified".into() } else { f.status },
+        additions: f.additions,
+        deletions: f.deletions,
+        previous_path: f.previous_filename,
+    }
+}
+
+fn to_commit(c: PullCommit) -> Commit {
+    Commit {
+        sha: c.sha,
+        parents: c.parents.into_iter().map(|p| p.sha).collect(),
+        message: c.commit.message.lines().next().unwrap_or("").to_string(),
+        verification: c
+            .commit
+            .verification
+            .map(|v| Verification { verified: v.verified, reason: v.reason }),
+    }
+}
+
+fn to_review(r: ReviewInfo) -> Option<Review> {
+    let Some(state) = review_state(&r.state) else {
+        tracing::warn!(review = r.id, state = %r.state, "unknown review state; review ignored");
+        return None;
+    };
+    Some(Review {
+        id: r.id,
+        author: actor_or_ghost(r.user.as_ref()),
+        state,
+        commit_id: r.commit_id,
+        submitted_at: r.submitted_at,
+        body: r.body.unwrap_or_default(),
+    })
+}
+
+fn is_ours(c: &CommentInfo, login: Option<&str>) -> bool {
+    match login {
+        None => true,
+        Some(l) => c.user.as_ref().is_some_and(|u| u.login.eq_ignore_ascii_case(l)),
+    }
+}
+
+impl GitHubClient {
+    /// Fetches a pull request with its files, commits, reviews, check runs and statuses of the
+    /// head SHA, our comments and status, the repository's labels and both configuration files.
+    pub async fn fetch_pr(
+        &self,
+        installation: Option<u64>,
+        repo: &str,
+        number: u64,
+        marker_login: Option<&str>,
+    ) -> Result<FetchedPr, GitHubError> {
+        let opts =
+            FetchOptions { marker_login: marker_login.map(str::to_string), ..Default::default() };
+        self.fetch_pr_with(installation, repo, number, &opts).await
+    }
+
+    /// [`GitHubClient::fetch_pr`] with every option.
+    pub async fn fetch_pr_with(
+        &self,
+        installation: Option<u64>,
+        repo: &str,
+        number: u64,
+        opts: &FetchOptions,
+    ) -> Result<FetchedPr, GitHubError> {
+        let rc = self.repo(installation, repo)?;
+        let org = self.repo(installation, &format!("{}/.github", rc.owner()))?;
+        // The pull request first: it names the head SHA and the base branch, and with an App it
+        // resolves the installation once for the calls that follow.
+        let pull = rc.get_pull(number).await?;
+        let head = pull.head.sha.as_str();
+        let base_ref = pull.base.name.as_str();
+        let (
+            files,
+            commits,
+            reviews,
+            check_runs,
+            statuses,
+            comments,
+            repo_labels,
+            base_config,
+            org_config,
+        ) = tokio::try_join!(
+            rc.list_pull_files(number),
+            rc.list_pull_commits(number),
+            rc.list_pull_reviews(number),
+            rc.list_check_runs(head),
+            rc.list_statuses(head),
+            rc.list_issue_comments(number),
+            rc.list_labels(),
+            rc.get_content(&opts.config_path, Some(base_ref)),
+            org_config(&org, &opts.config_path),
+        )?;
+
+        let login = opts.marker_login.as_deref();
+        let ours: Vec<&CommentInfo> = comments.iter().filter(|c| is_ours(c, login)).collect();
+        let stickies: Vec<&&CommentInfo> =
+            ours.iter().filter(|c| c.body.contains(SUMMARY_MARKER)).collect();
+        if stickies.len() > 1 {
+            tracing::warn!(
+                repo,
+                number,
+                count = stickies.len(),
+                "several sticky comments; editing the oldest"
+            );
+        }
+        let sticky = stickies.iter().min_by_key(|c| c.id).map(|c| (c.id, c.body.clone()));
+        let rereview_requested_shas = rereview_shas_in(ours.iter().map(|c| c.body.as_str()));
+        let status = statuses
+            .iter()
+            .filter(|s| s.context == opts.status_context)
+            .max_by_key(|s| s.id)
+            .map(|s| (s.state.clone(), s.description.clone().unwrap_or_default()));
+
+        let snapshot = PrSnapshot {
+            version: SNAPSHOT_VERSION,
+            repository: rc.full_name(),
+            number,
+            title: pull.title.clone(),
+            body: pull.body.clone().unwrap_or_default(),
+            state: pull.pr_state(),
+            merged: pull.is_merged(),
+            draft: pull.draft.unwrap_or(false),
+            author: actor_or_ghost(pull.user.as_ref()),
+            base: GitRef { name: pull.base.name.clone(), sha: pull.base.sha.clone() },
+            head: GitRef { name: pull.head.name.clone(), sha: pull.head.sha.clone() },
+            labels: pull.labels.iter().map(|l| l.name.clone()).collect(),
+            files: Some(files.into_iter().map(to_file).collect()),
+            commits: Some(commits.into_iter().map(to_commit).collect()),
+            reviews: Some(reviews.into_iter().filter_map(to_review).collect()),
+            check_runs: Some(
+                check_runs
+                    .into_iter()
+                    .map(|c| CheckRun {
+                        id: c.id,
+                        name: c.name,
+                        status: c.status,
+                        conclusion: c.conclusion,
+                        started_at: c.started_at,
+                        completed_at: c.completed_at,
+                    })
+                    .collect(),
+            ),
+            statuses: Some(
+                statuses
+                    .into_iter()
+                    .map(|s| CommitStatus {
+                        id: s.id,
+                        context: s.context,
+                        state: s.state,
+                        updated_at: s.updated_at,
+                        description: s.description,
+                    })
+                    .collect(),
+            ),
+            rereview_requested_shas,
+        };
+        let current = CurrentState {
+            repo_labels: Some(repo_labels.into_iter().map(|l| l.name).collect()),
+            sticky_comment: sticky,
+            status,
+            suppressed_agent_labels: Vec::new(),
+        };
+        Ok(FetchedPr { snapshot, current, base_config, org_config })
+    }
+
+    /// Fetches an issue for the issue rules.
+    pub async fn fetch_issue(
+        &self,
+        installation: Option<u64>,
+        repo: &str,
+        number: u64,
+    ) -> Result<IssueSnapshot, GitHubError> {
+        let rc = self.repo(installation, repo)?;
+        let issue = rc.get_issue(number).await?;
+        let mut assignees: Vec<String> = issue.assignees.iter().map(|u| u.login.clone()).collect();
+        if assignees.is_empty()
+            && let Some(a) = &issue.assignee
+        {
+            assignees.push(a.login.clone());
+        }
+        Ok(IssueSnapshot {
+            version: SNAPSHOT_VERSION,
+            repository: rc.full_name(),
+            number: issue.number,
+            title: issue.title.clone(),
+            state: if issue.state.eq_ignore_ascii_case("closed") {
+                plasma_policy::snapshot::PrState::Closed
+            } else {
+                plasma_policy::snapshot::PrState::Open
+            },
+            labels: issue.labels.iter().map(|l| l.name.clone()).collect(),
+            assignees,
+            author: actor_or_ghost(issue.user.as_ref()),
+        })
+    }
+}
+
+impl GitHubClient {
+    /// The repository's configuration file at `git_ref` (its default branch when `None`) and the
+    /// organisation's, for judging something that has no base branch (an issue).
+    pub async fn config_files(
+        &self,
+        installation: Option<u64>,
+        repo: &str,
+        git_ref: Option<&str>,
+        path: &str,
+    ) -> Result<(Option<String>, Option<String>), GitHubError> {
+        let rc = self.repo(installation, repo)?;
+        let org = self.repo(installation, &format!("{}/.github", rc.owner()))?;
+        tokio::try_join!(rc.get_content(path, git_ref), org_config(&org, path))
+    }
+}
+
+/// The organisation's configuration: absent, unreadable (the installation may not cover the
+/// `.github` repository) or not installed there all mean "no organisation layer".
+async fn org_config(org: &RepoClient, path: &str) -> Result<Option<String>, GitHubError> {
+    match org.get_content(path, None).await {
+        Ok(text) => Ok(text),
+        Err(e) if matches!(e.status(), Some(403 | 404)) => {
+            tracing::debug!(repo = %org.full_name(), error = %e, "no organisation configuration");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rest_review_states_map_in_any_case() {
+        assert_eq!(review_state("APPROVED"), Some(ReviewState::Approved));
+        assert_eq!(review_state("changes_requested"), Some(ReviewState::ChangesRequested));
+        assert_eq!(review_state("COMMENTED"), Some(ReviewState::Commented));
+        assert_eq!(review_state("DISMISSED"), Some(ReviewState::Dismissed));
+        assert_eq!(review_state("PENDING"), Some(ReviewState::Pending));
+        assert_eq!(review_state("WHATEVER"), None);
+    }
+}

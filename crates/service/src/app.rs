@@ -1,0 +1,188 @@
+//! The running service: shared state, the HTTP router and start-up.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use plasma_github::GitHubClient;
+use plasma_store::Store;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tower_http::timeout::TimeoutLayer;
+use tracing::info;
+
+use crate::config::ServiceConfig;
+use crate::ingress::{MAX_BODY, webhook};
+
+/// Milliseconds since the Unix epoch; injectable so tests control time.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    })
+}
+
+/// State shared by the ingress, the workers and the scheduler.
+pub struct App {
+    /// The service's configuration.
+    pub cfg: ServiceConfig,
+    /// Deliveries, jobs and the action log.
+    pub store: Arc<dyn Store>,
+    /// GitHub; `None` in a dry run without credentials.
+    pub github: Option<GitHubClient>,
+    /// Wakes idle workers when a delivery arrives.
+    pub notify: Arc<Notify>,
+    /// Prometheus handle for `/metrics`.
+    pub metrics: Option<PrometheusHandle>,
+    /// The clock.
+    pub clock: Clock,
+    /// Installation of each repository, learnt from deliveries and the sweep.
+    installations: Mutex<HashMap<String, u64>>,
+}
+
+impl App {
+    /// Build the shared state.
+    pub fn new(
+        cfg: ServiceConfig,
+        store: Arc<dyn Store>,
+        github: Option<GitHubClient>,
+        clock: Clock,
+    ) -> Arc<App> {
+        crate::metrics::describe();
+        Arc::new(App {
+            cfg,
+            store,
+            github,
+            notify: Arc::new(Notify::new()),
+            metrics: crate::metrics::install(),
+            clock,
+            installations: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Now, in Unix milliseconds.
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    /// Whether writes are only planned.
+    pub fn dry_run(&self) -> bool {
+        self.cfg.effective_dry_run() || self.github.is_none()
+    }
+
+    /// Remember which installation covers a repository.
+    pub fn remember_installation(&self, repo: &str, installation: u64) {
+        if let Ok(mut m) = self.installations.lock() {
+            m.insert(repo.to_string(), installation);
+        }
+    }
+
+    /// The installation that covers a repository, if known.
+    pub fn installation_of(&self, repo: &str) -> Option<u64> {
+        self.installations.lock().ok().and_then(|m| m.get(repo).copied())
+    }
+
+    /// The HTTP routes.
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new()
+            .route(&self.cfg.webhook_path, post(webhook))
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics_text))
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            // A body trickled in byte by byte must not hold a connection for ever.
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(15),
+            ))
+            .with_state(Arc::clone(self))
+    }
+}
+
+async fn healthz() -> impl IntoResponse {
+    (StatusCode::OK, "ok\n")
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
+    if let Err(e) = app.store.ping().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("store unreachable: {e}\n"));
+    }
+    let mode = if app.dry_run() { "dry run" } else { "live" };
+    (StatusCode::OK, format!("ready ({mode})\n"))
+}
+
+async fn metrics_text(State(app): State<Arc<App>>) -> impl IntoResponse {
+    if let Ok(d) = app.store.queue_depth().await {
+        metrics::gauge!(crate::metrics::QUEUE_DEPTH, "state" => "pending").set(d.pending as f64);
+        metrics::gauge!(crate::metrics::QUEUE_DEPTH, "state" => "leased").set(d.leased as f64);
+        metrics::gauge!(crate::metrics::QUEUE_DEPTH, "state" => "dead").set(d.dead as f64);
+    }
+    match &app.metrics {
+        Some(h) => (StatusCode::OK, [("content-type", "text/plain; version=0.0.4")], h.render())
+            .into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder unavailable\n").into_response(),
+    }
+}
+
+/// A started service: its address and a way to stop it.
+pub struct Running {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    /// Shared state.
+    pub app: Arc<App>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stop accepting, let workers finish their current job, and wait.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        self.app.notify.notify_waiters();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Bind, start the HTTP server, the workers and the scheduler.
+pub async fn start(app: Arc<App>) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(app.cfg.listen).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let router = app.router();
+    let mut http_stop = stopped.clone();
+    tasks.push(tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = http_stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+    }));
+    for i in 0..app.cfg.workers {
+        let id = format!("{}-w{i}", worker_prefix());
+        tasks.push(tokio::spawn(crate::worker::run(Arc::clone(&app), id, stopped.clone())));
+    }
+    tasks.push(tokio::spawn(crate::scheduler::run(Arc::clone(&app), stopped.clone())));
+    info!(%addr, dry_run = app.dry_run(), workers = app.cfg.workers, "plasma-ops serving");
+    Ok(Running { addr, app, stop, tasks })
+}
+
+/// Worker ids are unique per process so a restarted process never mistakes an old lease for its own.
+fn worker_prefix() -> String {
+    format!("{}-{}", std::process::id(), rand::random::<u32>())
+}

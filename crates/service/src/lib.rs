@@ -1,0 +1,15 @@
+//! `plasma-ops serve`: the GitHub App service. It orchestrates — ingress, store, GitHub, policy —
+//! and holds no rule of its own.
+
+pub mod app;
+pub mod config;
+pub mod ingress;
+pub mod keys;
+pub mod logging;
+pub mod metrics;
+pub mod reconcile;
+pub mod scheduler;
+pub mod worker;
+
+pub use app::{App, Running, start, system_clock};
+pub use config::{LogFormat, Secret, ServiceConfig};

@@ -1,0 +1,66 @@
+//! Prometheus metrics. Names follow Prometheus conventions (`_total` counters, base units,
+//! `plasma_ops_` prefix); `/metrics` serves the text format. No label ever carries a secret.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Deliveries received, by event and outcome (`accepted`, `duplicate`, `ignored`, `bad_signature`,
+/// `bad_request`, `unavailable`).
+pub const DELIVERIES: &str = "plasma_ops_webhook_deliveries_total";
+/// Requests whose signature was missing or wrong.
+pub const SIGNATURE_FAILURES: &str = "plasma_ops_webhook_signature_failures_total";
+/// Jobs waiting, running and dead-lettered (gauge, label `state`).
+pub const QUEUE_DEPTH: &str = "plasma_ops_queue_jobs";
+/// Job attempts by outcome (`done`, `retry`, `dead`, `lease_lost`).
+pub const JOB_ATTEMPTS: &str = "plasma_ops_job_attempts_total";
+/// Seconds from the first delivery that triggered a job to its plan being applied.
+pub const DELIVERY_TO_APPLIED: &str = "plasma_ops_delivery_to_applied_seconds";
+/// Writes made (or planned, in dry run) by kind.
+pub const WRITES: &str = "plasma_ops_github_writes_total";
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Install the process-wide recorder once and return its handle.
+pub fn install() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let buckets =
+                [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(DELIVERY_TO_APPLIED.into()), &buckets)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .clone()
+}
+
+/// Describe every metric once so `/metrics` carries HELP lines.
+pub fn describe() {
+    metrics::describe_counter!(DELIVERIES, "Webhook deliveries received, by event and outcome");
+    metrics::describe_counter!(
+        SIGNATURE_FAILURES,
+        "Webhook requests with a missing or wrong X-Hub-Signature-256"
+    );
+    metrics::describe_gauge!(QUEUE_DEPTH, "Reconcile jobs by state (pending, leased, dead)");
+    metrics::describe_counter!(JOB_ATTEMPTS, "Reconcile job attempts by outcome");
+    metrics::describe_histogram!(
+        DELIVERY_TO_APPLIED,
+        metrics::Unit::Seconds,
+        "Time from the first triggering delivery to the applied plan"
+    );
+    metrics::describe_counter!(WRITES, "Writes to GitHub by kind and mode (applied or planned)");
+    metrics::describe_counter!(
+        "plasma_ops_github_requests_total",
+        "GitHub REST requests by route, method and status"
+    );
+    metrics::describe_counter!(
+        "plasma_ops_github_not_modified_total",
+        "GitHub REST requests answered 304 from the ETag cache"
+    );
+    metrics::describe_gauge!(
+        "plasma_ops_github_rate_limit_remaining",
+        "GitHub rate limit remaining, by resource"
+    );
+}

@@ -1,0 +1,361 @@
+//! One reconcile: fetch the pull request as it is, judge it with the policy core, plan the
+//! difference and apply it (or, in a dry run, record the plan). Level-triggered: the job only says
+//! which pull request to look at, so duplicate, late or reordered deliveries change nothing.
+
+use std::time::Duration;
+
+use plasma_github::{FetchOptions, GitHubError, WebhookEvent, parse_event, pr_snapshot};
+use plasma_policy::config::{self, ConfigSource};
+use plasma_policy::plan::{self, CurrentState, Plan, PlanOptions, Write};
+use plasma_policy::{Policy, PrSnapshot, Verdict, evaluate};
+use plasma_store::{Job, NewAction};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+use crate::app::App;
+use crate::keys::JobKey;
+use crate::metrics::WRITES;
+
+/// Why a reconcile did not finish; the job is retried (honouring `retry_after`).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ReconcileError {
+    /// What went wrong.
+    pub message: String,
+    /// GitHub asked us to wait this long.
+    pub retry_after: Option<Duration>,
+}
+
+impl From<GitHubError> for ReconcileError {
+    fn from(e: GitHubError) -> Self {
+        ReconcileError { retry_after: e.retry_after(), message: e.to_string() }
+    }
+}
+
+impl From<plasma_store::StoreError> for ReconcileError {
+    fn from(e: plasma_store::StoreError) -> Self {
+        ReconcileError { retry_after: None, message: format!("store: {e}") }
+    }
+}
+
+fn fail(message: impl Into<String>) -> ReconcileError {
+    ReconcileError { message: message.into(), retry_after: None }
+}
+
+/// What a reconcile did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Writes applied (or planned, in a dry run).
+    pub writes: usize,
+    /// Whether they were only planned.
+    pub dry_run: bool,
+}
+
+/// Run the job.
+pub async fn run(app: &App, job: &Job) -> Result<Outcome, ReconcileError> {
+    let key =
+        JobKey::parse(&job.key).ok_or_else(|| fail(format!("unreadable job key `{}`", job.key)))?;
+    match key {
+        JobKey::Pr { repo, number } => {
+            let ctx = JobContext { key: &job.key, causes: &job.causes, job_id: Some(job.id) };
+            let done = reconcile_pr(app, &ctx, &repo, number).await?;
+            Ok(Outcome { writes: done.plan.writes.len(), dry_run: done.dry_run })
+        }
+        JobKey::Sha { repo, sha } => fan_out_sha(app, job, &repo, &sha).await,
+        JobKey::Issue { repo, number } => evaluate_issue(app, job, &repo, number).await,
+    }
+}
+
+/// What a reconcile is about: its key, the deliveries that caused it, its job.
+pub struct JobContext<'a> {
+    /// `owner/repo#n`.
+    pub key: &'a str,
+    /// Delivery ids (and "sweep") since the last run.
+    pub causes: &'a [String],
+    /// The job, when run by a worker.
+    pub job_id: Option<i64>,
+}
+
+/// The result of reconciling one pull request.
+#[derive(Debug, Clone)]
+pub struct PrReconciled {
+    /// The snapshot judged.
+    pub pr: PrSnapshot,
+    /// The verdict; `None` when the configuration could not be used.
+    pub verdict: Option<Verdict>,
+    /// The plan, applied or (in a dry run) only recorded.
+    pub plan: Plan,
+    /// Whether the plan was only recorded.
+    pub dry_run: bool,
+}
+
+/// The delivery that caused this run (for the action log and log correlation).
+pub fn cause(job: &Job) -> Option<String> {
+    first_delivery(&job.causes)
+}
+
+fn first_delivery(causes: &[String]) -> Option<String> {
+    causes.iter().find(|c| !matches!(c.as_str(), "sweep" | "cli" | "sha")).cloned()
+}
+
+async fn installation(app: &App, causes: &[String], repo: &str) -> Option<u64> {
+    if let Some(i) = app.installation_of(repo) {
+        return Some(i);
+    }
+    for c in causes {
+        if let Ok(Some(d)) = app.store.delivery(c).await
+            && let Some(i) = d.installation.and_then(|i| u64::try_from(i).ok())
+        {
+            app.remember_installation(repo, i);
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Build the policy from the organisation's and the base branch's files. A broken file is not a
+/// crash: it becomes a failing status that points at the error.
+fn policy_from(org: Option<&str>, base: Option<&str>) -> Result<Policy, String> {
+    let org_src = org.map(|text| ConfigSource { name: "<org>/.github/.github/plasma.yml", text });
+    let repo_src = base.map(|text| ConfigSource { name: ".github/plasma.yml", text });
+    let eff = config::load(org_src, repo_src).map_err(|e| e.to_string())?;
+    Policy::new(eff.config.clone()).map_err(|errs| {
+        errs.iter()
+            .map(|e| {
+                let src = match eff.origin(&e.key) {
+                    config::Layer::Org => org_src,
+                    _ => repo_src,
+                };
+                match src {
+                    Some(s) => config::config_error_at(
+                        s,
+                        &e.key,
+                        format!("{}: {}", e.key, e.message),
+                        Some(e.hint.clone()),
+                    )
+                    .to_string(),
+                    None => e.to_string(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// A stable fingerprint of the files that earned each agent label.
+fn fingerprints(v: &Verdict) -> Vec<(String, String)> {
+    let Some(d) = &v.dispatch else { return vec![] };
+    d.labels
+        .iter()
+        .map(|label| {
+            let mut h = Sha256::new();
+            for f in d.files.iter().filter(|f| f.labels.contains(label)) {
+                h.update(f.path.as_bytes());
+                h.update([0]);
+            }
+            (label.clone(), hex::encode(&h.finalize()[..12]))
+        })
+        .collect()
+}
+
+/// Reconcile one pull request: fetch, judge, plan, apply (or record, in a dry run).
+pub async fn reconcile_pr(
+    app: &App,
+    ctx: &JobContext<'_>,
+    repo: &str,
+    number: u64,
+) -> Result<PrReconciled, ReconcileError> {
+    let key = ctx.key;
+    let opts = PlanOptions { status_context: app.cfg.status_context.clone() };
+    let inst = installation(app, ctx.causes, repo).await;
+    let (mut pr, mut current, org, base) = match &app.github {
+        Some(gh) => {
+            let fo = FetchOptions {
+                status_context: app.cfg.status_context.clone(),
+                ..Default::default()
+            };
+            let f = gh.fetch_pr_with(inst, repo, number, &fo).await?;
+            (f.snapshot, f.current, f.org_config, f.base_config)
+        }
+        None => match snapshot_from_deliveries(app, ctx.causes).await? {
+            Some(pr) => (pr, CurrentState::default(), None, None),
+            None => {
+                info!(
+                    job_key = key,
+                    "dry run without credentials and no payload to judge; nothing to do"
+                );
+                let pr = PrSnapshot::unknown(repo, number);
+                return Ok(PrReconciled {
+                    pr,
+                    verdict: None,
+                    plan: Plan::default(),
+                    dry_run: true,
+                });
+            }
+        },
+    };
+    if app.store.rereview_requested(key, &pr.head.sha).await?
+        && !pr.rereview_requested_shas.contains(&pr.head.sha)
+    {
+        pr.rereview_requested_shas.push(pr.head.sha.clone());
+    }
+    let (plan, verdict) = match policy_from(org.as_deref(), base.as_deref()) {
+        Ok(policy) => {
+            let verdict = evaluate(&pr, &policy);
+            // A human who removed an agent label wins until the files that earned it change.
+            let applied = app.store.applied_agent_labels(key).await?;
+            let now_prints = fingerprints(&verdict);
+            current.suppressed_agent_labels = applied
+                .iter()
+                .filter(|(label, print)| {
+                    !pr.labels.contains(label)
+                        && now_prints.iter().any(|(l, p)| l == label && p == print)
+                })
+                .map(|(l, _)| l.clone())
+                .collect();
+            (plan::plan(&pr, &verdict, &current, &policy, &opts), Some(verdict))
+        }
+        Err(message) => (plan::plan_config_error(&pr, &message, &current, &opts), None),
+    };
+    let dry_run = app.dry_run();
+    apply(app, ctx, inst, repo, number, &pr, &plan, dry_run).await?;
+    if let Some(v) = &verdict {
+        if plan.writes.iter().any(|w| matches!(w, Write::RequestRereview { .. })) {
+            app.store.record_rereview(key, &pr.head.sha, app.now()).await?;
+        }
+        if !dry_run {
+            // Remember what we applied, so a later removal by a human can be recognised.
+            let wanted: Vec<String> = v.desired_labels.clone().unwrap_or_default();
+            let prints: Vec<(String, String)> =
+                fingerprints(v).into_iter().filter(|(l, _)| wanted.contains(l)).collect();
+            app.store.set_applied_agent_labels(key, &prints).await?;
+        }
+    }
+    Ok(PrReconciled { pr, verdict, plan, dry_run })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    app: &App,
+    ctx: &JobContext<'_>,
+    inst: Option<u64>,
+    repo: &str,
+    number: u64,
+    pr: &PrSnapshot,
+    plan: &Plan,
+    dry_run: bool,
+) -> Result<(), ReconcileError> {
+    let mode = if dry_run { "planned" } else { "applied" };
+    let delivery_id = first_delivery(ctx.causes);
+    let before = json!({ "labels": pr.labels, "head_sha": pr.head.sha });
+    let record = |kind: &str, after: serde_json::Value| NewAction {
+        job_key: ctx.key.to_string(),
+        delivery_id: delivery_id.clone(),
+        job_id: ctx.job_id,
+        kind: kind.to_string(),
+        dry_run,
+        before: before.clone(),
+        after,
+        at: app.now(),
+    };
+    let mut actions = Vec::new();
+    let mut failure = None;
+    match (&app.github, dry_run) {
+        (Some(gh), false) => {
+            // Record every write that happened, the ones before an error included.
+            let result = gh
+                .execute_with(inst, repo, number, plan, |a| {
+                    actions
+                        .push(record(a.write.kind(), serde_json::to_value(a).unwrap_or_default()));
+                })
+                .await;
+            if let Err(e) = result {
+                failure = Some(e);
+            }
+        }
+        _ => {
+            for w in &plan.writes {
+                actions.push(record(w.kind(), serde_json::to_value(w).unwrap_or_default()));
+            }
+        }
+    }
+    for a in &actions {
+        metrics::counter!(WRITES, "kind" => a.kind.clone(), "mode" => mode).increment(1);
+        app.store.log_action(a).await?;
+    }
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    info!(job_key = %ctx.key, writes = plan.writes.len(), mode, "reconciled");
+    Ok(())
+}
+
+/// Without credentials: judge what the newest payload of the job's deliveries says.
+async fn snapshot_from_deliveries(
+    app: &App,
+    causes: &[String],
+) -> Result<Option<PrSnapshot>, ReconcileError> {
+    for c in causes.iter().rev() {
+        let Some(d) = app.store.delivery(c).await? else { continue };
+        match parse_event(&d.event, &d.body) {
+            Ok(ev @ (WebhookEvent::PullRequest(_) | WebhookEvent::PullRequestReview(_))) => {
+                if let Ok(pr) = pr_snapshot(&ev) {
+                    return Ok(Some(pr));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => warn!(delivery_id = %d.id, error = %e, "stored delivery no longer parses"),
+        }
+    }
+    Ok(None)
+}
+
+async fn fan_out_sha(
+    app: &App,
+    job: &Job,
+    repo: &str,
+    sha: &str,
+) -> Result<Outcome, ReconcileError> {
+    let Some(gh) = &app.github else {
+        return Ok(Outcome { writes: 0, dry_run: true });
+    };
+    let inst = installation(app, &job.causes, repo).await;
+    let pulls = gh.repo(inst, repo)?.pulls_for_commit(sha).await?;
+    let cause = cause(job).unwrap_or_else(|| "sha".into());
+    for pr in pulls.iter().filter(|p| p.state == "open") {
+        let key = JobKey::Pr { repo: repo.into(), number: pr.number }.render();
+        app.store.trigger(&key, &cause, app.now()).await?;
+    }
+    app.notify.notify_waiters();
+    Ok(Outcome { writes: 0, dry_run: app.dry_run() })
+}
+
+async fn evaluate_issue(
+    app: &App,
+    job: &Job,
+    repo: &str,
+    number: u64,
+) -> Result<Outcome, ReconcileError> {
+    let Some(gh) = &app.github else {
+        return Ok(Outcome { writes: 0, dry_run: true });
+    };
+    let inst = installation(app, &job.causes, repo).await;
+    let issue = gh.fetch_issue(inst, repo, number).await?;
+    let rc = gh.repo(inst, repo)?;
+    let (base, org) = gh.config_files(inst, repo, None, ".github/plasma.yml").await?;
+    let policy = policy_from(org.as_deref(), base.as_deref()).map_err(fail)?;
+    let verdict = plasma_policy::evaluate_issue(&issue, &policy);
+    let sticky = rc
+        .list_issue_comments(number)
+        .await?
+        .into_iter()
+        .find(|c| c.body.contains(plasma_policy::render::SUMMARY_MARKER))
+        .map(|c| (c.id, c.body));
+    let plan = plan::plan_issue(&verdict, sticky.as_ref());
+    let dry_run = app.dry_run();
+    let ctx = JobContext { key: &job.key, causes: &job.causes, job_id: Some(job.id) };
+    let pr_like = PrSnapshot::unknown(repo, number);
+    apply(app, &ctx, inst, repo, number, &pr_like, &plan, dry_run).await?;
+    Ok(Outcome { writes: plan.writes.len(), dry_run })
+}

@@ -1,0 +1,243 @@
+//! End to end through `serve`: signed deliveries in, the fake GitHub's state out.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use plasma_fakehub::{FakeCheckRun, FakeCommit, FakeReview, FakeStatus, Fault};
+use support::*;
+
+const SETTLE: Duration = Duration::from_secs(20);
+
+fn green_checks(env: &Env, n: u64) {
+    let sha = env.hub.head_sha(REPO, n).unwrap();
+    for name in ["lint", "test", "security-scan"] {
+        env.hub.add_check_run(REPO, &sha, FakeCheckRun::completed(name, "success"));
+    }
+    env.hub.add_status(REPO, &sha, FakeStatus::new("CodeRabbit", "success"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_loop_end_to_end() {
+    let mut env = Env::new("loop").await;
+    let n = good_pull(&env.hub);
+    env.hub.add_label_by_human(REPO, n, "bug");
+
+    // Opened: the coordination label, one summary, a status, one re-review request.
+    assert_eq!(env.deliver("pull_request", "d-1", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.labels(n), ["bug", "status:needs-coderabbit-review"]);
+    assert_eq!(env.sticky_comments(n), 1);
+    assert_eq!(env.rereview_requests(n), 1);
+    assert_eq!(env.our_status(n).as_deref(), Some("failure"));
+
+    // CodeRabbit requests changes: needs-cursor-fix and the agent labels of the files.
+    env.hub.add_review(REPO, n, FakeReview::new(CODERABBIT, "CHANGES_REQUESTED"));
+    assert_eq!(env.deliver("pull_request_review", "d-2", &review_event(n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.labels(n), ["agent:docs", "agent:python", "bug", "status:needs-cursor-fix"]);
+    assert_eq!(env.sticky_comments(n), 1, "the summary is edited in place");
+
+    // A new commit: back to needs-review, agent labels gone, one request for the new head.
+    let new_head = "b".repeat(40);
+    let mut c = FakeCommit::verified(&new_head, "Address review");
+    c.parents = vec![env.hub.head_sha(REPO, n).unwrap()];
+    env.hub.push_commit(REPO, n, c);
+    assert_eq!(env.deliver("pull_request", "d-3", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.labels(n), ["bug", "status:needs-coderabbit-review"]);
+    assert_eq!(env.rereview_requests(n), 2, "one request per head SHA");
+
+    // CodeRabbit approves, a human approves, checks are green: approved and success.
+    env.hub.add_review(REPO, n, FakeReview::new(CODERABBIT, "APPROVED"));
+    env.hub.add_review(REPO, n, FakeReview::new("alice", "APPROVED"));
+    green_checks(&env, n);
+    assert_eq!(env.deliver("pull_request_review", "d-4", &review_event(n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.labels(n), ["bug", "status:coderabbit-approved"]);
+    let summary: Vec<String> = env
+        .hub
+        .comments_of(REPO, n)
+        .into_iter()
+        .map(|c| c.body)
+        .filter(|b| b.contains("plasma-ops:summary"))
+        .collect();
+    assert_eq!(env.our_status(n).as_deref(), Some("success"), "{summary:?}");
+    assert_eq!(env.sticky_comments(n), 1);
+    assert_eq!(env.rereview_requests(n), 2);
+
+    // The same delivery again: acknowledged, nothing processed.
+    env.hub.reset_requests();
+    assert_eq!(env.deliver("pull_request_review", "d-4", &review_event(n)).await, 200);
+    env.settle(SETTLE).await;
+    assert!(env.hub.requests().is_empty(), "a duplicate delivery costs no GitHub call");
+
+    // A new delivery about an unchanged pull request: no write. Our own last writes changed the
+    // comments, labels and statuses, so the first look after them re-reads those; the next is warm.
+    assert_eq!(env.deliver("pull_request", "d-5", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert!(!env.hub.requests().iter().any(|r| r.is_write()));
+    env.hub.reset_requests();
+    assert_eq!(env.deliver("pull_request", "d-6", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    let reqs = env.hub.requests();
+    assert!(!reqs.iter().any(|r| r.is_write()), "warm reconcile wrote: {reqs:?}");
+    let fresh = reqs.iter().filter(|r| r.status != 304).count();
+    let detail: Vec<String> =
+        reqs.iter().map(|r| format!("{} {} {}", r.method, r.path, r.status)).collect();
+    assert!(fresh <= 1, "warm reconcile: {fresh} non-304 reads of {}: {detail:#?}", reqs.len());
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_in_reverse_order_reach_the_same_state() {
+    let mut env = Env::new("reverse").await;
+    let n = good_pull(&env.hub);
+    env.hub.add_review(REPO, n, FakeReview::new(CODERABBIT, "APPROVED"));
+    env.hub.add_review(REPO, n, FakeReview::new("alice", "APPROVED"));
+    green_checks(&env, n);
+    // The review arrives before the pull request was "opened": level-triggered, it does not matter.
+    assert_eq!(env.deliver("pull_request_review", "r-2", &review_event(n)).await, 202);
+    assert_eq!(env.deliver("pull_request", "r-1", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.labels(n), ["status:coderabbit-approved"]);
+    assert_eq!(env.our_status(n).as_deref(), Some("success"));
+    assert_eq!(env.sticky_comments(n), 1);
+    assert_eq!(env.rereview_requests(n), 0, "CodeRabbit already reviewed the head");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_failing_three_times_then_answering() {
+    let mut env = Env::new("502").await;
+    let n = good_pull(&env.hub);
+    env.hub.inject(Fault::Status { code: 502, times: 3, route: None });
+    assert_eq!(env.deliver("pull_request", "f-1", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.labels(n), ["status:needs-coderabbit-review"]);
+    assert_eq!(env.sticky_comments(n), 1);
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secondary_rate_limit_is_waited_out() {
+    let mut env = Env::new("ratelimit").await;
+    let n = good_pull(&env.hub);
+    env.hub.inject(Fault::SecondaryRateLimit { retry_after_secs: 1, times: 1 });
+    assert_eq!(env.deliver("pull_request", "s-1", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.labels(n), ["status:needs-coderabbit-review"]);
+    assert_eq!(env.sticky_comments(n), 1);
+    assert_eq!(env.rereview_requests(n), 1);
+    let jobs = env.app().store.jobs(plasma_store::JobFilter::Dead).await.unwrap();
+    assert!(jobs.is_empty(), "{jobs:?}");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_human_who_removes_an_agent_label_wins_until_the_files_change() {
+    let mut env = Env::new("human").await;
+    let n = good_pull(&env.hub);
+    env.hub.add_review(REPO, n, FakeReview::new(CODERABBIT, "CHANGES_REQUESTED"));
+    assert_eq!(env.deliver("pull_request", "h-1", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert!(env.labels(n).contains(&"agent:python".to_string()));
+    env.hub.remove_label_by_human(REPO, n, "agent:python");
+    assert_eq!(env.deliver("pull_request", "h-2", &pr_event("unlabeled", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert!(
+        !env.labels(n).contains(&"agent:python".to_string()),
+        "re-added a label a human removed"
+    );
+    // New Python files: the label is earned again.
+    env.hub.set_files(
+        REPO,
+        n,
+        vec![
+            plasma_fakehub::FakeFile::modified("app/main.py"),
+            plasma_fakehub::FakeFile::added("app/new.py", 3),
+            plasma_fakehub::FakeFile::modified("docs/README.md"),
+        ],
+    );
+    assert_eq!(env.deliver("pull_request", "h-3", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert!(env.labels(n).contains(&"agent:python".to_string()));
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_configuration_on_the_base_branch_is_a_failing_status() {
+    let mut env = Env::new("badconfig").await;
+    let n = good_pull(&env.hub);
+    env.hub.set_file_content(REPO, "main", ".github/plasma.yml", "approvals:\n  requried: 2\n");
+    // The head branch "fixes" it: irrelevant, the base branch's file judges.
+    env.hub.set_file_content(
+        REPO,
+        "gateway/PE-12-bootstrap-fastapi",
+        ".github/plasma.yml",
+        "approvals:\n  required: 0\n",
+    );
+    assert_eq!(env.deliver("pull_request", "c-1", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.our_status(n).as_deref(), Some("failure"));
+    let comments = env.hub.comments_of(REPO, n);
+    let summary = comments.iter().find(|c| c.body.contains("plasma-ops:summary")).unwrap();
+    assert!(summary.body.contains(".github/plasma.yml:2:3"), "{}", summary.body);
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingress_refuses_what_it_must() {
+    let mut env = Env::new("ingress").await;
+    let body = serde_json::to_vec(&pr_event("opened", 1)).unwrap();
+    let post = |sig: Option<String>, event: Option<&str>| {
+        let mut r = env.http.post(env.url("/webhook")).body(body.clone());
+        if let Some(s) = sig {
+            r = r.header("x-hub-signature-256", s);
+        }
+        if let Some(e) = event {
+            r = r.header("x-github-event", e).header("x-github-delivery", "i-1");
+        }
+        r
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(post(None, Some("pull_request")).send().await.unwrap()), 401);
+    assert_eq!(
+        status(post(Some("sha256=00".into()), Some("pull_request")).send().await.unwrap()),
+        401
+    );
+    let good = plasma_github::sign(SECRET.as_bytes(), &body);
+    assert_eq!(status(post(Some(good.clone()), None).send().await.unwrap()), 400);
+    let ping = env
+        .http
+        .post(env.url("/webhook"))
+        .header("x-github-event", "ping")
+        .header("x-github-delivery", "p")
+        .header("x-hub-signature-256", plasma_github::sign(SECRET.as_bytes(), b"{}"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ping.status().as_u16(), 200);
+    let big = vec![b' '; 26 * 1024 * 1024];
+    // A fresh client: the server closes the connection after refusing the body.
+    let r = reqwest::Client::new()
+        .post(env.url("/webhook"))
+        .header("x-github-event", "push")
+        .header("x-github-delivery", "big")
+        .header("x-hub-signature-256", plasma_github::sign(SECRET.as_bytes(), &big))
+        .body(big)
+        .send()
+        .await;
+    assert_eq!(r.map(|r| r.status().as_u16()).unwrap_or(413), 413);
+    assert_eq!(env.http.get(env.url("/healthz")).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(env.http.get(env.url("/readyz")).send().await.unwrap().status().as_u16(), 200);
+    let metrics = env.http.get(env.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("plasma_ops_webhook_signature_failures_total"), "{metrics}");
+    assert!(!metrics.contains(SECRET) && !metrics.contains("test-installation-token"));
+    let depth = env.app().store.queue_depth().await.unwrap();
+    assert_eq!(depth.pending + depth.leased, 0, "refused deliveries must not reach the queue");
+    env.stop().await;
+}

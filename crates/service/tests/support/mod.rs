@@ -1,0 +1,233 @@
+//! A service in-process against the fake GitHub, fed with GitHub's published example payloads,
+//! re-signed: the harness of the scenario tests (in the spirit of bors's test suite).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use plasma_fakehub::{FakeCommit, FakeFile, FakeHub, FakePull};
+use plasma_github::{Auth, ClientConfig, GitHubClient, Secret, sign};
+use plasma_service::{App, Running, ServiceConfig, start, system_clock};
+use serde_json::{Value, json};
+
+pub const REPO: &str = "plasma-engine/plasma-engine-gateway";
+pub const SECRET: &str = "It's a Secret to Everybody";
+pub const CODERABBIT: &str = "coderabbitai[bot]";
+
+pub struct Env {
+    pub hub: FakeHub,
+    pub running: Option<Running>,
+    pub http: reqwest::Client,
+    pub db: PathBuf,
+    pub api_url: String,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn temp_db(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("plasma-ops-scenario-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join("plasma-ops.db")
+}
+
+pub fn service_config(db: &Path, api_url: &str) -> ServiceConfig {
+    let env: BTreeMap<String, String> = [
+        ("PLASMA_OPS_LISTEN", "127.0.0.1:0".to_string()),
+        ("PLASMA_OPS_WEBHOOK_SECRET", SECRET.to_string()),
+        ("PLASMA_OPS_DATABASE_URL", format!("sqlite://{}", db.display())),
+        ("PLASMA_OPS_GITHUB_API_URL", api_url.to_string()),
+        ("PLASMA_OPS_GITHUB_TOKEN", "test-installation-token".to_string()),
+        ("PLASMA_OPS_SWEEP_INTERVAL", "1h".to_string()),
+        ("PLASMA_OPS_WORKERS", "2".to_string()),
+        ("PLASMA_OPS_LEASE", "3s".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    ServiceConfig::load(&env, None).expect("service config")
+}
+
+impl Env {
+    pub async fn new(name: &str) -> Env {
+        let hub = FakeHub::start().await.expect("fake GitHub");
+        hub.add_repo(REPO);
+        let api_url = hub.url();
+        Env::with_hub(name, hub, api_url).await
+    }
+
+    pub async fn with_hub(name: &str, hub: FakeHub, api_url: String) -> Env {
+        let db = temp_db(name);
+        let mut env = Env { hub, running: None, http: reqwest::Client::new(), db, api_url };
+        env.start().await;
+        env
+    }
+
+    pub async fn start(&mut self) {
+        let cfg = service_config(&self.db, &self.api_url);
+        let store = plasma_store::open(&cfg.database_url).await.expect("store");
+        let gh = GitHubClient::new(
+            ClientConfig::new(Auth::Token(Secret::new("test-installation-token")))
+                .base_url(self.api_url.clone()),
+        )
+        .expect("client");
+        let app = App::new(cfg, store, Some(gh), system_clock());
+        self.running = Some(start(app).await.expect("start service"));
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+
+    pub fn app(&self) -> Arc<App> {
+        Arc::clone(&self.running.as_ref().expect("running").app)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.running.as_ref().expect("running").addr)
+    }
+
+    /// Sign and deliver a payload; returns the HTTP status.
+    pub async fn deliver(&self, event: &str, delivery: &str, payload: &Value) -> u16 {
+        let body = serde_json::to_vec(payload).expect("json");
+        self.http
+            .post(self.url("/webhook"))
+            .header("x-github-event", event)
+            .header("x-github-delivery", delivery)
+            .header("x-hub-signature-256", sign(SECRET.as_bytes(), &body))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("deliver")
+            .status()
+            .as_u16()
+    }
+
+    /// Wait until no job is pending or running (retries included), or panic after `limit`.
+    pub async fn settle(&self, limit: Duration) {
+        let app = self.app();
+        let start = Instant::now();
+        let mut quiet = 0;
+        loop {
+            let d = app.store.queue_depth().await.expect("depth");
+            if d.pending == 0 && d.leased == 0 {
+                quiet += 1;
+                if quiet >= 3 {
+                    return;
+                }
+            } else {
+                quiet = 0;
+            }
+            assert!(start.elapsed() < limit, "queue did not drain within {limit:?}: {d:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn labels(&self, n: u64) -> Vec<String> {
+        let mut l = self.hub.labels_of(REPO, n);
+        l.sort();
+        l
+    }
+
+    pub fn sticky_comments(&self, n: u64) -> usize {
+        self.hub
+            .comments_of(REPO, n)
+            .iter()
+            .filter(|c| c.body.contains("<!-- plasma-ops:summary -->"))
+            .count()
+    }
+
+    pub fn rereview_requests(&self, n: u64) -> usize {
+        self.hub
+            .comments_of(REPO, n)
+            .iter()
+            .filter(|c| c.body.starts_with("@coderabbitai review"))
+            .count()
+    }
+
+    /// State of our commit status on the head (newest).
+    pub fn our_status(&self, n: u64) -> Option<String> {
+        let sha = self.hub.head_sha(REPO, n)?;
+        self.hub
+            .statuses_of(REPO, &sha)
+            .into_iter()
+            .find(|s| s.context == "plasma-ops/process")
+            .map(|s| s.state)
+    }
+}
+
+/// A pull request that follows the process in every way a payload can show.
+pub fn good_pull(hub: &FakeHub) -> u64 {
+    let n = hub.add_pull(
+        REPO,
+        FakePull {
+            title: "[PE-12] Gateway bootstrap".into(),
+            body: Some(
+                "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact: none\n"
+                    .into(),
+            ),
+            user: "bob".into(),
+            head_ref: "gateway/PE-12-bootstrap-fastapi".into(),
+            ..FakePull::default()
+        },
+    );
+    hub.set_files(
+        REPO,
+        n,
+        vec![FakeFile::modified("app/main.py"), FakeFile::modified("docs/README.md")],
+    );
+    let head = hub.head_sha(REPO, n).expect("head");
+    let mut c = FakeCommit::verified(&head, "Bootstrap the gateway");
+    c.parents = vec!["0".repeat(40)];
+    hub.add_commit(REPO, n, c);
+    n
+}
+
+/// GitHub's published example payloads (`@octokit/webhooks-examples`), retargeted.
+pub fn example(event: &str, action: Option<&str>) -> Value {
+    let index = root()
+        .join("tests/contract/node_modules/@octokit/webhooks-examples/api.github.com/index.json");
+    let text = std::fs::read_to_string(&index).expect("run tests/contract/install.sh first");
+    let groups: Value = serde_json::from_str(&text).expect("index.json");
+    groups
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|g| g["name"] == event)
+        .flat_map(|g| g["examples"].as_array().cloned().unwrap_or_default())
+        .find(|e| action.is_none_or(|a| e["action"] == a))
+        .unwrap_or_else(|| panic!("no {event} example with action {action:?}"))
+}
+
+/// Point an example payload at our repository and pull request.
+pub fn retarget(mut v: Value, number: u64) -> Value {
+    let (owner, name) = REPO.split_once('/').expect("repo");
+    v["repository"]["full_name"] = json!(REPO);
+    v["repository"]["name"] = json!(name);
+    v["repository"]["owner"]["login"] = json!(owner);
+    if v.get("pull_request").is_some() {
+        v["pull_request"]["number"] = json!(number);
+        v["number"] = json!(number);
+    }
+    if v.get("issue").is_some() {
+        v["issue"]["number"] = json!(number);
+    }
+    v
+}
+
+pub fn pr_event(action: &str, number: u64) -> Value {
+    retarget(example("pull_request", Some(action)), number)
+}
+
+pub fn review_event(number: u64) -> Value {
+    retarget(example("pull_request_review", Some("submitted")), number)
+}

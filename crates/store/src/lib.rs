@@ -1,0 +1,153 @@
+//! Durable storage for plasma-ops: webhook deliveries, the per-pull-request job queue, the action
+//! log and the small memories the reconciler keeps (re-review requests, agent labels).
+//!
+//! Everything sits behind the [`Store`] trait so the service does not care which database holds
+//! it. [`SqliteStore`] is the embedded default; a PostgreSQL twin (for several replicas) will
+//! implement the same trait with the same semantics. `crates/store/README.md` describes the schema,
+//! the queue's semantics and what "durable" means here.
+
+mod backoff;
+mod causes;
+mod error;
+mod sqlite;
+mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
+pub use causes::MAX_CAUSES;
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+pub use types::{
+    ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery,
+    QueueDepth, RecordOutcome, Timestamp, TriggerOutcome,
+};
+
+/// The store the service, the CLI and the tests talk to.
+///
+/// Job semantics, shared by every implementation: one job row per key; a trigger for a pending
+/// job is absorbed by it; a trigger for a running job makes it run once more afterwards; a lease
+/// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Durably record a delivery and, in the same transaction, trigger the jobs of `job_keys`
+    /// (a check run can name several pull requests: all are triggered or none, so a crash between
+    /// them cannot leave a redelivery marked duplicate with jobs missing).
+    /// A delivery id seen before -> Ok(RecordOutcome::Duplicate) and nothing else changes.
+    async fn record_delivery(
+        &self,
+        d: &NewDelivery,
+        job_keys: &[&str],
+        now: Timestamp,
+    ) -> Result<RecordOutcome, StoreError>;
+
+    /// Trigger (enqueue or coalesce) the job for a key without a delivery (sweep, CLI). `cause` is a
+    /// delivery id or "sweep". A dead job is brought back with a fresh series of attempts.
+    async fn trigger(
+        &self,
+        job_key: &str,
+        cause: &str,
+        now: Timestamp,
+    ) -> Result<TriggerOutcome, StoreError>;
+
+    /// Lease the next runnable job (run_after <= now, not leased or lease expired), never a key
+    /// leased by someone else. Each lease counts as an attempt.
+    async fn lease(
+        &self,
+        worker: &str,
+        lease_for: Duration,
+        now: Timestamp,
+    ) -> Result<Option<Job>, StoreError>;
+
+    /// Extend the lease (heartbeat); false if the lease was lost (expired and taken).
+    async fn renew(
+        &self,
+        job: &Job,
+        lease_for: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Finish: if triggered again while running (generation changed), the job goes back to
+    /// pending; else it is done (deleted). [`StoreError::LeaseLost`] if another worker holds it.
+    async fn complete(&self, job: &Job, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Fail an attempt: exponential backoff with full jitter (base 1 s, cap 10 min), or
+    /// `retry_after` when GitHub gave one (honoured exactly, never shortened); after
+    /// `max_attempts` -> dead-lettered with last error, unless it was triggered again during this
+    /// attempt (then, as a trigger on a dead job would, it starts a fresh series of attempts).
+    /// [`StoreError::LeaseLost`] if another worker holds it.
+    async fn fail(
+        &self,
+        job: &Job,
+        error: &str,
+        retry_after: Option<Duration>,
+        max_attempts: u32,
+        now: Timestamp,
+    ) -> Result<FailOutcome, StoreError>;
+
+    /// The jobs matching `filter`, oldest first.
+    async fn jobs(&self, filter: JobFilter) -> Result<Vec<JobRow>, StoreError>;
+
+    /// Make a dead job pending again with its attempts reset; false if the key has no dead job.
+    async fn retry_dead(&self, job_key: &str, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// Pending, leased and dead job counts.
+    async fn queue_depth(&self) -> Result<QueueDepth, StoreError>;
+
+    /// Append to the action log.
+    async fn log_action(&self, a: &NewAction) -> Result<(), StoreError>;
+
+    /// The newest `limit` actions for a key, newest first.
+    async fn actions(&self, job_key: &str, limit: u32) -> Result<Vec<ActionRow>, StoreError>;
+
+    /// A stored delivery by id.
+    async fn delivery(&self, id: &str) -> Result<Option<DeliveryRow>, StoreError>;
+
+    /// Note that a delivery's processing ended, and how (a later call overwrites an earlier one).
+    async fn mark_delivery_processed(
+        &self,
+        id: &str,
+        outcome: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// How many deliveries were recorded but not yet marked processed.
+    async fn deliveries_unprocessed(&self) -> Result<u64, StoreError>;
+
+    /// Re-review requests remembered per (key, head sha).
+    async fn rereview_requested(&self, job_key: &str, sha: &str) -> Result<bool, StoreError>;
+
+    /// Remember that a re-review was requested for (key, head sha); repeating it is harmless.
+    async fn record_rereview(
+        &self,
+        job_key: &str,
+        sha: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Agent labels plasma-ops applied, with a fingerprint of the files that earned them, so a
+    /// label a human removed is not re-added until the files change. Sorted by label.
+    async fn applied_agent_labels(
+        &self,
+        job_key: &str,
+    ) -> Result<Vec<(String, String)>, StoreError>; // (label, files_fingerprint)
+
+    /// Replace the remembered agent labels of a key with `labels` (label, files_fingerprint).
+    async fn set_applied_agent_labels(
+        &self,
+        job_key: &str,
+        labels: &[(String, String)],
+    ) -> Result<(), StoreError>;
+
+    /// Reachability for /readyz.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the store a database URL names: `sqlite://PATH`, `sqlite:PATH` or a bare file path
+/// (created on first use). Other schemes (PostgreSQL until that backend exists) are rejected.
+pub async fn open(url_or_path: &str) -> Result<Arc<dyn Store>, StoreError> {
+    // Any other scheme (PostgreSQL included, for now) is rejected by the SQLite store without
+    // echoing the URL, which may hold a password.
+    Ok(Arc::new(SqliteStore::open(url_or_path).await?))
+}

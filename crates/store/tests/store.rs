@@ -1,0 +1,642 @@
+//! The store's semantics, one behaviour per test, against a real SQLite file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use plasma_store::{
+    FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, QueueDepth, RecordOutcome, SqliteStore,
+    Store, StoreError, TriggerOutcome, backoff_ceiling,
+};
+use serde_json::json;
+use support::{T0, TempDb, delivery};
+
+const LEASE: Duration = Duration::from_secs(30);
+const KEY: &str = "plasma/engine#12";
+
+async fn leased(store: &SqliteStore, worker: &str, now: i64) -> Job {
+    store.lease(worker, LEASE, now).await.unwrap().expect("a runnable job")
+}
+
+// ---- opening ----
+
+#[tokio::test]
+async fn open_creates_the_file_in_wal_mode() {
+    let db = TempDb::new("wal");
+    assert!(!db.path.exists());
+    let store = db.open().await;
+    assert!(db.path.exists());
+    assert_eq!(store.location(), db.path_str());
+
+    let url = format!("sqlite://{}", db.path_str());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    let mode: String =
+        sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn open_accepts_sqlite_urls_and_bare_paths() {
+    for form in ["sqlite://", "sqlite:", ""] {
+        let db = TempDb::new("forms");
+        let store = SqliteStore::open(&format!("{form}{}", db.path_str())).await.unwrap();
+        store.ping().await.unwrap();
+        assert!(db.path.exists(), "{form}");
+    }
+}
+
+#[tokio::test]
+async fn open_explains_a_path_it_cannot_create() {
+    let missing = std::env::temp_dir().join("plasma-store-no-such-dir").join("x").join("db.sqlite");
+    let err = SqliteStore::open(missing.to_str().unwrap()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    assert!(text.contains("plasma-store-no-such-dir"), "{text}");
+    assert!(text.contains("check that the directory exists"), "{text}");
+}
+
+#[tokio::test]
+async fn in_memory_database_keeps_its_data_across_calls() {
+    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+    store.trigger(KEY, "sweep", T0).await.unwrap();
+    assert_eq!(store.queue_depth().await.unwrap().pending, 1);
+}
+
+#[tokio::test]
+async fn open_function_returns_a_shared_trait_object() {
+    let db = TempDb::new("dyn");
+    let store = plasma_store::open(&format!("sqlite://{}", db.path_str())).await.unwrap();
+    store.ping().await.unwrap();
+    let err = plasma_store::open("postgres://u:hunter2@localhost/x").await.err().unwrap();
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+// ---- deliveries ----
+
+#[tokio::test]
+async fn recording_a_delivery_stores_it_and_enqueues_its_job() {
+    let db = TempDb::new("record");
+    let store = db.open().await;
+    let mut d = delivery("d1");
+    // Binary, with NUL bytes, and larger than a page: a BLOB, not text.
+    d.body = (0..=255u8).cycle().take(1 << 20).collect();
+
+    let outcome = store.record_delivery(&d, &[KEY], T0).await.unwrap();
+    assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Enqueued) });
+
+    let row = store.delivery("d1").await.unwrap().unwrap();
+    assert_eq!(row.body, d.body);
+    assert_eq!(
+        (row.event.as_str(), row.action.as_deref(), row.repository.as_deref()),
+        ("pull_request", Some("opened"), Some("plasma/engine"))
+    );
+    assert_eq!((row.installation, row.received_at), (Some(42), T0));
+    assert_eq!((row.processed_at, row.outcome), (None, None));
+
+    let job = leased(&store, "w1", T0).await;
+    assert_eq!((job.key.as_str(), job.causes.clone()), (KEY, vec!["d1".to_owned()]));
+    assert_eq!(job.first_triggered_at, T0);
+}
+
+#[tokio::test]
+async fn a_delivery_without_a_job_key_enqueues_nothing() {
+    let db = TempDb::new("nokey");
+    let store = db.open().await;
+    let outcome = store.record_delivery(&delivery("ping-1"), &[], T0).await.unwrap();
+    assert_eq!(outcome, RecordOutcome::Recorded { job: None });
+    assert_eq!(store.queue_depth().await.unwrap(), QueueDepth::default());
+}
+
+#[tokio::test]
+async fn a_duplicate_delivery_changes_nothing() {
+    let db = TempDb::new("dup");
+    let store = db.open().await;
+    store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap();
+
+    // The same id again, even with another body and key: nothing is stored or triggered.
+    let mut again = delivery("d1");
+    again.body = b"different".to_vec();
+    let outcome = store.record_delivery(&again, &["other/repo#1"], T0 + 5).await.unwrap();
+    assert_eq!(outcome, RecordOutcome::Duplicate);
+    assert_eq!(store.delivery("d1").await.unwrap().unwrap().body, delivery("d1").body);
+    let jobs = store.jobs(JobFilter::All).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!((jobs[0].key.as_str(), jobs[0].causes.clone()), (KEY, vec!["d1".to_owned()]));
+
+    // A redelivery during the run does not make the job run again.
+    let job = leased(&store, "w1", T0 + 10).await;
+    let outcome = store.record_delivery(&delivery("d1"), &[KEY], T0 + 11).await.unwrap();
+    assert_eq!(outcome, RecordOutcome::Duplicate);
+    store.complete(&job, T0 + 12).await.unwrap();
+    assert_eq!(store.queue_depth().await.unwrap(), QueueDepth::default());
+}
+
+#[tokio::test]
+async fn a_recorded_delivery_survives_closing_and_reopening() {
+    let db = TempDb::new("reopen");
+    {
+        let store = db.open().await;
+        store.record_delivery(&delivery("d-durable"), &[KEY], T0).await.unwrap();
+        // Dropped without `close`: nothing is flushed on the way out.
+    }
+    let store = db.open().await;
+    let row = store.delivery("d-durable").await.unwrap().unwrap();
+    assert_eq!(row.body, delivery("d-durable").body);
+    let job = leased(&store, "w1", T0).await;
+    assert_eq!(job.causes, ["d-durable"]);
+    // The second open re-ran migrations on an up-to-date schema without complaint.
+    assert_eq!(
+        store.record_delivery(&delivery("d-durable"), &[KEY], T0).await.unwrap(),
+        RecordOutcome::Duplicate
+    );
+}
+
+#[tokio::test]
+async fn deliveries_are_marked_processed_and_counted() {
+    let db = TempDb::new("processed");
+    let store = db.open().await;
+    for id in ["a", "b", "c"] {
+        store.record_delivery(&delivery(id), &[], T0).await.unwrap();
+    }
+    assert_eq!(store.deliveries_unprocessed().await.unwrap(), 3);
+    store.mark_delivery_processed("b", "applied", T0 + 7).await.unwrap();
+    assert_eq!(store.deliveries_unprocessed().await.unwrap(), 2);
+    let b = store.delivery("b").await.unwrap().unwrap();
+    assert_eq!((b.processed_at, b.outcome.as_deref()), (Some(T0 + 7), Some("applied")));
+
+    let err = store.mark_delivery_processed("nope", "applied", T0).await.unwrap_err();
+    assert!(matches!(err, StoreError::DeliveryNotFound { .. }), "{err:?}");
+    assert!(store.delivery("nope").await.unwrap().is_none());
+}
+
+// ---- coalescing ----
+
+#[tokio::test]
+async fn triggers_for_a_pending_job_are_absorbed_by_it() {
+    let db = TempDb::new("coalesce");
+    let store = db.open().await;
+    assert_eq!(
+        store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap(),
+        RecordOutcome::Recorded { job: Some(TriggerOutcome::Enqueued) }
+    );
+    assert_eq!(
+        store.record_delivery(&delivery("d2"), &[KEY], T0 + 1).await.unwrap(),
+        RecordOutcome::Recorded { job: Some(TriggerOutcome::Coalesced) }
+    );
+    assert_eq!(store.trigger(KEY, "sweep", T0 + 2).await.unwrap(), TriggerOutcome::Coalesced);
+    assert_eq!(
+        store.trigger("other/repo#3", "sweep", T0 + 3).await.unwrap(),
+        TriggerOutcome::Enqueued
+    );
+
+    let depth = store.queue_depth().await.unwrap();
+    assert_eq!(depth, QueueDepth { pending: 2, leased: 0, dead: 0 });
+    let job = leased(&store, "w1", T0 + 4).await;
+    assert_eq!(job.key, KEY);
+    assert_eq!(job.causes, ["d1", "d2", "sweep"]);
+    assert_eq!(job.first_triggered_at, T0);
+}
+
+#[tokio::test]
+async fn causes_are_deduplicated_and_capped() {
+    let db = TempDb::new("causes");
+    let store = db.open().await;
+    for i in 0..(MAX_CAUSES + 20) {
+        store.trigger(KEY, &format!("d{i}"), T0).await.unwrap();
+        store.trigger(KEY, "sweep", T0).await.unwrap();
+    }
+    let job = leased(&store, "w1", T0).await;
+    assert_eq!(job.causes.len(), MAX_CAUSES);
+    assert_eq!(job.causes[..3], ["d0", "sweep", "d1"]);
+    assert_eq!(job.causes.iter().filter(|c| *c == "sweep").count(), 1);
+}
+
+#[tokio::test]
+async fn a_trigger_during_a_run_makes_the_job_run_again() {
+    let db = TempDb::new("rerun");
+    let store = db.open().await;
+    store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap();
+    let first = leased(&store, "w1", T0 + 1).await;
+
+    let outcome = store.record_delivery(&delivery("d2"), &[KEY], T0 + 2).await.unwrap();
+    assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Rerun) });
+    assert_eq!(store.trigger(KEY, "sweep", T0 + 3).await.unwrap(), TriggerOutcome::Rerun);
+    // Still one row, and nobody else can take the key meanwhile.
+    assert_eq!(store.jobs(JobFilter::All).await.unwrap().len(), 1);
+    assert!(store.lease("w2", LEASE, T0 + 3).await.unwrap().is_none());
+
+    store.complete(&first, T0 + 4).await.unwrap();
+    let rows = store.jobs(JobFilter::Pending).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].attempts, rows[0].run_after), (0, T0 + 4));
+
+    // The rerun carries only what arrived during the first run.
+    let second = leased(&store, "w2", T0 + 5).await;
+    assert_eq!(second.causes, ["d2", "sweep"]);
+    assert_eq!(second.first_triggered_at, T0 + 2);
+    assert_eq!(second.attempt, 1);
+    assert!(second.generation > first.generation);
+    store.complete(&second, T0 + 6).await.unwrap();
+    assert_eq!(store.queue_depth().await.unwrap(), QueueDepth::default());
+}
+
+#[tokio::test]
+async fn completing_an_untouched_job_finishes_it() {
+    let db = TempDb::new("complete");
+    let store = db.open().await;
+    store.trigger(KEY, "sweep", T0).await.unwrap();
+    let job = leased(&store, "w1", T0).await;
+    store.complete(&job, T0 + 1).await.unwrap();
+    assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
+
+    // A later trigger starts a new job with a new id: ids in the action log stay unambiguous.
+    assert_eq!(store.trigger(KEY, "sweep", T0 + 2).await.unwrap(), TriggerOutcome::Enqueued);
+    let next = leased(&store, "w1", T0 + 2).await;
+    assert_ne!(next.id, job.id);
+}
+
+// ---- leasing ----
+
+#[tokio::test]
+async fn a_job_is_not_leased_before_run_after() {
+    let db = TempDb::new("runafter");
+    let store = db.open().await;
+    store.trigger(KEY, "sweep", T0).await.unwrap();
+    let job = leased(&store, "w1", T0).await;
+    let FailOutcome::Retry { at } =
+        store.fail(&job, "502", Some(Duration::from_secs(60)), 5, T0).await.unwrap()
+    else {
+        panic!("expected a retry");
+    };
+    assert_eq!(at, T0 + 60_000);
+    assert!(store.lease("w1", LEASE, at - 1).await.unwrap().is_none());
+    assert_eq!(leased(&store, "w1", at).await.attempt, 2);
+}
+
+#[tokio::test]
+async fn a_leased_job_is_not_handed_out_until_its_lease_expires() {
+    let db = TempDb::new("lease");
+    let store = db.open().await;
+    store.trigger(KEY, "d1", T0).await.unwrap();
+    let job = leased(&store, "w1", T0).await;
+    assert_eq!((job.attempt, job.lease_owner.as_str()), (1, "w1"));
+    assert_eq!(job.lease_expires, T0 + 30_000);
+
+    assert!(store.lease("w2", LEASE, T0 + 29_999).await.unwrap().is_none());
+    let rows = store.jobs(JobFilter::Leased).await.unwrap();
+    assert_eq!(rows[0].lease_owner.as_deref(), Some("w1"));
+    assert_eq!(rows[0].lease_expires, Some(T0 + 30_000));
+
+    // w1 crashed: once the lease expires the job is taken over, as the next attempt.
+    store.trigger(KEY, "d2", T0 + 10).await.unwrap();
+    let taken = leased(&store, "w2", T0 + 30_000).await;
+    assert_eq!((taken.id, taken.attempt, taken.lease_owner.as_str()), (job.id, 2, "w2"));
+    assert_eq!(taken.causes, ["d1", "d2"]);
+    assert_eq!(taken.first_triggered_at, T0);
+}
+
+#[tokio::test]
+async fn renewing_extends_the_lease() {
+    let db = TempDb::new("renew");
+    let store = db.open().await;
+    store.trigger(KEY, "sweep", T0).await.unwrap();
+    let job = leased(&store, "w1", T0).await;
+    assert!(store.renew(&job, LEASE, T0 + 20_000).await.unwrap());
+    assert!(store.lease("w2", LEASE, T0 + 40_000).await.unwrap().is_none());
+    assert_eq!(leased(&store, "w2", T0 + 50_000).await.attempt, 2);
+}
+
+#[tokio::test]
+async fn a_worker_that_lost_its_lease_cannot_touch_the_job() {
+    let db = TempDb::new("lost");
+    let store = db.open().await;
+    store.trigger(KEY, "sweep", T0).await.unwrap();
+    let stale = leased(&store, "w1", T0).await;
+    let fresh = leased(&store, "w2", T0 + 30_000).await;
+    let before = store.jobs(JobFilter::All).await.unwrap();
+
+    assert!(!store.renew(&stale, LEASE, T0 + 30_001).await.unwrap());
+    let err = store.complete(&stale, T0 + 30_002).await.unwrap_err();
+    assert!(matches!(err, StoreError::LeaseLost { id, .. } if id == stale.id), "{err:?}");
+    let err = store.fail(&stale, "boom", None, 1, T0 + 30_003).await.unwrap_err();
+    assert!(matches!(err, StoreError::LeaseLost { .. }), "{err:?}");
+    assert_eq!(store.jobs(JobFilter::All).await.unwrap(), before);
+
+    // Even the same worker name, leasing again, is a different lease.
+    let stale_again = Job { lease_owner: "w2".to_owned(), ..stale.clone() };
+    assert!(!store.renew(&stale_again, LEASE, T0 + 30_004).await.unwrap());
+
+    assert!(store.renew(&fresh, LEASE, T0 + 30_005).await.unwrap());
+    store.complete(&fresh, T0 + 30_006).await.unwrap();
+    assert_eq!(store.queue_depth().await.unwrap(), QueueDepth::default());
+}
+
+#[tokio::test]
+async fn a_late_worker_may_still_finish_if_nobody_took_over() {
+    let db = TempDb::new("late");
+    let store = db.open().await;
+    store.trigger(KEY, "sweep", T0).await.unwrap();
+    let job = leased(&store, "w1", T0).await;
+    store.complete(&job, T0 + 60_000).await.unwrap();
+    assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
+}
+
+// ---- failures ----
+
+#[tokio::test]
+async fn failed_attempts_back_off_with_full_jitter_within_bounds() {
+    let db = TempDb::new("backoff");
+    let store = db.open().await;
+    let mut now = T0;
+    for attempt in 1..=13u32 {
+        let ceiling = i64::try_from(backoff_ceiling(attempt).as_millis()).unwrap();
+        let mut waits = Vec::new();
+        for sample in 0..8 {
+            let key = format!("o/r#{attempt}-{sample}");
+            store.trigger(&key, "sweep", now).await.unwrap();
+            // Earlier attempts fail with a zero Retry-After to reach attempt `attempt` quickly.
+            let mut job = leased(&store, "w", now).await;
+            while job.attempt < attempt {
+                store.fail(&job, "again", Some(Duration::ZERO), 100, now).await.unwrap();
+                job = leased(&store, "w", now).await;
+            }
+            assert_eq!((job.key.as_str(), job.attempt), (key.as_str(), attempt));
+            let FailOutcome::Retry { at } = store.fail(&job, "502", None, 100, now).await.unwrap()
+            else {
+                panic!("expected a retry");
+            };
+            let wait = at - now;
+            assert!((0..=ceiling).contains(&wait), "attempt {attempt}: waited {wait} > {ceiling}");
+            waits.push(wait);
+            // Retire the job so it does not come back in later rounds.
+            let job = leased(&store, "w", at).await;
+            assert_eq!(store.fail(&job, "retire", None, 1, at).await.unwrap(), FailOutcome::Dead);
+            now = at + 1;
+        }
+        assert!(waits.iter().any(|w| *w != ceiling), "attempt {attempt}: {waits:?}");
+    }
+    assert_eq!(backoff_ceiling(13), Duration::from_secs(600));
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_exactly() {
+    let db = TempDb::new("retryafter");
+    let store = db.open().await;
+    // Longer than the backoff cap, shorter than any jitter ceiling, and zero: used as given.
+    for (attempt, wait) in [(1, 3_600_000), (9, 1), (4, 0)] {
+        let key = format!("o/r#{wait}");
+        store.trigger(&key, "sweep", T0).await.unwrap();
+        let mut job = leased(&store, "w", T0).await;
+        while job.attempt < attempt {
+            store.fail(&job, "again", Some(Duration::ZERO), 100, T0).await.unwrap();
+            job = leased(&store, "w", T0).await;
+        }
+        let retry_after = Some(Duration::from_millis(wait));
+        let outcome = store.fail(&job, "rate limited", retry_after, 100, T0).await.unwrap();
+        let at = T0 + i64::try_from(wait).unwrap();
+        assert_eq!(outcome, FailOutcome::Retry { at });
+        if wait > 0 {
+            assert!(store.lease("w", LEASE, at - 1).await.unwrap().is_none());
+        }
+        // Retire it so the next round's lease finds only its own job.
+        let job = leased(&store, "w", at).await;
+        assert_eq!(job.key, key);
+        assert_eq!(store.fail(&job, "retire", None, 1, at).await.unwrap(), FailOutcome::Dead);
+    }
+}
+
+#[tokio::test]
+async fn a_job_out_of_attempts_is_dead_lettered_with_its_last_error() {
+    let db = TempDb::new("dead");
+    let store = db.open().await;
+    store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap();
+    let mut now = T0;
+    for attempt in 1..=3 {
+        let job = leased(&store, "w", now).await;
+        assert_eq!(job.attempt, attempt);
+        let outcome = store.fail(&job, &format!("502 on attempt {attempt}"), None, 3, now).await;
+        match outcome.unwrap() {
+            FailOutcome::Retry { at } => now = at,
+            FailOutcome::Dead => assert_eq!(attempt, 3),
+        }
+    }
+    assert!(store.lease("w", LEASE, now + 86_400_000).await.unwrap().is_none());
+    let dead = store.jobs(JobFilter::Dead).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].key.as_str(), dead[0].state.as_str(), dead[0].attempts), (KEY, "dead", 3));
+    assert_eq!(dead[0].last_error.as_deref(), Some("502 on attempt 3"));
+    assert_eq!((dead[0].lease_owner.clone(), dead[0].lease_expires), (None, None));
+    assert_eq!(dead[0].causes, ["d1"]);
+    assert_eq!(store.queue_depth().await.unwrap(), QueueDepth { pending: 0, leased: 0, dead: 1 });
+    assert!(store.jobs(JobFilter::Pending).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn retrying_a_dead_job_makes_it_pending_with_attempts_reset() {
+    let db = TempDb::new("retrydead");
+    let store = db.open().await;
+    store.trigger(KEY, "sweep", T0).await.unwrap();
+    let job = leased(&store, "w", T0).await;
+    assert_eq!(store.fail(&job, "bad", None, 1, T0).await.unwrap(), FailOutcome::Dead);
+
+    assert!(!store.retry_dead("no/such#1", T0 + 1).await.unwrap());
+    assert!(store.retry_dead(KEY, T0 + 1).await.unwrap());
+    assert!(!store.retry_dead(KEY, T0 + 2).await.unwrap(), "no longer dead");
+    let pending = store.jobs(JobFilter::Pending).await.unwrap();
+    assert_eq!((pending[0].attempts, pending[0].run_after), (0, T0 + 1));
+    assert_eq!(pending[0].last_error.as_deref(), Some("bad"), "kept for the record");
+    assert_eq!(leased(&store, "w", T0 + 1).await.attempt, 1);
+}
+
+#[tokio::test]
+async fn a_trigger_brings_a_dead_job_back() {
+    let db = TempDb::new("revive");
+    let store = db.open().await;
+    store.trigger(KEY, "d1", T0).await.unwrap();
+    let job = leased(&store, "w", T0).await;
+    store.fail(&job, "bad", None, 1, T0).await.unwrap();
+
+    assert_eq!(store.trigger(KEY, "d2", T0 + 5).await.unwrap(), TriggerOutcome::Enqueued);
+    let job = leased(&store, "w", T0 + 5).await;
+    assert_eq!(job.attempt, 1);
+    assert_eq!(job.causes, ["d1", "d2"]);
+}
+
+#[tokio::test]
+async fn a_trigger_during_the_last_attempt_starts_a_fresh_series() {
+    let db = TempDb::new("lastattempt");
+    let store = db.open().await;
+    store.trigger(KEY, "d1", T0).await.unwrap();
+    let job = leased(&store, "w", T0).await;
+    store.trigger(KEY, "d2", T0 + 1).await.unwrap();
+    let outcome = store.fail(&job, "bad", Some(Duration::from_secs(2)), 1, T0 + 2).await.unwrap();
+    assert_eq!(outcome, FailOutcome::Retry { at: T0 + 2_002 });
+    let job = leased(&store, "w", T0 + 2_002).await;
+    assert_eq!(job.attempt, 1);
+    assert_eq!(job.causes, ["d1", "d2"]);
+}
+
+#[tokio::test]
+async fn a_retry_keeps_the_triggers_that_arrived_during_the_failed_run() {
+    let db = TempDb::new("failcauses");
+    let store = db.open().await;
+    store.trigger(KEY, "d1", T0).await.unwrap();
+    let job = leased(&store, "w", T0).await;
+    assert_eq!(store.trigger(KEY, "d2", T0 + 1).await.unwrap(), TriggerOutcome::Rerun);
+    store.fail(&job, "502", Some(Duration::ZERO), 5, T0 + 2).await.unwrap();
+    let rows = store.jobs(JobFilter::All).await.unwrap();
+    assert_eq!(
+        (rows[0].state.as_str(), rows[0].causes.clone()),
+        ("pending", vec!["d1".into(), "d2".into()])
+    );
+    let job = leased(&store, "w", T0 + 2).await;
+    assert_eq!((job.attempt, job.causes.len()), (2, 2));
+    store.complete(&job, T0 + 3).await.unwrap();
+    assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
+}
+
+// ---- listing ----
+
+#[tokio::test]
+async fn jobs_are_listed_by_state() {
+    let db = TempDb::new("list");
+    let store = db.open().await;
+    for key in ["a/b#1", "a/b#2", "a/b#3"] {
+        store.trigger(key, "sweep", T0).await.unwrap();
+    }
+    let first = leased(&store, "w", T0).await;
+    let second = leased(&store, "w", T0).await;
+    store.fail(&second, "bad", None, 1, T0).await.unwrap();
+
+    let keys =
+        |rows: Vec<plasma_store::JobRow>| rows.into_iter().map(|r| r.key).collect::<Vec<_>>();
+    assert_eq!(keys(store.jobs(JobFilter::All).await.unwrap()), ["a/b#1", "a/b#2", "a/b#3"]);
+    assert_eq!(keys(store.jobs(JobFilter::Leased).await.unwrap()), [first.key]);
+    assert_eq!(keys(store.jobs(JobFilter::Dead).await.unwrap()), [second.key]);
+    assert_eq!(keys(store.jobs(JobFilter::Pending).await.unwrap()), ["a/b#3"]);
+    assert_eq!(store.queue_depth().await.unwrap(), QueueDepth { pending: 1, leased: 1, dead: 1 });
+
+    let json = serde_json::to_value(store.jobs(JobFilter::Dead).await.unwrap()).unwrap();
+    assert_eq!(json[0]["state"], "dead");
+    assert_eq!(json[0]["last_error"], "bad");
+    assert_eq!(
+        serde_json::to_value(QueueDepth { pending: 1, leased: 2, dead: 3 }).unwrap(),
+        json!({"pending": 1, "leased": 2, "dead": 3})
+    );
+}
+
+// ---- action log and memories ----
+
+#[tokio::test]
+async fn the_action_log_returns_the_newest_entries_first() {
+    let db = TempDb::new("actions");
+    let store = db.open().await;
+    for i in 0..5 {
+        store
+            .log_action(&NewAction {
+                job_key: KEY.to_owned(),
+                delivery_id: (i % 2 == 0).then(|| format!("d{i}")),
+                job_id: Some(7),
+                kind: "add_label".to_owned(),
+                dry_run: i == 4,
+                before: json!({"labels": []}),
+                after: json!({"labels": [format!("status:{i}")]}),
+                at: T0 + i,
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .log_action(&NewAction {
+            job_key: "other/repo#1".to_owned(),
+            delivery_id: None,
+            job_id: None,
+            kind: "set_status".to_owned(),
+            dry_run: false,
+            before: json!(null),
+            after: json!({"state": "success"}),
+            at: T0,
+        })
+        .await
+        .unwrap();
+
+    let rows = store.actions(KEY, 3).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.iter().map(|r| r.at).collect::<Vec<_>>(), [T0 + 4, T0 + 3, T0 + 2]);
+    assert!(rows[0].id > rows[1].id);
+    assert_eq!(
+        (rows[0].delivery_id.as_deref(), rows[0].job_id, rows[0].dry_run),
+        (Some("d4"), Some(7), true)
+    );
+    assert_eq!((rows[1].delivery_id.as_deref(), rows[1].dry_run), (None, false));
+    assert_eq!(rows[0].after, json!({"labels": ["status:4"]}));
+    assert_eq!(rows[0].before, json!({"labels": []}));
+    assert_eq!(store.actions(KEY, 100).await.unwrap().len(), 5);
+    let other = store.actions("other/repo#1", 10).await.unwrap();
+    assert_eq!((other[0].before.clone(), other[0].kind.as_str()), (json!(null), "set_status"));
+}
+
+#[tokio::test]
+async fn rereview_requests_are_remembered_per_head_sha() {
+    let db = TempDb::new("rereview");
+    let store = db.open().await;
+    assert!(!store.rereview_requested(KEY, "abc").await.unwrap());
+    store.record_rereview(KEY, "abc", T0).await.unwrap();
+    store.record_rereview(KEY, "abc", T0 + 1).await.unwrap();
+    assert!(store.rereview_requested(KEY, "abc").await.unwrap());
+    assert!(!store.rereview_requested(KEY, "def").await.unwrap());
+    assert!(!store.rereview_requested("other/repo#1", "abc").await.unwrap());
+}
+
+#[tokio::test]
+async fn applied_agent_labels_are_replaced_as_a_set() {
+    let db = TempDb::new("labels");
+    let store = db.open().await;
+    assert!(store.applied_agent_labels(KEY).await.unwrap().is_empty());
+    let pair = |l: &str, f: &str| (l.to_owned(), f.to_owned());
+
+    store
+        .set_applied_agent_labels(KEY, &[pair("agent:rust", "f1"), pair("agent:docs", "f2")])
+        .await
+        .unwrap();
+    store.set_applied_agent_labels("other/repo#1", &[pair("agent:ci", "f9")]).await.unwrap();
+    assert_eq!(
+        store.applied_agent_labels(KEY).await.unwrap(),
+        [pair("agent:docs", "f2"), pair("agent:rust", "f1")]
+    );
+
+    // Replaced, not merged; a label repeated in one call keeps its last fingerprint.
+    store
+        .set_applied_agent_labels(KEY, &[pair("agent:rust", "f3"), pair("agent:rust", "f4")])
+        .await
+        .unwrap();
+    assert_eq!(store.applied_agent_labels(KEY).await.unwrap(), [pair("agent:rust", "f4")]);
+    store.set_applied_agent_labels(KEY, &[]).await.unwrap();
+    assert!(store.applied_agent_labels(KEY).await.unwrap().is_empty());
+    assert_eq!(store.applied_agent_labels("other/repo#1").await.unwrap(), [pair("agent:ci", "f9")]);
+}
+
+#[tokio::test]
+async fn ping_answers_while_the_database_is_reachable() {
+    let db = TempDb::new("ping");
+    let store = db.open().await;
+    store.ping().await.unwrap();
+    store.close().await;
+    let err = store.ping().await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+}
+
+#[tokio::test]
+async fn one_delivery_triggers_every_pull_request_it_names_atomically() {
+    let db = TempDb::new("multi-key");
+    let store = db.open().await;
+    let outcome =
+        store.record_delivery(&delivery("d-multi"), &["o/r#1", "o/r#2"], T0).await.unwrap();
+    assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Enqueued) });
+    let pending = store.jobs(JobFilter::Pending).await.unwrap();
+    let keys: Vec<&str> = pending.iter().map(|j| j.key.as_str()).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.contains(&"o/r#1") && keys.contains(&"o/r#2"));
+}
