@@ -392,6 +392,7 @@ impl FakeHub {
             Fault::Status { times, .. }
             | Fault::SecondaryRateLimit { times, .. }
             | Fault::Slow { times, .. }
+            | Fault::Stall { times, .. }
             | Fault::DropConnection { times } => *times,
         };
         if times > 0 {

@@ -342,6 +342,18 @@ pub enum Fault {
         /// How many requests get it.
         times: u32,
     },
+    /// Hold requests of this method whose path starts with `route` for `millis` before answering
+    /// normally: a window in which a test can kill the client mid-plan.
+    Stall {
+        /// `POST`, `PATCH`, ...
+        method: String,
+        /// Path prefix, as received (percent-encoded).
+        route: String,
+        /// Delay in milliseconds.
+        millis: u64,
+        /// How many requests get it.
+        times: u32,
+    },
     /// Close the connection without answering.
     DropConnection {
         /// How many requests get it.

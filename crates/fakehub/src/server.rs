@@ -65,9 +65,10 @@ pub(crate) async fn serve(listener: TcpListener, app: Router) {
 }
 
 /// The next fault for this path, consumed.
-fn take_fault(st: &mut FakeState, path: &str) -> Option<Fault> {
+fn take_fault(st: &mut FakeState, method: &str, path: &str) -> Option<Fault> {
     let pos = st.faults.iter().position(|f| match f {
         Fault::Status { route: Some(prefix), .. } => path.starts_with(prefix.as_str()),
+        Fault::Stall { method: m, route, .. } => m == method && path.starts_with(route.as_str()),
         _ => true,
     })?;
     let fault = st.faults.get_mut(pos)?;
@@ -75,6 +76,7 @@ fn take_fault(st: &mut FakeState, path: &str) -> Option<Fault> {
         Fault::Status { times, .. }
         | Fault::SecondaryRateLimit { times, .. }
         | Fault::Slow { times, .. }
+        | Fault::Stall { times, .. }
         | Fault::DropConnection { times } => times,
     };
     *times = times.saturating_sub(1);
@@ -117,7 +119,7 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
         authorization: authorization.clone(),
     };
 
-    let fault = take_fault(&mut shared.lock(), &path);
+    let fault = take_fault(&mut shared.lock(), method.as_str(), &path);
     let early: Option<Response> = match fault {
         Some(Fault::DropConnection { .. }) => {
             shared.lock().requests.push(record);
@@ -127,7 +129,7 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
             // The connection task drops this future together with the connection.
             return std::future::pending::<Response>().await;
         }
-        Some(Fault::Slow { millis, .. }) => {
+        Some(Fault::Slow { millis, .. } | Fault::Stall { millis, .. }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
             None
         }

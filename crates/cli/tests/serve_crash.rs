@@ -1,0 +1,141 @@
+//! The real binary killed with SIGKILL in the middle of applying a plan, then started again on
+//! the same database: the job is finished by the new process and nothing is duplicated.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use plasma_fakehub::{FakeCommit, FakeFile, FakeHub, FakePull, Fault};
+
+const REPO: &str = "plasma-engine/plasma-engine-gateway";
+const SECRET: &str = "crash-test-secret";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn serve(db: &std::path::Path, api: &str, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_plasma-ops"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PLASMA_OPS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PLASMA_OPS_WEBHOOK_SECRET", SECRET)
+        .env("PLASMA_OPS_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("PLASMA_OPS_GITHUB_API_URL", api)
+        .env("PLASMA_OPS_GITHUB_TOKEN", "crash-test-token")
+        .env("PLASMA_OPS_LEASE", "2s")
+        .env("PLASMA_OPS_SWEEP_INTERVAL", "1h")
+        .env("PLASMA_OPS_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn plasma-ops serve")
+}
+
+async fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn healthy(port: u16) {
+    let start = Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_between_plan_and_apply_loses_nothing_and_duplicates_nothing() {
+    let hub = FakeHub::start().await.unwrap();
+    let n = hub.add_pull(
+        REPO,
+        FakePull {
+            title: "[PE-12] Gateway bootstrap".into(),
+            body: Some(
+                "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact\n".into(),
+            ),
+            user: "bob".into(),
+            head_ref: "gateway/PE-12-bootstrap-fastapi".into(),
+            ..FakePull::default()
+        },
+    );
+    hub.set_files(REPO, n, vec![FakeFile::modified("app/main.py")]);
+    let head = hub.head_sha(REPO, n).unwrap();
+    hub.add_commit(REPO, n, FakeCommit::verified(&head, "Bootstrap"));
+    // The first comment write hangs: the process is killed while its plan is half applied.
+    let comments = format!("/repos/{REPO}/issues/{n}/comments");
+    hub.inject(Fault::Stall { method: "POST".into(), route: comments, millis: 120_000, times: 1 });
+
+    let dir = std::env::temp_dir().join(format!("plasma-ops-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("plasma-ops.db");
+    let port = free_port();
+    let mut first = serve(&db, &hub.url(), port);
+    healthy(port).await;
+
+    // Our example payload, pointed at the fake's pull request; the reconciler reads the rest.
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/pull_request.opened.json");
+    let mut payload: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(example).unwrap()).unwrap();
+    payload["number"] = serde_json::json!(n);
+    payload["pull_request"]["number"] = serde_json::json!(n);
+    let body = serde_json::to_vec(&payload).unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/webhook"))
+        .header("x-github-event", "pull_request")
+        .header("x-github-delivery", "crash-1")
+        .header("x-hub-signature-256", plasma_github::sign(SECRET.as_bytes(), &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+
+    // Labels were applied, then the comment write hung: kill now.
+    wait_until("the labels", Duration::from_secs(20), || {
+        hub.labels_of(REPO, n).contains(&"status:needs-coderabbit-review".to_string())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.kill().expect("SIGKILL");
+    let _ = first.wait();
+    assert!(hub.comments_of(REPO, n).is_empty(), "the comment write must still be hanging");
+
+    // Started again on the same database: the expired lease is taken over and the job finishes.
+    let mut second = serve(&db, &hub.url(), port);
+    healthy(port).await;
+    let sticky = |h: &FakeHub| {
+        h.comments_of(REPO, n)
+            .iter()
+            .filter(|c| c.body.contains("<!-- plasma-ops:summary -->"))
+            .count()
+    };
+    let rereviews = |h: &FakeHub| {
+        h.comments_of(REPO, n).iter().filter(|c| c.body.starts_with("@coderabbitai review")).count()
+    };
+    wait_until("the job to finish after restart", Duration::from_secs(30), || {
+        sticky(&hub) == 1 && rereviews(&hub) == 1 && !hub.statuses_of(REPO, &head).is_empty()
+    })
+    .await;
+    // Give a wrongly repeated write time to show up before judging.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sticky(&hub), 1);
+    assert_eq!(rereviews(&hub), 1);
+    assert_eq!(hub.labels_of(REPO, n), ["status:needs-coderabbit-review"]);
+    let _ = second.kill();
+    let _ = second.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
