@@ -12,6 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use plasma_github::GitHubClient;
+use plasma_policy::Policy;
 use plasma_store::Store;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -50,6 +51,8 @@ pub struct App {
     pub clock: Clock,
     /// Installation of each repository, learnt from deliveries and the sweep.
     installations: Mutex<HashMap<String, u64>>,
+    /// Compiled policies by a hash of their configuration texts (bounded).
+    policies: Mutex<HashMap<u64, Arc<Policy>>>,
 }
 
 impl App {
@@ -69,6 +72,7 @@ impl App {
             metrics: crate::metrics::install(),
             clock,
             installations: Mutex::new(HashMap::new()),
+            policies: Mutex::new(HashMap::new()),
         })
     }
 
@@ -92,6 +96,21 @@ impl App {
     /// The installation that covers a repository, if known.
     pub fn installation_of(&self, repo: &str) -> Option<u64> {
         self.installations.lock().ok().and_then(|m| m.get(repo).copied())
+    }
+
+    /// A policy compiled before from the same configuration texts.
+    pub fn cached_policy(&self, key: u64) -> Option<Arc<Policy>> {
+        self.policies.lock().ok().and_then(|m| m.get(&key).cloned())
+    }
+
+    /// Keep a compiled policy (at most 1,000: a fleet has few distinct configurations).
+    pub fn cache_policy(&self, key: u64, policy: Arc<Policy>) {
+        if let Ok(mut m) = self.policies.lock() {
+            if m.len() >= 1_000 {
+                m.clear();
+            }
+            m.insert(key, policy);
+        }
     }
 
     /// The HTTP routes.

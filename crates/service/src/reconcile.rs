@@ -2,6 +2,7 @@
 //! difference and apply it (or, in a dry run, record the plan). Level-triggered: the job only says
 //! which pull request to look at, so duplicate, late or reordered deliveries change nothing.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use plasma_github::{FetchOptions, GitHubError, WebhookEvent, parse_event, pr_snapshot};
@@ -114,6 +115,21 @@ async fn installation(app: &App, causes: &[String], repo: &str) -> Option<u64> {
     None
 }
 
+/// The policy for these files, compiled once per distinct pair of texts: compiling every glob and
+/// pattern costs milliseconds, judging a pull request microseconds.
+fn policy_for(app: &App, org: Option<&str>, base: Option<&str>) -> Result<Arc<Policy>, String> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (org, base).hash(&mut h);
+    let key = h.finish();
+    if let Some(p) = app.cached_policy(key) {
+        return Ok(p);
+    }
+    let policy = Arc::new(policy_from(org, base)?);
+    app.cache_policy(key, Arc::clone(&policy));
+    Ok(policy)
+}
+
 /// Build the policy from the organisation's and the base branch's files. A broken file is not a
 /// crash: it becomes a failing status that points at the error.
 fn policy_from(org: Option<&str>, base: Option<&str>) -> Result<Policy, String> {
@@ -200,7 +216,7 @@ pub async fn reconcile_pr(
     {
         pr.rereview_requested_shas.push(pr.head.sha.clone());
     }
-    let (plan, verdict) = match policy_from(org.as_deref(), base.as_deref()) {
+    let (plan, verdict) = match policy_for(app, org.as_deref(), base.as_deref()) {
         Ok(policy) => {
             let verdict = evaluate(&pr, &policy);
             // A human who removed an agent label wins until the files that earned it change.
@@ -282,8 +298,8 @@ async fn apply(
     }
     for a in &actions {
         metrics::counter!(WRITES, "kind" => a.kind.clone(), "mode" => mode).increment(1);
-        app.store.log_action(a).await?;
     }
+    app.store.log_actions(&actions).await?;
     if let Some(e) = failure {
         return Err(e.into());
     }
@@ -344,7 +360,7 @@ async fn evaluate_issue(
     let issue = gh.fetch_issue(inst, repo, number).await?;
     let rc = gh.repo(inst, repo)?;
     let (base, org) = gh.config_files(inst, repo, None, ".github/plasma.yml").await?;
-    let policy = policy_from(org.as_deref(), base.as_deref()).map_err(fail)?;
+    let policy = policy_for(app, org.as_deref(), base.as_deref()).map_err(fail)?;
     let verdict = plasma_policy::evaluate_issue(&issue, &policy);
     let sticky = rc
         .list_issue_comments(number)

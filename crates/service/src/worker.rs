@@ -68,8 +68,9 @@ async fn run_job(app: &Arc<App>, worker: &str, job: Job) {
                     metrics::counter!(JOB_ATTEMPTS, "outcome" => "lease_lost").increment(1);
                     return;
                 }
-                for c in job.causes.iter().filter(|c| c.as_str() != "sweep") {
-                    let _ = app.store.mark_delivery_processed(c, "applied", now).await;
+                let delivered: Vec<String> = job.causes.iter().filter(|c| c.as_str() != "sweep").cloned().collect();
+                if let Err(e) = app.store.mark_deliveries_processed(&delivered, "applied", now).await {
+                    warn!(error = %e, "could not mark the deliveries processed");
                 }
                 let secs = (now - job.first_triggered_at).max(0) as f64 / 1000.0;
                 metrics::histogram!(DELIVERY_TO_APPLIED).record(secs);

@@ -241,3 +241,30 @@ async fn ingress_refuses_what_it_must() {
     assert_eq!(depth.pending + depth.leased, 0, "refused deliveries must not reach the queue");
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_gets_its_label_findings_as_one_comment_and_no_label_changes() {
+    let mut env = Env::new("issue").await;
+    let n = env.hub.add_issue(
+        REPO,
+        plasma_fakehub::FakeIssue {
+            title: "[PE-13] Rate limiting".into(),
+            body: None,
+            user: "alice".into(),
+            state: "open".into(),
+            labels: vec!["gateway".into()],
+        },
+    );
+    let event = retarget(example("issues", Some("opened")), n);
+    assert_eq!(env.deliver("issues", "i-1", &event).await, 202);
+    env.settle(SETTLE).await;
+    let comments = env.hub.comments_of(REPO, n);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(comments[0].body.contains("no phase label"), "{}", comments[0].body);
+    assert_eq!(env.hub.labels_of(REPO, n), ["gateway"], "issue labels are the humans' to change");
+    // Again: the comment is kept, not repeated.
+    assert_eq!(env.deliver("issues", "i-2", &event).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.hub.comments_of(REPO, n).len(), 1);
+    env.stop().await;
+}

@@ -85,6 +85,17 @@ pub enum StoreError {
         id: String,
     },
 
+    /// The group commit that carried this delivery failed; nothing of the group was committed.
+    #[error("cannot {op}: the group commit failed: {detail}")]
+    GroupCommit {
+        /// What the store was doing.
+        op: &'static str,
+        /// The error the group hit, as text (it is shared by every delivery of the group).
+        detail: String,
+        /// Whether that error meant "unavailable".
+        unavailable: bool,
+    },
+
     /// A stored value could not be read back.
     #[error(
         "the stored {what} is unreadable: {detail}; the database was changed outside plasma-ops \
@@ -102,7 +113,10 @@ impl StoreError {
     /// True when the database could not be reached (connection lost, locked, I/O, disk full):
     /// answer 503 and retry later rather than treating the request as bad.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable { .. })
+        matches!(
+            self,
+            StoreError::Unavailable { .. } | StoreError::GroupCommit { unavailable: true, .. }
+        )
     }
 
     /// Wraps a driver error from the operation `op`, deciding whether it means "unavailable".

@@ -98,6 +98,33 @@ pub trait Store: Send + Sync + 'static {
     /// Append to the action log.
     async fn log_action(&self, a: &NewAction) -> Result<(), StoreError>;
 
+    /// Append several entries to the action log in one transaction.
+    async fn log_actions(&self, actions: &[NewAction]) -> Result<(), StoreError> {
+        for a in actions {
+            self.log_action(a).await?;
+        }
+        Ok(())
+    }
+
+    /// Mark several deliveries processed in one transaction; ids not in the store are skipped.
+    /// Returns how many were marked.
+    async fn mark_deliveries_processed(
+        &self,
+        ids: &[String],
+        outcome: &str,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for id in ids {
+            match self.mark_delivery_processed(id, outcome, now).await {
+                Ok(()) => n += 1,
+                Err(StoreError::DeliveryNotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    }
+
     /// The newest `limit` actions for a key, newest first.
     async fn actions(&self, job_key: &str, limit: u32) -> Result<Vec<ActionRow>, StoreError>;
 

@@ -640,3 +640,55 @@ async fn one_delivery_triggers_every_pull_request_it_names_atomically() {
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert!(keys.contains(&"o/r#1") && keys.contains(&"o/r#2"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_share_group_commits_and_keep_their_own_outcomes() {
+    let db = TempDb::new("group");
+    let store = std::sync::Arc::new(db.open().await);
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = std::sync::Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            // 50 distinct ids, 14 of them sent twice at the same time.
+            let id = format!("g-{}", i % 50);
+            let key = format!("o/r#{}", i % 10);
+            store.record_delivery(&delivery(&id), &[key.as_str()], T0).await.unwrap()
+        }));
+    }
+    let mut recorded = 0;
+    let mut duplicates = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            RecordOutcome::Recorded { job: Some(_) } => recorded += 1,
+            RecordOutcome::Duplicate => duplicates += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((recorded, duplicates), (50, 14));
+    assert_eq!(store.jobs(JobFilter::Pending).await.unwrap().len(), 10);
+}
+
+#[tokio::test]
+async fn batched_action_log_and_processed_marks_are_one_transaction_each() {
+    let db = TempDb::new("batched");
+    let store = db.open().await;
+    let actions: Vec<NewAction> = (0..3)
+        .map(|i| NewAction {
+            job_key: KEY.to_owned(),
+            delivery_id: Some("d1".into()),
+            job_id: Some(1),
+            kind: format!("write-{i}"),
+            dry_run: false,
+            before: json!(null),
+            after: json!({"i": i}),
+            at: T0 + i,
+        })
+        .collect();
+    store.log_actions(&actions).await.unwrap();
+    assert_eq!(store.actions(KEY, 10).await.unwrap().len(), 3);
+    store.record_delivery(&delivery("m1"), &[KEY], T0).await.unwrap();
+    store.record_delivery(&delivery("m2"), &[KEY], T0).await.unwrap();
+    let ids = vec!["m1".to_string(), "m2".to_string(), "unknown".to_string()];
+    assert_eq!(store.mark_deliveries_processed(&ids, "applied", T0 + 5).await.unwrap(), 2);
+    assert_eq!(store.deliveries_unprocessed().await.unwrap(), 0);
+}

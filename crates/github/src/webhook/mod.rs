@@ -189,6 +189,11 @@ fn decode<T: DeserializeOwned>(event: &str, body: &[u8]) -> Result<T, WebhookErr
     if body.starts_with(b"payload=") {
         return Err(WebhookError::FormEncoded { event: event_label.to_string() });
     }
+    // The fast path: a well-formed payload is decoded once. Only a failure pays for the second,
+    // path-tracking pass that names where it went wrong.
+    if let Ok(value) = serde_json::from_slice::<T>(body) {
+        return Ok(value);
+    }
     require_object(event_label, body)?;
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {

@@ -42,7 +42,19 @@ pub struct SqliteStore {
     /// fair and wakes at once, whereas SQLite's busy handler sleeps and polls. Other processes on
     /// the same file are still arbitrated by SQLite's lock and `BUSY_TIMEOUT`.
     write_gate: Mutex<()>,
+    /// Deliveries waiting to be committed: whoever holds the gate commits every waiting one in a
+    /// single transaction (group commit), so concurrent webhooks share one commit.
+    batch: std::sync::Mutex<Vec<PendingDelivery>>,
     location: String,
+}
+
+/// A `record_delivery` call waiting for its group commit.
+#[derive(Debug)]
+struct PendingDelivery {
+    delivery: NewDelivery,
+    keys: Vec<String>,
+    now: Timestamp,
+    done: tokio::sync::oneshot::Sender<Result<RecordOutcome, StoreError>>,
 }
 
 impl SqliteStore {
@@ -83,7 +95,12 @@ impl SqliteStore {
             .await
             .map_err(|source| StoreError::Migrate { location: location.clone(), source })?;
 
-        Ok(SqliteStore { pool, write_gate: Mutex::new(()), location })
+        Ok(SqliteStore {
+            pool,
+            write_gate: Mutex::new(()),
+            batch: std::sync::Mutex::new(Vec::new()),
+            location,
+        })
     }
 
     /// The database file this store uses (for logs and error messages).
@@ -97,6 +114,61 @@ impl SqliteStore {
     }
 
     /// Starts a write transaction, holding this process's write gate until it ends.
+    /// One transaction for a group of deliveries; every caller gets its own outcome (or, if the
+    /// transaction fails, the error: nothing of the group was committed, so nothing was
+    /// acknowledged).
+    async fn commit_deliveries(&self, group: Vec<PendingDelivery>) {
+        const OP: &str = "record a delivery";
+        let result: Result<Vec<RecordOutcome>, StoreError> = async {
+            let mut tx =
+                self.pool.begin_with(sql::BEGIN_WRITE).await.map_err(StoreError::db(OP))?;
+            let mut outcomes = Vec::with_capacity(group.len());
+            for p in &group {
+                let d = &p.delivery;
+                let inserted = sqlx::query(sql::INSERT_DELIVERY)
+                    .bind(&d.id)
+                    .bind(&d.event)
+                    .bind(&d.action)
+                    .bind(&d.repository)
+                    .bind(d.installation)
+                    .bind(d.received_at)
+                    .bind(&d.body)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db(OP))?;
+                if inserted.rows_affected() == 0 {
+                    outcomes.push(RecordOutcome::Duplicate);
+                    continue;
+                }
+                let mut job = None;
+                for key in &p.keys {
+                    let outcome = trigger_in(&mut tx, key, &d.id, p.now).await?;
+                    job.get_or_insert(outcome);
+                }
+                outcomes.push(RecordOutcome::Recorded { job });
+            }
+            tx.commit().await.map_err(StoreError::db(OP))?;
+            Ok(outcomes)
+        }
+        .await;
+        match result {
+            Ok(outcomes) => {
+                for (p, o) in group.into_iter().zip(outcomes) {
+                    let _ = p.done.send(Ok(o));
+                }
+            }
+            Err(e) => {
+                let detail = e.to_string();
+                let unavailable = e.is_unavailable();
+                for p in group {
+                    let err =
+                        StoreError::GroupCommit { op: OP, detail: detail.clone(), unavailable };
+                    let _ = p.done.send(Err(err));
+                }
+            }
+        }
+    }
+
     async fn begin_write(
         &self,
         op: &'static str,
@@ -371,29 +443,30 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<RecordOutcome, StoreError> {
         const OP: &str = "record a delivery";
-        let (_gate, mut tx) = self.begin_write(OP).await?;
-        let inserted = sqlx::query(sql::INSERT_DELIVERY)
-            .bind(&d.id)
-            .bind(&d.event)
-            .bind(&d.action)
-            .bind(&d.repository)
-            .bind(d.installation)
-            .bind(d.received_at)
-            .bind(&d.body)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db(OP))?;
-        if inserted.rows_affected() == 0 {
-            tx.rollback().await.map_err(StoreError::db(OP))?;
-            return Ok(RecordOutcome::Duplicate);
+        let (done, answer) = tokio::sync::oneshot::channel();
+        self.batch.lock().unwrap_or_else(|e| e.into_inner()).push(PendingDelivery {
+            delivery: d.clone(),
+            keys: job_keys.iter().map(|k| k.to_string()).collect(),
+            now,
+            done,
+        });
+        {
+            // The gate holder commits every delivery waiting at that moment, ours included unless
+            // an earlier holder already took it.
+            let _gate = self.write_gate.lock().await;
+            let waiting =
+                std::mem::take(&mut *self.batch.lock().unwrap_or_else(|e| e.into_inner()));
+            if !waiting.is_empty() {
+                self.commit_deliveries(waiting).await;
+            }
         }
-        let mut job = None;
-        for key in job_keys {
-            let outcome = trigger_in(&mut tx, key, &d.id, now).await?;
-            job.get_or_insert(outcome);
-        }
-        tx.commit().await.map_err(StoreError::db(OP))?;
-        Ok(RecordOutcome::Recorded { job })
+        answer.await.unwrap_or_else(|_| {
+            Err(StoreError::GroupCommit {
+                op: OP,
+                detail: "the group commit was abandoned".into(),
+                unavailable: true,
+            })
+        })
     }
 
     async fn trigger(
@@ -626,6 +699,56 @@ impl Store for SqliteStore {
             .await
             .map_err(StoreError::db(OP))?;
         Ok(())
+    }
+
+    async fn log_actions(&self, actions: &[NewAction]) -> Result<(), StoreError> {
+        const OP: &str = "append to the action log";
+        if actions.is_empty() {
+            return Ok(());
+        }
+        let (_gate, mut tx) = self.begin_write(OP).await?;
+        for a in actions {
+            sqlx::query(sql::INSERT_ACTION)
+                .bind(&a.job_key)
+                .bind(&a.delivery_id)
+                .bind(a.job_id)
+                .bind(&a.kind)
+                .bind(a.dry_run)
+                .bind(a.before.to_string())
+                .bind(a.after.to_string())
+                .bind(a.at)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(OP))?;
+        }
+        tx.commit().await.map_err(StoreError::db(OP))?;
+        Ok(())
+    }
+
+    async fn mark_deliveries_processed(
+        &self,
+        ids: &[String],
+        outcome: &str,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        const OP: &str = "mark deliveries processed";
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let (_gate, mut tx) = self.begin_write(OP).await?;
+        let mut n = 0;
+        for id in ids {
+            let updated = sqlx::query(sql::MARK_DELIVERY_PROCESSED)
+                .bind(id)
+                .bind(now)
+                .bind(outcome)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(OP))?;
+            n += updated.rows_affected();
+        }
+        tx.commit().await.map_err(StoreError::db(OP))?;
+        Ok(n)
     }
 
     async fn actions(&self, job_key: &str, limit: u32) -> Result<Vec<ActionRow>, StoreError> {
