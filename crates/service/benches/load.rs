@@ -191,7 +191,8 @@ async fn main() {
     );
     drop(bodies);
     let t0 = Instant::now();
-    let concurrency = 32;
+    let concurrency: usize =
+        std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     let mut tasks = Vec::new();
     for w in 0..concurrency {
         let http = http.clone();

@@ -45,6 +45,8 @@ pub struct App {
     pub github: Option<GitHubClient>,
     /// Wakes idle workers when a delivery arrives.
     pub notify: Arc<Notify>,
+    /// Asks the scheduler for a sweep now (an installation gained repositories).
+    pub sweep_now: Arc<Notify>,
     /// Prometheus handle for `/metrics`.
     pub metrics: Option<PrometheusHandle>,
     /// The clock.
@@ -69,6 +71,7 @@ impl App {
             store,
             github,
             notify: Arc::new(Notify::new()),
+            sweep_now: Arc::new(Notify::new()),
             metrics: crate::metrics::install(),
             clock,
             installations: Mutex::new(HashMap::new()),

@@ -91,6 +91,9 @@ pub async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Byte
     {
         app.remember_installation(&repo.full_name, inst);
     }
+    if matches!(event.as_str(), "installation" | "installation_repositories") {
+        app.sweep_now.notify_one();
+    }
     let outcome = if rendered.is_empty() { "ignored" } else { "accepted" };
     if matches!(parsed, WebhookEvent::Other { .. }) {
         info!(delivery_id = %delivery, event = %event, "event recorded, not processed");

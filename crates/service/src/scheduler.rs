@@ -18,6 +18,9 @@ pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
+            // `installation` and `installation_repositories` events: the covered repositories
+            // changed, so look at their pull requests now rather than at the next period.
+            _ = app.sweep_now.notified() => {}
             _ = stop.changed() => return,
         }
         if *stop.borrow() {

@@ -268,3 +268,27 @@ async fn an_issue_gets_its_label_findings_as_one_comment_and_no_label_changes() 
     assert_eq!(env.hub.comments_of(REPO, n).len(), 1);
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_heals_pull_requests_no_webhook_told_us_about() {
+    let mut env = Env::new("sweep").await;
+    let a = good_pull(&env.hub);
+    let b = good_pull(&env.hub);
+    env.hub.set_state(REPO, b, "closed", true);
+    // A plain token sweeps PLASMA_OPS_REPOSITORIES; no delivery arrived for either pull request.
+    let mut cfg = env.app().cfg.clone();
+    cfg.repositories = vec![REPO.to_string()];
+    let app = plasma_service::App::new(
+        cfg,
+        env.app().store.clone(),
+        env.app().github.clone(),
+        plasma_service::system_clock(),
+    );
+    let n = plasma_service::scheduler::sweep(&app).await.unwrap();
+    assert_eq!(n, 1, "only open pull requests are swept");
+    env.settle(SETTLE).await;
+    assert_eq!(env.labels(a), ["status:needs-coderabbit-review"]);
+    assert_eq!(env.sticky_comments(a), 1);
+    assert_eq!(env.sticky_comments(b), 0, "closed pull requests get nothing");
+    env.stop().await;
+}
