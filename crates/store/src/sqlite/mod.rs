@@ -684,21 +684,7 @@ impl Store for SqliteStore {
     }
 
     async fn log_action(&self, a: &NewAction) -> Result<(), StoreError> {
-        const OP: &str = "append to the action log";
-        let _gate = self.write_gate.lock().await;
-        sqlx::query(sql::INSERT_ACTION)
-            .bind(&a.job_key)
-            .bind(&a.delivery_id)
-            .bind(a.job_id)
-            .bind(&a.kind)
-            .bind(a.dry_run)
-            .bind(a.before.to_string())
-            .bind(a.after.to_string())
-            .bind(a.at)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db(OP))?;
-        Ok(())
+        self.log_actions(std::slice::from_ref(a)).await
     }
 
     async fn log_actions(&self, actions: &[NewAction]) -> Result<(), StoreError> {
