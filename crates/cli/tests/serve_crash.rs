@@ -15,7 +15,11 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn serve(db: &std::path::Path, api: &str, port: u16) -> Child {
+fn serve(db: &std::path::Path, api: &str, port: u16, log: Option<&std::path::Path>) -> Child {
+    let stderr = match log {
+        Some(p) => Stdio::from(std::fs::File::create(p).expect("log file")),
+        None => Stdio::null(),
+    };
     Command::new(env!("CARGO_BIN_EXE_plasma-ops"))
         .arg("serve")
         .env_clear()
@@ -29,7 +33,7 @@ fn serve(db: &std::path::Path, api: &str, port: u16) -> Child {
         .env("PLASMA_OPS_SWEEP_INTERVAL", "1h")
         .env("PLASMA_OPS_LOG_FORMAT", "json")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("spawn plasma-ops serve")
 }
@@ -82,7 +86,7 @@ async fn sigkill_between_plan_and_apply_loses_nothing_and_duplicates_nothing() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("plasma-ops.db");
     let port = free_port();
-    let mut first = serve(&db, &hub.url(), port);
+    let mut first = serve(&db, &hub.url(), port, None);
     healthy(port).await;
 
     // Our example payload, pointed at the fake's pull request; the reconciler reads the rest.
@@ -115,7 +119,8 @@ async fn sigkill_between_plan_and_apply_loses_nothing_and_duplicates_nothing() {
     assert!(hub.comments_of(REPO, n).is_empty(), "the comment write must still be hanging");
 
     // Started again on the same database: the expired lease is taken over and the job finishes.
-    let mut second = serve(&db, &hub.url(), port);
+    let log = dir.join("second.log");
+    let mut second = serve(&db, &hub.url(), port, Some(&log));
     healthy(port).await;
     let sticky = |h: &FakeHub| {
         h.comments_of(REPO, n)
@@ -137,5 +142,24 @@ async fn sigkill_between_plan_and_apply_loses_nothing_and_duplicates_nothing() {
     assert_eq!(hub.labels_of(REPO, n), ["status:needs-coderabbit-review"]);
     let _ = second.kill();
     let _ = second.wait();
+
+    // Its log: JSON lines, the delivery id carried into the job that finished the work, and no
+    // secret anywhere.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(!lines.is_empty(), "no log lines: {text}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["delivery_id"] == "crash-1" && l["fields"]["message"] == "job done"),
+        "no `job done` line correlated with delivery crash-1:\n{text}"
+    );
+    for secret in [SECRET, "crash-test-token"] {
+        assert!(!text.contains(secret), "a secret reached the log");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
