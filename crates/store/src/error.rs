@@ -6,7 +6,7 @@ pub enum StoreError {
     /// The database location could not be understood.
     #[error(
         "cannot understand the database location {location:?}: {reason}; use `sqlite://PATH`, \
-         `sqlite:PATH` or a plain file path"
+         `sqlite:PATH`, a plain file path, or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`"
     )]
     InvalidLocation {
         /// The location as given.
@@ -22,6 +22,19 @@ pub enum StoreError {
     )]
     Open {
         /// The file or URL.
+        location: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// The PostgreSQL server could not be reached or refused the connection.
+    #[error(
+        "cannot connect to the PostgreSQL database {location}: {source}; check that the server is \
+         running and reachable from here, and the user, password and database name"
+    )]
+    Connect {
+        /// The URL without its password.
         location: String,
         /// The driver's error.
         #[source]
@@ -139,18 +152,32 @@ fn is_unavailable_error(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|code| code.parse::<i32>().ok())
-            // SQLite reports extended result codes; the low byte is the primary code.
-            .is_some_and(|code| {
-                matches!(
-                    code & 0xff,
-                    SQLITE_BUSY | SQLITE_LOCKED | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN
-                )
-            }),
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                return is_unavailable_sqlstate(pg.code());
+            }
+            db.code()
+                .and_then(|code| code.parse::<i32>().ok())
+                // SQLite reports extended result codes; the low byte is the primary code.
+                .is_some_and(|code| {
+                    matches!(
+                        code & 0xff,
+                        SQLITE_BUSY | SQLITE_LOCKED | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN
+                    )
+                })
+        }
         _ => false,
     }
+}
+
+/// PostgreSQL SQLSTATEs that mean the server, not the statement, is the problem: class 08
+/// (connection exception), class 53 (insufficient resources: disk full, out of memory, too many
+/// connections), 57P01-57P03 (admin or crash shutdown, cannot connect now), and class 58 (I/O).
+fn is_unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("58")
+        || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 const SQLITE_BUSY: i32 = 5;
@@ -168,6 +195,17 @@ mod tests {
         let err = StoreError::db("ping")(sqlx::Error::PoolTimedOut);
         assert!(err.is_unavailable());
         assert!(err.to_string().contains("while trying to ping"));
+    }
+
+    #[test]
+    fn postgres_shutdown_and_connection_errors_are_unavailable() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08001", "53300", "53100", "58030"] {
+            assert!(is_unavailable_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "40001", "40P01", "42P01", "22001"] {
+            assert!(!is_unavailable_sqlstate(code), "{code}");
+        }
+        assert!(StoreError::db("lease a job")(sqlx::Error::PoolClosed).is_unavailable());
     }
 
     #[test]

@@ -2,13 +2,15 @@
 //! log and the small memories the reconciler keeps (re-review requests, agent labels).
 //!
 //! Everything sits behind the [`Store`] trait so the service does not care which database holds
-//! it. [`SqliteStore`] is the embedded default; a PostgreSQL twin (for several replicas) will
-//! implement the same trait with the same semantics. `crates/store/README.md` describes the schema,
+//! it. [`SqliteStore`] is the embedded default; [`PgStore`] (for several replicas on one
+//! PostgreSQL database) implements the same trait with the same semantics. `crates/store/README.md` describes the schema,
 //! the queue's semantics and what "durable" means here.
 
 mod backoff;
 mod causes;
 mod error;
+mod postgres;
+mod rows;
 mod sqlite;
 mod types;
 
@@ -18,6 +20,7 @@ use std::time::Duration;
 pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
 pub use causes::MAX_CAUSES;
 pub use error::StoreError;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::{
     ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery,
@@ -171,10 +174,13 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-/// Opens the store a database URL names: `sqlite://PATH`, `sqlite:PATH` or a bare file path
-/// (created on first use). Other schemes (PostgreSQL until that backend exists) are rejected.
+/// Opens the store a database URL names: `postgres://...` or `postgresql://...` for PostgreSQL;
+/// `sqlite://PATH`, `sqlite:PATH` or a bare file path (created on first use) for SQLite. Other
+/// schemes are rejected. No error repeats a password the URL may carry.
 pub async fn open(url_or_path: &str) -> Result<Arc<dyn Store>, StoreError> {
-    // Any other scheme (PostgreSQL included, for now) is rejected by the SQLite store without
-    // echoing the URL, which may hold a password.
+    if postgres::is_postgres_url(url_or_path) {
+        return Ok(Arc::new(PgStore::open(url_or_path).await?));
+    }
+    // Any other scheme is rejected by the SQLite store without echoing the URL.
     Ok(Arc::new(SqliteStore::open(url_or_path).await?))
 }

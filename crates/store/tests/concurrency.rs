@@ -1,5 +1,7 @@
 //! Many workers racing for jobs while triggers keep arriving: no key is ever worked by two workers
-//! at once, and every trigger is eventually covered by a successful run.
+//! at once, and every trigger is eventually covered by a successful run. Run against SQLite (two
+//! stores on one file, as two processes would) and PostgreSQL (three stores with their own pools
+//! on one database, as three `serve` replicas would).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,11 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use plasma_store::{
-    FailOutcome, QueueDepth, RecordOutcome, SqliteStore, Store, StoreError, TriggerOutcome,
-};
+use plasma_store::{FailOutcome, QueueDepth, RecordOutcome, Store, StoreError, TriggerOutcome};
 use rand::Rng;
-use support::{T0, TempDb, delivery};
+use support::{Backend, T0, TestDb, delivery};
 
 const KEYS: usize = 50;
 const PRODUCERS: usize = 2;
@@ -40,11 +40,22 @@ struct Observed {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_workers_never_share_a_key_and_every_trigger_is_processed() {
-    let db = TempDb::new("race");
+async fn sqlite_concurrent_workers_never_share_a_key_and_every_trigger_is_processed() {
     // Two stores on one file behave like two processes: SQLite's lock, not the in-process write
     // gate, has to keep them apart.
-    let stores: Vec<Arc<SqliteStore>> = vec![Arc::new(db.open().await), Arc::new(db.open().await)];
+    let db = TestDb::new(Backend::Sqlite, "race").await;
+    race(vec![db.open().await, db.open().await]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_never_share_a_key_and_every_trigger_is_processed() {
+    // Three pools on one database are three replicas: only row locks (`FOR UPDATE SKIP LOCKED`
+    // in lease, `FOR UPDATE` in trigger, complete and fail) keep them apart.
+    let db = TestDb::new(Backend::Postgres, "race").await;
+    race(vec![db.open().await, db.open().await, db.open().await]).await;
+}
+
+async fn race(stores: Vec<Arc<dyn Store>>) {
     let clock = Arc::new(AtomicI64::new(T0));
     let seq = Arc::new(AtomicU64::new(0));
     let observed = Arc::new(Mutex::new(Observed::default()));

@@ -1,4 +1,6 @@
-//! The store's semantics, one behaviour per test, against a real SQLite file.
+//! The store's semantics, one behaviour per test. Every shared test body is an `async fn` over a
+//! [`TestDb`]; `shared_tests!` runs each against a real SQLite file (`sqlite::*`) and a
+//! PostgreSQL database of its own (`postgres::*`). Backend-specific tests follow the list.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -7,20 +9,76 @@ mod support;
 use std::time::Duration;
 
 use plasma_store::{
-    FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, QueueDepth, RecordOutcome, SqliteStore,
-    Store, StoreError, TriggerOutcome, backoff_ceiling,
+    FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PgStore, QueueDepth, RecordOutcome,
+    SqliteStore, Store, StoreError, TriggerOutcome, backoff_ceiling,
 };
 use serde_json::json;
-use support::{T0, TempDb, delivery};
+use support::{Backend, PgDb, T0, TempDb, TestDb, delivery};
 
 const LEASE: Duration = Duration::from_secs(30);
 const KEY: &str = "plasma/engine#12";
 
-async fn leased(store: &SqliteStore, worker: &str, now: i64) -> Job {
+async fn leased(store: &dyn Store, worker: &str, now: i64) -> Job {
     store.lease(worker, LEASE, now).await.unwrap().expect("a runnable job")
 }
 
-// ---- opening ----
+/// One `#[tokio::test]` per backend for each shared test body.
+macro_rules! shared_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = crate::TestDb::new(crate::Backend::Sqlite, stringify!($name)).await;
+                    super::$name(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = crate::TestDb::new(crate::Backend::Postgres, stringify!($name)).await;
+                    super::$name(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+shared_tests!(
+    recording_a_delivery_stores_it_and_enqueues_its_job,
+    a_delivery_without_a_job_key_enqueues_nothing,
+    a_duplicate_delivery_changes_nothing,
+    a_recorded_delivery_survives_closing_and_reopening,
+    deliveries_are_marked_processed_and_counted,
+    triggers_for_a_pending_job_are_absorbed_by_it,
+    causes_are_deduplicated_and_capped,
+    a_trigger_during_a_run_makes_the_job_run_again,
+    completing_an_untouched_job_finishes_it,
+    a_job_is_not_leased_before_run_after,
+    a_leased_job_is_not_handed_out_until_its_lease_expires,
+    renewing_extends_the_lease,
+    a_worker_that_lost_its_lease_cannot_touch_the_job,
+    a_late_worker_may_still_finish_if_nobody_took_over,
+    failed_attempts_back_off_with_full_jitter_within_bounds,
+    retry_after_is_honoured_exactly,
+    a_job_out_of_attempts_is_dead_lettered_with_its_last_error,
+    retrying_a_dead_job_makes_it_pending_with_attempts_reset,
+    a_trigger_brings_a_dead_job_back,
+    a_trigger_during_the_last_attempt_starts_a_fresh_series,
+    a_retry_keeps_the_triggers_that_arrived_during_the_failed_run,
+    jobs_are_listed_by_state,
+    the_action_log_returns_the_newest_entries_first,
+    rereview_requests_are_remembered_per_head_sha,
+    applied_agent_labels_are_replaced_as_a_set,
+    one_delivery_triggers_every_pull_request_it_names_atomically,
+    concurrent_deliveries_keep_their_own_outcomes,
+    deliveries_naming_pull_requests_in_opposite_orders_all_commit,
+    batched_action_log_and_processed_marks_are_one_transaction_each,
+);
+
+// ---- opening (SQLite) ----
 
 #[tokio::test]
 async fn open_creates_the_file_in_wal_mode() {
@@ -69,15 +127,121 @@ async fn open_function_returns_a_shared_trait_object() {
     let db = TempDb::new("dyn");
     let store = plasma_store::open(&format!("sqlite://{}", db.path_str())).await.unwrap();
     store.ping().await.unwrap();
-    let err = plasma_store::open("postgres://u:hunter2@localhost/x").await.err().unwrap();
+    // Nothing listens on port 1: the PostgreSQL backend is chosen, and its error keeps the
+    // password to itself.
+    let err = plasma_store::open("postgres://u:hunter2@127.0.0.1:1/x").await.err().unwrap();
+    assert!(matches!(err, StoreError::Connect { .. }), "{err:?}");
     assert!(!err.to_string().contains("hunter2"), "{err}");
+    let err = plasma_store::open("mysql://u:hunter2@127.0.0.1/x").await.err().unwrap();
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+#[tokio::test]
+async fn sqlite_ping_answers_while_the_database_is_reachable() {
+    let db = TempDb::new("ping");
+    let store = db.open().await;
+    store.ping().await.unwrap();
+    store.close().await;
+    let err = store.ping().await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+}
+
+// ---- opening and connection loss (PostgreSQL) ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_open_dispatches_on_the_scheme_and_names_the_database_without_the_password() {
+    let db = PgDb::create().await;
+    for scheme in ["postgres", "postgresql"] {
+        let url = db.url.replacen("postgres://", &format!("{scheme}://"), 1);
+        let store = plasma_store::open(&url).await.unwrap();
+        store.ping().await.unwrap();
+    }
+    let store = db.open().await;
+    assert!(store.location().ends_with(&format!("/{}", db.name)), "{}", store.location());
+
+    let err = PgStore::open("postgres://ops:hunter2@127.0.0.1:1/plasma").await.unwrap_err();
+    let text = err.to_string();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("postgres://ops@127.0.0.1:1/plasma"), "{text}");
+    assert!(text.contains("check that the server is running"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_opening_together_apply_the_migrations_once() {
+    let db = PgDb::create().await;
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url.clone();
+            tokio::spawn(async move { PgStore::open(&url).await.unwrap() })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for open in opens {
+        stores.push(open.await.unwrap());
+    }
+    for store in &stores {
+        store.trigger(KEY, "sweep", T0).await.unwrap();
+    }
+    assert_eq!(stores[0].queue_depth().await.unwrap().pending, 1);
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(applied, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_ping_after_close_is_unavailable() {
+    let db = PgDb::create().await;
+    let store = db.open().await;
+    store.ping().await.unwrap();
+    store.close().await;
+    let err = store.ping().await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_killed_by_the_server_are_unavailable_then_replaced() {
+    let db = PgDb::create().await;
+    let store = db.open().await;
+    store.trigger(KEY, "sweep", T0).await.unwrap();
+
+    // What a database restart or failover does to every open connection.
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&support::postgres_admin_url())
+            .await
+            .unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&db.name)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!killed.is_empty());
+
+    // The pool may notice the dead connection before using it; if not, the error says
+    // "unavailable" (503 and retry), never "bad request".
+    let mut recovered = false;
+    for _ in 0..20 {
+        match store.queue_depth().await {
+            Ok(depth) => {
+                assert_eq!(depth.pending, 1, "nothing committed was lost");
+                recovered = true;
+                break;
+            }
+            Err(e) => assert!(e.is_unavailable(), "{e:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(recovered, "the pool reconnects without a restart");
 }
 
 // ---- deliveries ----
 
-#[tokio::test]
-async fn recording_a_delivery_stores_it_and_enqueues_its_job() {
-    let db = TempDb::new("record");
+async fn recording_a_delivery_stores_it_and_enqueues_its_job(db: &TestDb) {
     let store = db.open().await;
     let mut d = delivery("d1");
     // Binary, with NUL bytes, and larger than a page: a BLOB, not text.
@@ -95,23 +259,19 @@ async fn recording_a_delivery_stores_it_and_enqueues_its_job() {
     assert_eq!((row.installation, row.received_at), (Some(42), T0));
     assert_eq!((row.processed_at, row.outcome), (None, None));
 
-    let job = leased(&store, "w1", T0).await;
+    let job = leased(&*store, "w1", T0).await;
     assert_eq!((job.key.as_str(), job.causes.clone()), (KEY, vec!["d1".to_owned()]));
     assert_eq!(job.first_triggered_at, T0);
 }
 
-#[tokio::test]
-async fn a_delivery_without_a_job_key_enqueues_nothing() {
-    let db = TempDb::new("nokey");
+async fn a_delivery_without_a_job_key_enqueues_nothing(db: &TestDb) {
     let store = db.open().await;
     let outcome = store.record_delivery(&delivery("ping-1"), &[], T0).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Recorded { job: None });
     assert_eq!(store.queue_depth().await.unwrap(), QueueDepth::default());
 }
 
-#[tokio::test]
-async fn a_duplicate_delivery_changes_nothing() {
-    let db = TempDb::new("dup");
+async fn a_duplicate_delivery_changes_nothing(db: &TestDb) {
     let store = db.open().await;
     store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap();
 
@@ -126,16 +286,14 @@ async fn a_duplicate_delivery_changes_nothing() {
     assert_eq!((jobs[0].key.as_str(), jobs[0].causes.clone()), (KEY, vec!["d1".to_owned()]));
 
     // A redelivery during the run does not make the job run again.
-    let job = leased(&store, "w1", T0 + 10).await;
+    let job = leased(&*store, "w1", T0 + 10).await;
     let outcome = store.record_delivery(&delivery("d1"), &[KEY], T0 + 11).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Duplicate);
     store.complete(&job, T0 + 12).await.unwrap();
     assert_eq!(store.queue_depth().await.unwrap(), QueueDepth::default());
 }
 
-#[tokio::test]
-async fn a_recorded_delivery_survives_closing_and_reopening() {
-    let db = TempDb::new("reopen");
+async fn a_recorded_delivery_survives_closing_and_reopening(db: &TestDb) {
     {
         let store = db.open().await;
         store.record_delivery(&delivery("d-durable"), &[KEY], T0).await.unwrap();
@@ -144,7 +302,7 @@ async fn a_recorded_delivery_survives_closing_and_reopening() {
     let store = db.open().await;
     let row = store.delivery("d-durable").await.unwrap().unwrap();
     assert_eq!(row.body, delivery("d-durable").body);
-    let job = leased(&store, "w1", T0).await;
+    let job = leased(&*store, "w1", T0).await;
     assert_eq!(job.causes, ["d-durable"]);
     // The second open re-ran migrations on an up-to-date schema without complaint.
     assert_eq!(
@@ -153,9 +311,7 @@ async fn a_recorded_delivery_survives_closing_and_reopening() {
     );
 }
 
-#[tokio::test]
-async fn deliveries_are_marked_processed_and_counted() {
-    let db = TempDb::new("processed");
+async fn deliveries_are_marked_processed_and_counted(db: &TestDb) {
     let store = db.open().await;
     for id in ["a", "b", "c"] {
         store.record_delivery(&delivery(id), &[], T0).await.unwrap();
@@ -173,9 +329,7 @@ async fn deliveries_are_marked_processed_and_counted() {
 
 // ---- coalescing ----
 
-#[tokio::test]
-async fn triggers_for_a_pending_job_are_absorbed_by_it() {
-    let db = TempDb::new("coalesce");
+async fn triggers_for_a_pending_job_are_absorbed_by_it(db: &TestDb) {
     let store = db.open().await;
     assert_eq!(
         store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap(),
@@ -193,32 +347,28 @@ async fn triggers_for_a_pending_job_are_absorbed_by_it() {
 
     let depth = store.queue_depth().await.unwrap();
     assert_eq!(depth, QueueDepth { pending: 2, leased: 0, dead: 0 });
-    let job = leased(&store, "w1", T0 + 4).await;
+    let job = leased(&*store, "w1", T0 + 4).await;
     assert_eq!(job.key, KEY);
     assert_eq!(job.causes, ["d1", "d2", "sweep"]);
     assert_eq!(job.first_triggered_at, T0);
 }
 
-#[tokio::test]
-async fn causes_are_deduplicated_and_capped() {
-    let db = TempDb::new("causes");
+async fn causes_are_deduplicated_and_capped(db: &TestDb) {
     let store = db.open().await;
     for i in 0..(MAX_CAUSES + 20) {
         store.trigger(KEY, &format!("d{i}"), T0).await.unwrap();
         store.trigger(KEY, "sweep", T0).await.unwrap();
     }
-    let job = leased(&store, "w1", T0).await;
+    let job = leased(&*store, "w1", T0).await;
     assert_eq!(job.causes.len(), MAX_CAUSES);
     assert_eq!(job.causes[..3], ["d0", "sweep", "d1"]);
     assert_eq!(job.causes.iter().filter(|c| *c == "sweep").count(), 1);
 }
 
-#[tokio::test]
-async fn a_trigger_during_a_run_makes_the_job_run_again() {
-    let db = TempDb::new("rerun");
+async fn a_trigger_during_a_run_makes_the_job_run_again(db: &TestDb) {
     let store = db.open().await;
     store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap();
-    let first = leased(&store, "w1", T0 + 1).await;
+    let first = leased(&*store, "w1", T0 + 1).await;
 
     let outcome = store.record_delivery(&delivery("d2"), &[KEY], T0 + 2).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Rerun) });
@@ -233,7 +383,7 @@ async fn a_trigger_during_a_run_makes_the_job_run_again() {
     assert_eq!((rows[0].attempts, rows[0].run_after), (0, T0 + 4));
 
     // The rerun carries only what arrived during the first run.
-    let second = leased(&store, "w2", T0 + 5).await;
+    let second = leased(&*store, "w2", T0 + 5).await;
     assert_eq!(second.causes, ["d2", "sweep"]);
     assert_eq!(second.first_triggered_at, T0 + 2);
     assert_eq!(second.attempt, 1);
@@ -242,29 +392,25 @@ async fn a_trigger_during_a_run_makes_the_job_run_again() {
     assert_eq!(store.queue_depth().await.unwrap(), QueueDepth::default());
 }
 
-#[tokio::test]
-async fn completing_an_untouched_job_finishes_it() {
-    let db = TempDb::new("complete");
+async fn completing_an_untouched_job_finishes_it(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "sweep", T0).await.unwrap();
-    let job = leased(&store, "w1", T0).await;
+    let job = leased(&*store, "w1", T0).await;
     store.complete(&job, T0 + 1).await.unwrap();
     assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
 
     // A later trigger starts a new job with a new id: ids in the action log stay unambiguous.
     assert_eq!(store.trigger(KEY, "sweep", T0 + 2).await.unwrap(), TriggerOutcome::Enqueued);
-    let next = leased(&store, "w1", T0 + 2).await;
+    let next = leased(&*store, "w1", T0 + 2).await;
     assert_ne!(next.id, job.id);
 }
 
 // ---- leasing ----
 
-#[tokio::test]
-async fn a_job_is_not_leased_before_run_after() {
-    let db = TempDb::new("runafter");
+async fn a_job_is_not_leased_before_run_after(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "sweep", T0).await.unwrap();
-    let job = leased(&store, "w1", T0).await;
+    let job = leased(&*store, "w1", T0).await;
     let FailOutcome::Retry { at } =
         store.fail(&job, "502", Some(Duration::from_secs(60)), 5, T0).await.unwrap()
     else {
@@ -272,15 +418,13 @@ async fn a_job_is_not_leased_before_run_after() {
     };
     assert_eq!(at, T0 + 60_000);
     assert!(store.lease("w1", LEASE, at - 1).await.unwrap().is_none());
-    assert_eq!(leased(&store, "w1", at).await.attempt, 2);
+    assert_eq!(leased(&*store, "w1", at).await.attempt, 2);
 }
 
-#[tokio::test]
-async fn a_leased_job_is_not_handed_out_until_its_lease_expires() {
-    let db = TempDb::new("lease");
+async fn a_leased_job_is_not_handed_out_until_its_lease_expires(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "d1", T0).await.unwrap();
-    let job = leased(&store, "w1", T0).await;
+    let job = leased(&*store, "w1", T0).await;
     assert_eq!((job.attempt, job.lease_owner.as_str()), (1, "w1"));
     assert_eq!(job.lease_expires, T0 + 30_000);
 
@@ -291,30 +435,26 @@ async fn a_leased_job_is_not_handed_out_until_its_lease_expires() {
 
     // w1 crashed: once the lease expires the job is taken over, as the next attempt.
     store.trigger(KEY, "d2", T0 + 10).await.unwrap();
-    let taken = leased(&store, "w2", T0 + 30_000).await;
+    let taken = leased(&*store, "w2", T0 + 30_000).await;
     assert_eq!((taken.id, taken.attempt, taken.lease_owner.as_str()), (job.id, 2, "w2"));
     assert_eq!(taken.causes, ["d1", "d2"]);
     assert_eq!(taken.first_triggered_at, T0);
 }
 
-#[tokio::test]
-async fn renewing_extends_the_lease() {
-    let db = TempDb::new("renew");
+async fn renewing_extends_the_lease(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "sweep", T0).await.unwrap();
-    let job = leased(&store, "w1", T0).await;
+    let job = leased(&*store, "w1", T0).await;
     assert!(store.renew(&job, LEASE, T0 + 20_000).await.unwrap());
     assert!(store.lease("w2", LEASE, T0 + 40_000).await.unwrap().is_none());
-    assert_eq!(leased(&store, "w2", T0 + 50_000).await.attempt, 2);
+    assert_eq!(leased(&*store, "w2", T0 + 50_000).await.attempt, 2);
 }
 
-#[tokio::test]
-async fn a_worker_that_lost_its_lease_cannot_touch_the_job() {
-    let db = TempDb::new("lost");
+async fn a_worker_that_lost_its_lease_cannot_touch_the_job(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "sweep", T0).await.unwrap();
-    let stale = leased(&store, "w1", T0).await;
-    let fresh = leased(&store, "w2", T0 + 30_000).await;
+    let stale = leased(&*store, "w1", T0).await;
+    let fresh = leased(&*store, "w2", T0 + 30_000).await;
     let before = store.jobs(JobFilter::All).await.unwrap();
 
     assert!(!store.renew(&stale, LEASE, T0 + 30_001).await.unwrap());
@@ -333,21 +473,17 @@ async fn a_worker_that_lost_its_lease_cannot_touch_the_job() {
     assert_eq!(store.queue_depth().await.unwrap(), QueueDepth::default());
 }
 
-#[tokio::test]
-async fn a_late_worker_may_still_finish_if_nobody_took_over() {
-    let db = TempDb::new("late");
+async fn a_late_worker_may_still_finish_if_nobody_took_over(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "sweep", T0).await.unwrap();
-    let job = leased(&store, "w1", T0).await;
+    let job = leased(&*store, "w1", T0).await;
     store.complete(&job, T0 + 60_000).await.unwrap();
     assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
 }
 
 // ---- failures ----
 
-#[tokio::test]
-async fn failed_attempts_back_off_with_full_jitter_within_bounds() {
-    let db = TempDb::new("backoff");
+async fn failed_attempts_back_off_with_full_jitter_within_bounds(db: &TestDb) {
     let store = db.open().await;
     let mut now = T0;
     for attempt in 1..=13u32 {
@@ -357,10 +493,10 @@ async fn failed_attempts_back_off_with_full_jitter_within_bounds() {
             let key = format!("o/r#{attempt}-{sample}");
             store.trigger(&key, "sweep", now).await.unwrap();
             // Earlier attempts fail with a zero Retry-After to reach attempt `attempt` quickly.
-            let mut job = leased(&store, "w", now).await;
+            let mut job = leased(&*store, "w", now).await;
             while job.attempt < attempt {
                 store.fail(&job, "again", Some(Duration::ZERO), 100, now).await.unwrap();
-                job = leased(&store, "w", now).await;
+                job = leased(&*store, "w", now).await;
             }
             assert_eq!((job.key.as_str(), job.attempt), (key.as_str(), attempt));
             let FailOutcome::Retry { at } = store.fail(&job, "502", None, 100, now).await.unwrap()
@@ -371,7 +507,7 @@ async fn failed_attempts_back_off_with_full_jitter_within_bounds() {
             assert!((0..=ceiling).contains(&wait), "attempt {attempt}: waited {wait} > {ceiling}");
             waits.push(wait);
             // Retire the job so it does not come back in later rounds.
-            let job = leased(&store, "w", at).await;
+            let job = leased(&*store, "w", at).await;
             assert_eq!(store.fail(&job, "retire", None, 1, at).await.unwrap(), FailOutcome::Dead);
             now = at + 1;
         }
@@ -380,18 +516,16 @@ async fn failed_attempts_back_off_with_full_jitter_within_bounds() {
     assert_eq!(backoff_ceiling(13), Duration::from_secs(600));
 }
 
-#[tokio::test]
-async fn retry_after_is_honoured_exactly() {
-    let db = TempDb::new("retryafter");
+async fn retry_after_is_honoured_exactly(db: &TestDb) {
     let store = db.open().await;
     // Longer than the backoff cap, shorter than any jitter ceiling, and zero: used as given.
     for (attempt, wait) in [(1, 3_600_000), (9, 1), (4, 0)] {
         let key = format!("o/r#{wait}");
         store.trigger(&key, "sweep", T0).await.unwrap();
-        let mut job = leased(&store, "w", T0).await;
+        let mut job = leased(&*store, "w", T0).await;
         while job.attempt < attempt {
             store.fail(&job, "again", Some(Duration::ZERO), 100, T0).await.unwrap();
-            job = leased(&store, "w", T0).await;
+            job = leased(&*store, "w", T0).await;
         }
         let retry_after = Some(Duration::from_millis(wait));
         let outcome = store.fail(&job, "rate limited", retry_after, 100, T0).await.unwrap();
@@ -401,20 +535,18 @@ async fn retry_after_is_honoured_exactly() {
             assert!(store.lease("w", LEASE, at - 1).await.unwrap().is_none());
         }
         // Retire it so the next round's lease finds only its own job.
-        let job = leased(&store, "w", at).await;
+        let job = leased(&*store, "w", at).await;
         assert_eq!(job.key, key);
         assert_eq!(store.fail(&job, "retire", None, 1, at).await.unwrap(), FailOutcome::Dead);
     }
 }
 
-#[tokio::test]
-async fn a_job_out_of_attempts_is_dead_lettered_with_its_last_error() {
-    let db = TempDb::new("dead");
+async fn a_job_out_of_attempts_is_dead_lettered_with_its_last_error(db: &TestDb) {
     let store = db.open().await;
     store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap();
     let mut now = T0;
     for attempt in 1..=3 {
-        let job = leased(&store, "w", now).await;
+        let job = leased(&*store, "w", now).await;
         assert_eq!(job.attempt, attempt);
         let outcome = store.fail(&job, &format!("502 on attempt {attempt}"), None, 3, now).await;
         match outcome.unwrap() {
@@ -433,12 +565,10 @@ async fn a_job_out_of_attempts_is_dead_lettered_with_its_last_error() {
     assert!(store.jobs(JobFilter::Pending).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn retrying_a_dead_job_makes_it_pending_with_attempts_reset() {
-    let db = TempDb::new("retrydead");
+async fn retrying_a_dead_job_makes_it_pending_with_attempts_reset(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "sweep", T0).await.unwrap();
-    let job = leased(&store, "w", T0).await;
+    let job = leased(&*store, "w", T0).await;
     assert_eq!(store.fail(&job, "bad", None, 1, T0).await.unwrap(), FailOutcome::Dead);
 
     assert!(!store.retry_dead("no/such#1", T0 + 1).await.unwrap());
@@ -447,43 +577,37 @@ async fn retrying_a_dead_job_makes_it_pending_with_attempts_reset() {
     let pending = store.jobs(JobFilter::Pending).await.unwrap();
     assert_eq!((pending[0].attempts, pending[0].run_after), (0, T0 + 1));
     assert_eq!(pending[0].last_error.as_deref(), Some("bad"), "kept for the record");
-    assert_eq!(leased(&store, "w", T0 + 1).await.attempt, 1);
+    assert_eq!(leased(&*store, "w", T0 + 1).await.attempt, 1);
 }
 
-#[tokio::test]
-async fn a_trigger_brings_a_dead_job_back() {
-    let db = TempDb::new("revive");
+async fn a_trigger_brings_a_dead_job_back(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "d1", T0).await.unwrap();
-    let job = leased(&store, "w", T0).await;
+    let job = leased(&*store, "w", T0).await;
     store.fail(&job, "bad", None, 1, T0).await.unwrap();
 
     assert_eq!(store.trigger(KEY, "d2", T0 + 5).await.unwrap(), TriggerOutcome::Enqueued);
-    let job = leased(&store, "w", T0 + 5).await;
+    let job = leased(&*store, "w", T0 + 5).await;
     assert_eq!(job.attempt, 1);
     assert_eq!(job.causes, ["d1", "d2"]);
 }
 
-#[tokio::test]
-async fn a_trigger_during_the_last_attempt_starts_a_fresh_series() {
-    let db = TempDb::new("lastattempt");
+async fn a_trigger_during_the_last_attempt_starts_a_fresh_series(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "d1", T0).await.unwrap();
-    let job = leased(&store, "w", T0).await;
+    let job = leased(&*store, "w", T0).await;
     store.trigger(KEY, "d2", T0 + 1).await.unwrap();
     let outcome = store.fail(&job, "bad", Some(Duration::from_secs(2)), 1, T0 + 2).await.unwrap();
     assert_eq!(outcome, FailOutcome::Retry { at: T0 + 2_002 });
-    let job = leased(&store, "w", T0 + 2_002).await;
+    let job = leased(&*store, "w", T0 + 2_002).await;
     assert_eq!(job.attempt, 1);
     assert_eq!(job.causes, ["d1", "d2"]);
 }
 
-#[tokio::test]
-async fn a_retry_keeps_the_triggers_that_arrived_during_the_failed_run() {
-    let db = TempDb::new("failcauses");
+async fn a_retry_keeps_the_triggers_that_arrived_during_the_failed_run(db: &TestDb) {
     let store = db.open().await;
     store.trigger(KEY, "d1", T0).await.unwrap();
-    let job = leased(&store, "w", T0).await;
+    let job = leased(&*store, "w", T0).await;
     assert_eq!(store.trigger(KEY, "d2", T0 + 1).await.unwrap(), TriggerOutcome::Rerun);
     store.fail(&job, "502", Some(Duration::ZERO), 5, T0 + 2).await.unwrap();
     let rows = store.jobs(JobFilter::All).await.unwrap();
@@ -491,7 +615,7 @@ async fn a_retry_keeps_the_triggers_that_arrived_during_the_failed_run() {
         (rows[0].state.as_str(), rows[0].causes.clone()),
         ("pending", vec!["d1".into(), "d2".into()])
     );
-    let job = leased(&store, "w", T0 + 2).await;
+    let job = leased(&*store, "w", T0 + 2).await;
     assert_eq!((job.attempt, job.causes.len()), (2, 2));
     store.complete(&job, T0 + 3).await.unwrap();
     assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
@@ -499,15 +623,13 @@ async fn a_retry_keeps_the_triggers_that_arrived_during_the_failed_run() {
 
 // ---- listing ----
 
-#[tokio::test]
-async fn jobs_are_listed_by_state() {
-    let db = TempDb::new("list");
+async fn jobs_are_listed_by_state(db: &TestDb) {
     let store = db.open().await;
     for key in ["a/b#1", "a/b#2", "a/b#3"] {
         store.trigger(key, "sweep", T0).await.unwrap();
     }
-    let first = leased(&store, "w", T0).await;
-    let second = leased(&store, "w", T0).await;
+    let first = leased(&*store, "w", T0).await;
+    let second = leased(&*store, "w", T0).await;
     store.fail(&second, "bad", None, 1, T0).await.unwrap();
 
     let keys =
@@ -529,9 +651,7 @@ async fn jobs_are_listed_by_state() {
 
 // ---- action log and memories ----
 
-#[tokio::test]
-async fn the_action_log_returns_the_newest_entries_first() {
-    let db = TempDb::new("actions");
+async fn the_action_log_returns_the_newest_entries_first(db: &TestDb) {
     let store = db.open().await;
     for i in 0..5 {
         store
@@ -578,9 +698,7 @@ async fn the_action_log_returns_the_newest_entries_first() {
     assert_eq!((other[0].before.clone(), other[0].kind.as_str()), (json!(null), "set_status"));
 }
 
-#[tokio::test]
-async fn rereview_requests_are_remembered_per_head_sha() {
-    let db = TempDb::new("rereview");
+async fn rereview_requests_are_remembered_per_head_sha(db: &TestDb) {
     let store = db.open().await;
     assert!(!store.rereview_requested(KEY, "abc").await.unwrap());
     store.record_rereview(KEY, "abc", T0).await.unwrap();
@@ -590,9 +708,7 @@ async fn rereview_requests_are_remembered_per_head_sha() {
     assert!(!store.rereview_requested("other/repo#1", "abc").await.unwrap());
 }
 
-#[tokio::test]
-async fn applied_agent_labels_are_replaced_as_a_set() {
-    let db = TempDb::new("labels");
+async fn applied_agent_labels_are_replaced_as_a_set(db: &TestDb) {
     let store = db.open().await;
     assert!(store.applied_agent_labels(KEY).await.unwrap().is_empty());
     let pair = |l: &str, f: &str| (l.to_owned(), f.to_owned());
@@ -618,19 +734,7 @@ async fn applied_agent_labels_are_replaced_as_a_set() {
     assert_eq!(store.applied_agent_labels("other/repo#1").await.unwrap(), [pair("agent:ci", "f9")]);
 }
 
-#[tokio::test]
-async fn ping_answers_while_the_database_is_reachable() {
-    let db = TempDb::new("ping");
-    let store = db.open().await;
-    store.ping().await.unwrap();
-    store.close().await;
-    let err = store.ping().await.unwrap_err();
-    assert!(err.is_unavailable(), "{err:?}");
-}
-
-#[tokio::test]
-async fn one_delivery_triggers_every_pull_request_it_names_atomically() {
-    let db = TempDb::new("multi-key");
+async fn one_delivery_triggers_every_pull_request_it_names_atomically(db: &TestDb) {
     let store = db.open().await;
     let outcome =
         store.record_delivery(&delivery("d-multi"), &["o/r#1", "o/r#2"], T0).await.unwrap();
@@ -641,10 +745,8 @@ async fn one_delivery_triggers_every_pull_request_it_names_atomically() {
     assert!(keys.contains(&"o/r#1") && keys.contains(&"o/r#2"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_deliveries_share_group_commits_and_keep_their_own_outcomes() {
-    let db = TempDb::new("group");
-    let store = std::sync::Arc::new(db.open().await);
+async fn concurrent_deliveries_keep_their_own_outcomes(db: &TestDb) {
+    let store = db.open().await;
     let mut tasks = Vec::new();
     for i in 0..64 {
         let store = std::sync::Arc::clone(&store);
@@ -668,9 +770,7 @@ async fn concurrent_deliveries_share_group_commits_and_keep_their_own_outcomes()
     assert_eq!(store.jobs(JobFilter::Pending).await.unwrap().len(), 10);
 }
 
-#[tokio::test]
-async fn batched_action_log_and_processed_marks_are_one_transaction_each() {
-    let db = TempDb::new("batched");
+async fn batched_action_log_and_processed_marks_are_one_transaction_each(db: &TestDb) {
     let store = db.open().await;
     let actions: Vec<NewAction> = (0..3)
         .map(|i| NewAction {
@@ -691,4 +791,35 @@ async fn batched_action_log_and_processed_marks_are_one_transaction_each() {
     let ids = vec!["m1".to_string(), "m2".to_string(), "unknown".to_string()];
     assert_eq!(store.mark_deliveries_processed(&ids, "applied", T0 + 5).await.unwrap(), 2);
     assert_eq!(store.deliveries_unprocessed().await.unwrap(), 0);
+}
+
+async fn deliveries_naming_pull_requests_in_opposite_orders_all_commit(db: &TestDb) {
+    // Two store instances (two replicas, or two processes on one SQLite file), each delivery
+    // locking three job rows, half of them in the reverse order: none may deadlock or be lost.
+    let stores = [db.open().await, db.open().await];
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = stores[i % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let keys =
+                if i % 2 == 0 { ["o/r#1", "o/r#2", "o/r#3"] } else { ["o/r#3", "o/r#2", "o/r#1"] };
+            store.record_delivery(&delivery(&format!("x-{i}")), &keys, T0).await.unwrap()
+        }));
+    }
+    for task in tasks {
+        let outcome = task.await.unwrap();
+        assert!(matches!(outcome, RecordOutcome::Recorded { job: Some(_) }), "{outcome:?}");
+    }
+    let pending = stores[0].jobs(JobFilter::Pending).await.unwrap();
+    assert_eq!(pending.len(), 3);
+    for job in &pending {
+        assert_eq!(job.causes.len(), 40, "{}", job.key);
+    }
+
+    // The outcome reported is the first key's as given (here pending, so coalesced), whatever
+    // order the store locks the rows in.
+    let outcome =
+        stores[1].record_delivery(&delivery("x-order"), &["o/r#2", "a/b#1"], T0).await.unwrap();
+    assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Coalesced) });
+    assert_eq!(stores[0].jobs(JobFilter::Pending).await.unwrap().len(), 4);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
@@ -16,6 +16,9 @@ use crate::Store;
 use crate::backoff::{millis, retry_delay};
 use crate::causes;
 use crate::error::StoreError;
+use crate::rows::{
+    JobState, decode_action, decode_delivery, decode_job_row, decode_job_state, to_u32, to_u64,
+};
 use crate::types::{
     ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery,
     QueueDepth, RecordOutcome, Timestamp, TriggerOutcome,
@@ -204,129 +207,6 @@ fn connect_options(url_or_path: &str) -> Result<(SqliteConnectOptions, bool), St
     Ok((SqliteConnectOptions::new().filename(url_or_path), false))
 }
 
-/// A job row as the queue logic needs it.
-struct JobState {
-    id: i64,
-    key: String,
-    attempts: i64,
-    generation: i64,
-    causes: Vec<String>,
-    rerun_causes: Vec<String>,
-    rerun_since: Option<Timestamp>,
-    first_triggered_at: Timestamp,
-}
-
-impl JobState {
-    /// The causes of the current run followed by those that arrived during it.
-    fn all_causes(&self) -> Vec<String> {
-        let mut all = self.causes.clone();
-        causes::merge(&mut all, self.rerun_causes.iter().map(String::as_str));
-        all
-    }
-
-    /// The earliest trigger still owed a run.
-    fn earliest_trigger(&self) -> Timestamp {
-        self.rerun_since.map_or(self.first_triggered_at, |t| t.min(self.first_triggered_at))
-    }
-}
-
-fn decode_job_state(row: &SqliteRow, op: &'static str) -> Result<JobState, StoreError> {
-    let key: String = row.try_get("job_key").map_err(StoreError::db(op))?;
-    let causes_json: String = row.try_get("causes").map_err(StoreError::db(op))?;
-    let rerun_json: String = row.try_get("rerun_causes").map_err(StoreError::db(op))?;
-    Ok(JobState {
-        id: row.try_get("id").map_err(StoreError::db(op))?,
-        attempts: row.try_get("attempts").map_err(StoreError::db(op))?,
-        generation: row.try_get("generation").map_err(StoreError::db(op))?,
-        causes: causes::decode(&causes_json, &key)?,
-        rerun_causes: causes::decode(&rerun_json, &key)?,
-        rerun_since: row.try_get("rerun_since").map_err(StoreError::db(op))?,
-        first_triggered_at: row.try_get("first_triggered_at").map_err(StoreError::db(op))?,
-        key,
-    })
-}
-
-fn decode_job_row(row: &SqliteRow) -> Result<JobRow, StoreError> {
-    const OP: &str = "list jobs";
-    let key: String = row.try_get("job_key").map_err(StoreError::db(OP))?;
-    let mut all =
-        causes::decode(&row.try_get::<String, _>("causes").map_err(StoreError::db(OP))?, &key)?;
-    let rerun = causes::decode(
-        &row.try_get::<String, _>("rerun_causes").map_err(StoreError::db(OP))?,
-        &key,
-    )?;
-    causes::merge(&mut all, rerun.iter().map(String::as_str));
-    Ok(JobRow {
-        id: row.try_get("id").map_err(StoreError::db(OP))?,
-        state: row.try_get("state").map_err(StoreError::db(OP))?,
-        attempts: to_u32(
-            row.try_get("attempts").map_err(StoreError::db(OP))?,
-            "attempt count",
-            &key,
-        )?,
-        run_after: row.try_get("run_after").map_err(StoreError::db(OP))?,
-        lease_owner: row.try_get("lease_owner").map_err(StoreError::db(OP))?,
-        lease_expires: row.try_get("lease_expires").map_err(StoreError::db(OP))?,
-        last_error: row.try_get("last_error").map_err(StoreError::db(OP))?,
-        causes: all,
-        first_triggered_at: row.try_get("first_triggered_at").map_err(StoreError::db(OP))?,
-        updated_at: row.try_get("updated_at").map_err(StoreError::db(OP))?,
-        key,
-    })
-}
-
-fn decode_action(row: &SqliteRow) -> Result<ActionRow, StoreError> {
-    const OP: &str = "read the action log";
-    let id: i64 = row.try_get("id").map_err(StoreError::db(OP))?;
-    let json = |column: &str| -> Result<serde_json::Value, StoreError> {
-        let text: String = row.try_get(column).map_err(StoreError::db(OP))?;
-        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-            what: format!("`{column}` of action {id}"),
-            detail: e.to_string(),
-        })
-    };
-    Ok(ActionRow {
-        id,
-        job_key: row.try_get("job_key").map_err(StoreError::db(OP))?,
-        delivery_id: row.try_get("delivery_id").map_err(StoreError::db(OP))?,
-        job_id: row.try_get("job_id").map_err(StoreError::db(OP))?,
-        kind: row.try_get("kind").map_err(StoreError::db(OP))?,
-        dry_run: row.try_get("dry_run").map_err(StoreError::db(OP))?,
-        before: json("before_json")?,
-        after: json("after_json")?,
-        at: row.try_get("acted_at").map_err(StoreError::db(OP))?,
-    })
-}
-
-fn decode_delivery(row: &SqliteRow) -> Result<DeliveryRow, StoreError> {
-    const OP: &str = "read a delivery";
-    Ok(DeliveryRow {
-        id: row.try_get("id").map_err(StoreError::db(OP))?,
-        event: row.try_get("event").map_err(StoreError::db(OP))?,
-        action: row.try_get("action").map_err(StoreError::db(OP))?,
-        repository: row.try_get("repository").map_err(StoreError::db(OP))?,
-        installation: row.try_get("installation").map_err(StoreError::db(OP))?,
-        received_at: row.try_get("received_at").map_err(StoreError::db(OP))?,
-        processed_at: row.try_get("processed_at").map_err(StoreError::db(OP))?,
-        outcome: row.try_get("outcome").map_err(StoreError::db(OP))?,
-        body: row.try_get("body").map_err(StoreError::db(OP))?,
-    })
-}
-
-fn to_u32(value: i64, what: &str, key: &str) -> Result<u32, StoreError> {
-    u32::try_from(value).map_err(|_| StoreError::Corrupt {
-        what: format!("{what} of job {key:?}"),
-        detail: format!("{value} is out of range"),
-    })
-}
-
-fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt {
-        what: what.to_owned(),
-        detail: format!("{value} is negative"),
-    })
-}
-
 /// Enqueues or coalesces the job for `key` inside the caller's write transaction.
 async fn trigger_in(
     conn: &mut SqliteConnection,
@@ -357,8 +237,7 @@ async fn trigger_in(
             continue;
         };
         let job = decode_job_state(&row, OP)?;
-        let state: String = row.try_get("state").map_err(StoreError::db(OP))?;
-        let outcome = match state.as_str() {
+        let outcome = match job.state.as_str() {
             "pending" => {
                 let mut list = job.causes;
                 causes::merge(&mut list, [cause]);

@@ -33,7 +33,7 @@ pub(crate) const COUNT_UNPROCESSED_DELIVERIES: &str =
 
 // ---- jobs ----
 
-/// The columns [`super::decode_job_state`] reads.
+/// The columns [`crate::rows::decode_job_state`] reads.
 pub(crate) const SELECT_JOB_BY_KEY: &str = "SELECT id, job_key, state, attempts, generation, \
      lease_generation, causes, rerun_causes, rerun_since, first_triggered_at \
      FROM jobs WHERE job_key = $1";
@@ -120,7 +120,7 @@ pub(crate) const DEAD_LETTER: &str = "UPDATE jobs SET state = 'dead', lease_owne
 pub(crate) const RETRY_DEAD: &str = "UPDATE jobs SET state = 'pending', attempts = 0, \
      run_after = $2, updated_at = $2 WHERE job_key = $1 AND state = 'dead'";
 
-/// `SELECT` of the columns [`super::decode_job_row`] reads, with a `WHERE` clause.
+/// `SELECT` of the columns [`crate::rows::decode_job_row`] reads, with a `WHERE` clause.
 macro_rules! select_job_rows {
     ($where:literal) => {
         concat!(
