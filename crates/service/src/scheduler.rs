@@ -50,6 +50,16 @@ pub async fn sweep(app: &App) -> Result<usize, String> {
             }
         }
     }
+    // Dead-lettered jobs stay dead until a person retries them (`plasma-ops jobs --retry`) or a
+    // new event about the pull request arrives; the periodic sweep must not quietly revive them.
+    let dead: std::collections::HashSet<String> = app
+        .store
+        .jobs(plasma_store::JobFilter::Dead)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|j| j.key)
+        .collect();
     let mut n = 0;
     for (inst, repo) in targets {
         let pulls = gh
@@ -60,6 +70,9 @@ pub async fn sweep(app: &App) -> Result<usize, String> {
             .map_err(|e| e.to_string())?;
         for pr in pulls {
             let key = JobKey::Pr { repo: repo.clone(), number: pr.number }.render();
+            if dead.contains(&key) {
+                continue;
+            }
             app.store.trigger(&key, "sweep", app.now()).await.map_err(|e| e.to_string())?;
             n += 1;
         }

@@ -292,3 +292,26 @@ async fn the_sweep_heals_pull_requests_no_webhook_told_us_about() {
     assert_eq!(env.sticky_comments(b), 0, "closed pull requests get nothing");
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_does_not_revive_dead_letters() {
+    let mut env = Env::new("sweep-dead").await;
+    let a = good_pull(&env.hub);
+    let b = good_pull(&env.hub);
+    let store = env.app().store.clone();
+    let github = env.app().github.clone();
+    let mut cfg = env.app().cfg.clone();
+    env.stop().await; // no worker races us for the job we kill
+    let key = format!("{REPO}#{b}");
+    let now = plasma_service::system_clock()();
+    store.trigger(&key, "test", now).await.unwrap();
+    let job = store.lease("test", Duration::from_secs(30), now).await.unwrap().unwrap();
+    store.fail(&job, "meant to fail", None, 1, now).await.unwrap();
+    cfg.repositories = vec![REPO.to_string()];
+    let app = plasma_service::App::new(cfg, store.clone(), github, plasma_service::system_clock());
+    assert_eq!(plasma_service::scheduler::sweep(&app).await.unwrap(), 1, "only #{a} is enqueued");
+    let dead = store.jobs(plasma_store::JobFilter::Dead).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].key, key);
+    assert_eq!(dead[0].last_error.as_deref(), Some("meant to fail"));
+}
