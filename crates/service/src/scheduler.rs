@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::app::App;
 use crate::keys::JobKey;
@@ -14,6 +14,7 @@ use crate::keys::JobKey;
 /// Run the sweep until stopped. The first sweep runs shortly after start, to heal what happened
 /// while the service was down.
 pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let owner = format!("{}-{}", std::process::id(), rand::random::<u32>());
     let mut wait = Duration::from_secs(5).min(app.cfg.sweep_interval);
     loop {
         tokio::select! {
@@ -26,9 +27,15 @@ pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        match sweep(&app).await {
-            Ok(n) => info!(pull_requests = n, "sweep enqueued open pull requests"),
-            Err(e) => warn!(error = %e, "sweep failed; next one at the usual interval"),
+        // With several replicas on one database, one of them sweeps each period: a lease on the
+        // schedule in the store, not an election protocol of our own.
+        match app.store.claim_schedule("sweep", &owner, app.cfg.sweep_interval, app.now()).await {
+            Ok(true) => match sweep(&app).await {
+                Ok(n) => info!(pull_requests = n, "sweep enqueued open pull requests"),
+                Err(e) => warn!(error = %e, "sweep failed; next one at the usual interval"),
+            },
+            Ok(false) => debug!("another replica sweeps this period"),
+            Err(e) => warn!(error = %e, "cannot claim the sweep; trying again next period"),
         }
         wait = app.cfg.sweep_interval;
     }

@@ -170,6 +170,18 @@ pub trait Store: Send + Sync + 'static {
         labels: &[(String, String)],
     ) -> Result<(), StoreError>;
 
+    /// Claim the current period of the periodic task `name` (the sweep): true for exactly one
+    /// caller across every process on this database, after which the next claim succeeds from
+    /// `now + period` on; false when the period is already claimed. A claimant that dies
+    /// mid-period loses that period's run; the next period's claim makes up for it.
+    async fn claim_schedule(
+        &self,
+        name: &str,
+        owner: &str,
+        period: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
     /// Reachability for /readyz.
     async fn ping(&self) -> Result<(), StoreError>;
 }

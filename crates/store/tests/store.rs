@@ -75,6 +75,8 @@ shared_tests!(
     one_delivery_triggers_every_pull_request_it_names_atomically,
     concurrent_deliveries_keep_their_own_outcomes,
     deliveries_naming_pull_requests_in_opposite_orders_all_commit,
+    a_schedule_is_claimed_once_per_period,
+    replicas_racing_for_a_schedule_period_let_exactly_one_win,
     batched_action_log_and_processed_marks_are_one_transaction_each,
 );
 
@@ -184,11 +186,17 @@ async fn postgres_replicas_opening_together_apply_the_migrations_once() {
     }
     assert_eq!(stores[0].queue_depth().await.unwrap().pending, 1);
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
-    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(applied, 1);
+    // Every migration applied exactly once, successfully.
+    let applied: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(applied.len(), files, "{applied:?}");
+    assert!(applied.iter().all(|(_, success)| *success), "{applied:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -822,4 +830,42 @@ async fn deliveries_naming_pull_requests_in_opposite_orders_all_commit(db: &Test
         stores[1].record_delivery(&delivery("x-order"), &["o/r#2", "a/b#1"], T0).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Coalesced) });
     assert_eq!(stores[0].jobs(JobFilter::Pending).await.unwrap().len(), 4);
+}
+
+// ---- schedules ----
+
+async fn a_schedule_is_claimed_once_per_period(db: &TestDb) {
+    let store = db.open().await;
+    let minute = Duration::from_secs(60);
+    assert!(store.claim_schedule("sweep", "replica-a", minute, T0).await.unwrap());
+    assert!(!store.claim_schedule("sweep", "replica-b", minute, T0 + 1).await.unwrap());
+    assert!(!store.claim_schedule("sweep", "replica-a", minute, T0 + 59_999).await.unwrap());
+    // Other tasks have periods of their own.
+    assert!(store.claim_schedule("report", "replica-b", minute, T0 + 1).await.unwrap());
+    assert!(store.claim_schedule("sweep", "replica-b", minute, T0 + 60_000).await.unwrap());
+    assert!(!store.claim_schedule("sweep", "replica-a", minute, T0 + 60_001).await.unwrap());
+    // A period nobody claimed (every replica was down) is simply skipped: the next claim wins.
+    assert!(store.claim_schedule("sweep", "replica-a", minute, T0 + 600_000).await.unwrap());
+}
+
+async fn replicas_racing_for_a_schedule_period_let_exactly_one_win(db: &TestDb) {
+    let stores = [db.open().await, db.open().await, db.open().await];
+    for period in 0..5 {
+        let now = T0 + period * 60_000;
+        let mut tasks = Vec::new();
+        for (r, store) in stores.iter().enumerate() {
+            for w in 0..4 {
+                let store = store.clone();
+                tasks.push(tokio::spawn(async move {
+                    let owner = format!("replica{r}-{w}");
+                    store.claim_schedule("sweep", &owner, Duration::from_secs(60), now).await
+                }));
+            }
+        }
+        let mut winners = 0;
+        for task in tasks {
+            winners += usize::from(task.await.unwrap().unwrap());
+        }
+        assert_eq!(winners, 1, "period {period}");
+    }
 }

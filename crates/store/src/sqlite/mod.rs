@@ -741,6 +741,26 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn claim_schedule(
+        &self,
+        name: &str,
+        owner: &str,
+        period: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        const OP: &str = "claim a periodic task";
+        let _gate = self.write_gate.lock().await;
+        let claimed = sqlx::query(sql::CLAIM_SCHEDULE)
+            .bind(name)
+            .bind(owner)
+            .bind(now)
+            .bind(now.saturating_add(millis(period)))
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db(OP))?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query(sql::PING).execute(&self.pool).await.map_err(StoreError::db("ping"))?;
         Ok(())

@@ -170,3 +170,14 @@ pub(crate) const DELETE_AGENT_LABELS: &str = "DELETE FROM agent_labels WHERE job
 pub(crate) const UPSERT_AGENT_LABEL: &str = "INSERT INTO agent_labels \
      (job_key, label, files_fingerprint) VALUES ($1, $2, $3) \
      ON CONFLICT (job_key, label) DO UPDATE SET files_fingerprint = excluded.files_fingerprint";
+
+// ---- schedules ----
+
+/// Claims the current period of a periodic task: `$1` name, `$2` owner, `$3` now, `$4` next due.
+/// One row affected means this caller won the period; zero means it was already claimed. The
+/// conflicting row is locked while the `WHERE` is checked, so concurrent claimants cannot both win.
+pub(crate) const CLAIM_SCHEDULE: &str = "INSERT INTO schedules \
+     (name, owner, claimed_at, next_due) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, \
+     claimed_at = excluded.claimed_at, next_due = excluded.next_due \
+     WHERE schedules.next_due <= excluded.claimed_at";
