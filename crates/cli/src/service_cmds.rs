@@ -23,8 +23,9 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn load_config(file: Option<&Path>) -> Result<ServiceConfig> {
-    let env: BTreeMap<String, String> =
-        std::env::vars().filter(|(k, _)| k.starts_with("PLASMA_OPS_")).collect();
+    let env: BTreeMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("PLASMA_OPS_") || k == "DATABASE_URL")
+        .collect();
     let text =
         match file {
             Some(p) => Some(std::fs::read_to_string(p).with_context(|| {

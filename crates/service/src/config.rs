@@ -192,8 +192,10 @@ impl ServiceConfig {
                 .map_err(|_| err("PLASMA_OPS_WORKERS", format!("`{v}` is not a number")))?,
             None => f.workers.unwrap_or(4),
         };
+        // `DATABASE_URL` is the common convention (sqlx, platform add-ons); ours wins.
         let database_url = var("PLASMA_OPS_DATABASE_URL")
             .or(f.database_url)
+            .or_else(|| var("DATABASE_URL"))
             .unwrap_or_else(|| "sqlite://plasma-ops.db".into());
         Ok(ServiceConfig {
             listen,
@@ -272,6 +274,19 @@ mod tests {
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("s3cr3t-value") && !dbg.contains("ghp_abc"), "{dbg}");
         assert!(!c.effective_dry_run());
+    }
+
+    #[test]
+    fn database_url_is_a_fallback() {
+        let pg = "postgres://postgres@127.0.0.1:5432/plasma";
+        let c = ServiceConfig::load(&env(&[("DATABASE_URL", pg)]), None).unwrap();
+        assert_eq!(c.database_url, pg);
+        let c = ServiceConfig::load(
+            &env(&[("DATABASE_URL", pg), ("PLASMA_OPS_DATABASE_URL", "sqlite://x.db")]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.database_url, "sqlite://x.db");
     }
 
     #[test]

@@ -315,3 +315,58 @@ async fn the_sweep_does_not_revive_dead_letters() {
     assert_eq!(dead[0].key, key);
     assert_eq!(dead[0].last_error.as_deref(), Some("meant to fail"));
 }
+
+/// The same service on the machine's PostgreSQL (a database of its own, dropped at the end).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_on_postgresql() {
+    let db = format!("plasma_scenario_{}", std::process::id());
+    let admin = std::env::var("PLASMA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let psql = |sql: &str| {
+        std::process::Command::new("psql")
+            .args([admin.as_str(), "-q", "-c", sql])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    let _ = psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    assert!(
+        psql(&format!("CREATE DATABASE {db}")),
+        "start PostgreSQL on 127.0.0.1:5432 (pg_ctlcluster ... start)"
+    );
+    let url = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{db}"),
+        None => panic!("PLASMA_TEST_POSTGRES_URL has no database part"),
+    };
+    let hub = plasma_fakehub::FakeHub::start().await.unwrap();
+    hub.add_repo(REPO);
+    let api = hub.url();
+    let mut cfg = service_config(&temp_db("pg-unused"), &api);
+    cfg.database_url = url.clone();
+    let store = plasma_store::open(&url).await.expect("PostgreSQL store");
+    let gh = plasma_github::GitHubClient::new(
+        plasma_github::ClientConfig::new(plasma_github::Auth::Token(plasma_github::Secret::new(
+            "test-installation-token",
+        )))
+        .base_url(api.clone()),
+    )
+    .unwrap();
+    let app = plasma_service::App::new(cfg, store, Some(gh), plasma_service::system_clock());
+    let running = plasma_service::start(app).await.unwrap();
+    let mut env = Env {
+        hub,
+        running: Some(running),
+        http: reqwest::Client::new(),
+        db: temp_db("pg-unused"),
+        api_url: api,
+    };
+    let n = good_pull(&env.hub);
+    assert_eq!(env.deliver("pull_request", "pg-1", &pr_event("opened", n)).await, 202);
+    assert_eq!(env.deliver("pull_request", "pg-1", &pr_event("opened", n)).await, 200);
+    env.settle(SETTLE).await;
+    assert_eq!(env.labels(n), ["status:needs-coderabbit-review"]);
+    assert_eq!(env.sticky_comments(n), 1);
+    assert_eq!(env.rereview_requests(n), 1);
+    env.stop().await;
+    let _ = psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
