@@ -55,6 +55,9 @@ pub struct ServiceConfig {
     pub max_attempts: u32,
     /// Commit status context.
     pub status_context: String,
+    /// The login plasma-ops writes as (`<app-slug>[bot]`); when set, only its comments count as
+    /// ours (sticky summary, re-review markers), so nobody else can forge them.
+    pub bot_login: Option<String>,
 }
 
 /// A configuration problem, naming the variable or key.
@@ -91,6 +94,7 @@ struct FileConfig {
     lease: Option<String>,
     max_attempts: Option<u32>,
     status_context: Option<String>,
+    bot_login: Option<String>,
 }
 
 impl ServiceConfig {
@@ -218,6 +222,7 @@ impl ServiceConfig {
             lease,
             max_attempts: f.max_attempts.unwrap_or(8).max(1),
             status_context: f.status_context.unwrap_or_else(|| "plasma-ops/process".into()),
+            bot_login: var("PLASMA_OPS_BOT_LOGIN").or(f.bot_login),
         })
     }
 

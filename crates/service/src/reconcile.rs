@@ -189,6 +189,7 @@ pub async fn reconcile_pr(
         Some(gh) => {
             let fo = FetchOptions {
                 status_context: app.cfg.status_context.clone(),
+                marker_login: app.cfg.bot_login.clone(),
                 ..Default::default()
             };
             let f = gh.fetch_pr_with(inst, repo, number, &fo).await?;

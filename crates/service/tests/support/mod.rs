@@ -47,6 +47,8 @@ pub fn service_config(db: &Path, api_url: &str) -> ServiceConfig {
         ("PLASMA_OPS_SWEEP_INTERVAL", "1h".to_string()),
         ("PLASMA_OPS_WORKERS", "2".to_string()),
         ("PLASMA_OPS_LEASE", "3s".to_string()),
+        // The fake attributes our writes to this login.
+        ("PLASMA_OPS_BOT_LOGIN", "plasma-ops[bot]".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
