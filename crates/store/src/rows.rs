@@ -80,6 +80,39 @@ impl JobState {
     pub(crate) fn earliest_trigger(&self) -> Timestamp {
         self.rerun_since.map_or(self.first_triggered_at, |t| t.min(self.first_triggered_at))
     }
+
+    /// What a failed attempt of the lease `(attempt, lease_generation)` becomes — one rule for
+    /// every backend: out of attempts and not triggered again means dead-lettered; triggered again
+    /// meanwhile starts a fresh series (as a trigger just after the dead-lettering would have);
+    /// otherwise a retry after the backoff, or exactly after GitHub's `Retry-After`.
+    pub(crate) fn after_failure(
+        &self,
+        attempt: u32,
+        lease_generation: i64,
+        max_attempts: u32,
+        retry_after: Option<std::time::Duration>,
+        now: Timestamp,
+    ) -> AfterFailure {
+        let retriggered = self.generation != lease_generation;
+        let out_of_attempts = attempt >= max_attempts;
+        if out_of_attempts && !retriggered {
+            return AfterFailure::Dead;
+        }
+        let (attempts, delay) = if out_of_attempts {
+            (0, crate::backoff::retry_delay(1, retry_after))
+        } else {
+            (self.attempts, crate::backoff::retry_delay(attempt, retry_after))
+        };
+        AfterFailure::Retry { at: now.saturating_add(crate::backoff::millis(delay)), attempts }
+    }
+}
+
+/// The outcome [`JobState::after_failure`] decides.
+pub(crate) enum AfterFailure {
+    /// Dead-letter the job.
+    Dead,
+    /// Schedule another attempt at `at`, with `attempts` recorded so far.
+    Retry { at: Timestamp, attempts: i64 },
 }
 
 /// Reads the columns of `SELECT_JOB_BY_KEY` and friends.

@@ -13,11 +13,12 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 
 use crate::Store;
-use crate::backoff::{millis, retry_delay};
+use crate::backoff::millis;
 use crate::causes;
 use crate::error::StoreError;
 use crate::rows::{
-    JobState, decode_action, decode_delivery, decode_job_row, decode_job_state, to_u32, to_u64,
+    AfterFailure, JobState, decode_action, decode_delivery, decode_job_row, decode_job_state,
+    to_u32, to_u64,
 };
 use crate::types::{
     ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery,
@@ -397,31 +398,28 @@ impl Store for PgStore {
         const OP: &str = "record a failed attempt";
         let mut tx = self.begin(OP).await?;
         let state = held(&mut tx, job, OP).await?;
-        let retriggered = state.generation != job.generation;
         let causes = state.all_causes();
-        let out_of_attempts = job.attempt >= max_attempts;
-
-        if out_of_attempts && !retriggered {
-            sqlx::query(sql::DEAD_LETTER)
-                .bind(job.id)
-                .bind(causes::encode(&causes))
-                .bind(error)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db(OP))?;
-            tx.commit().await.map_err(StoreError::db(OP))?;
-            return Ok(FailOutcome::Dead);
-        }
-
-        // Out of attempts but triggered meanwhile: start a fresh series, as a trigger arriving
-        // just after the dead-lettering would have.
-        let (attempts, delay) = if out_of_attempts {
-            (0, retry_delay(1, retry_after))
-        } else {
-            (state.attempts, retry_delay(job.attempt, retry_after))
+        let (at, attempts) = match state.after_failure(
+            job.attempt,
+            job.generation,
+            max_attempts,
+            retry_after,
+            now,
+        ) {
+            AfterFailure::Retry { at, attempts } => (at, attempts),
+            AfterFailure::Dead => {
+                sqlx::query(sql::DEAD_LETTER)
+                    .bind(job.id)
+                    .bind(causes::encode(&causes))
+                    .bind(error)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db(OP))?;
+                tx.commit().await.map_err(StoreError::db(OP))?;
+                return Ok(FailOutcome::Dead);
+            }
         };
-        let at = now.saturating_add(millis(delay));
         sqlx::query(sql::SCHEDULE_RETRY)
             .bind(job.id)
             .bind(at)
