@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Output format: text (grouped, coloured on a terminal), json (stable), github (workflow
-    /// annotations and the step summary).
+    /// annotations and the step summary), sarif (`audit`, `history`, `coverage`).
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
     pub format: Format,
     /// Repository configuration file (`.github/plasma.yml` of the base branch) to use instead of
@@ -40,6 +40,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands.
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning (`audit`, `history`, `coverage` only).
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +115,14 @@ pub enum Command {
         #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
         service_config: Option<PathBuf>,
     },
+}
+
+impl Command {
+    /// Whether the command's findings are about a repository, and so can be written as SARIF.
+    pub fn speaks_sarif(&self) -> bool {
+        // Repository commands (audit, history, coverage) are added here as they land.
+        false
+    }
 }
 
 #[derive(Debug, Subcommand)]

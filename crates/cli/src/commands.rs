@@ -20,6 +20,11 @@ const MAX_INPUT: u64 = 25 * 1024 * 1024;
 /// Run one command, returning its exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     let g = &cli.global;
+    if g.format == Format::Sarif && !cli.command.speaks_sarif() {
+        bail!(
+            "--format sarif is only for repository findings (audit, history, coverage); use --format json here"
+        );
+    }
     let out = Out::new(g.format);
     match cli.command {
         Command::Check(Check::Branch { name, repo, title }) => {
@@ -89,7 +94,7 @@ fn config_cmd(g: &Global, cmd: ConfigCmd, out: &Out) -> Result<u8> {
             let repo = repo_config.as_ref().or(g.config.as_ref());
             let (eff, _) = load_layers(g.org_config.as_deref(), repo.map(|p| p.as_path()))?;
             match out.format {
-                Format::Json => {
+                Format::Json | Format::Sarif => {
                     let v = serde_json::json!({ "config": eff.tree, "origins": eff.origins });
                     println!("{}", serde_json::to_string_pretty(&v)?);
                 }

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod output;
+mod report;
 mod service_cmds;
 
 use std::process::ExitCode;

@@ -26,7 +26,7 @@ impl Out {
         Out { format, color: !no_color && std::io::stdout().is_terminal() }
     }
 
-    fn paint(&self, code: &str, text: &str) -> String {
+    pub(crate) fn paint(&self, code: &str, text: &str) -> String {
         if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
 
@@ -42,7 +42,7 @@ impl Out {
     pub fn findings(&self, what: &str, subject: &str, findings: &[Finding]) -> u8 {
         let ok = !findings.iter().any(|f| f.severity == Severity::Error);
         match self.format {
-            Format::Json => {
+            Format::Json | Format::Sarif => {
                 print_json(&json!({ "ok": ok, "subject": subject, "findings": findings }))
             }
             Format::Text => {
@@ -92,7 +92,7 @@ impl Out {
     /// `check pr`.
     pub fn verdict(&self, v: &Verdict) -> u8 {
         match self.format {
-            Format::Json => {
+            Format::Json | Format::Sarif => {
                 let mut value = serde_json::to_value(v).unwrap_or_default();
                 if let Some(o) = value.as_object_mut() {
                     o.insert("summary".into(), json!(v.summary));
@@ -157,7 +157,7 @@ impl Out {
     pub fn issue_verdict(&self, v: &IssueVerdict) -> u8 {
         let subject = format!("{}#{}", v.repository, v.number);
         match self.format {
-            Format::Json => print_json(&json!({
+            Format::Json | Format::Sarif => print_json(&json!({
                 "ok": v.ok, "repository": v.repository, "number": v.number, "findings": v.findings
             })),
             _ => return self.findings("issue", &subject, &v.findings),
@@ -168,7 +168,7 @@ impl Out {
     /// `dispatch`.
     pub fn dispatch(&self, r: &DispatchReport) -> u8 {
         match self.format {
-            Format::Json => {
+            Format::Json | Format::Sarif => {
                 print_json(&json!({ "labels": r.labels, "counts": r.counts, "files": r.files }))
             }
             Format::Text | Format::Github => {
@@ -196,7 +196,7 @@ impl Out {
     /// `labels`.
     pub fn labels(&self, defs: &[LabelDefinition]) -> u8 {
         match self.format {
-            Format::Json => print_json(&json!({ "labels": defs })),
+            Format::Json | Format::Sarif => print_json(&json!({ "labels": defs })),
             _ => {
                 let width = defs.iter().map(|d| d.name.len()).max().unwrap_or(0);
                 for d in defs {
@@ -210,7 +210,7 @@ impl Out {
     /// `config validate`.
     pub fn config_errors(&self, file: &str, errors: &[ConfigError]) -> u8 {
         match self.format {
-            Format::Json => print_json(&json!({
+            Format::Json | Format::Sarif => print_json(&json!({
                 "ok": errors.is_empty(),
                 "file": file,
                 "errors": errors.iter().map(|e| json!({
@@ -258,7 +258,7 @@ fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }
 
-fn print_json(v: &serde_json::Value) {
+pub(crate) fn print_json(v: &serde_json::Value) {
     let text = serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into());
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{text}");
@@ -308,7 +308,7 @@ fn markdown_table(findings: &[Finding]) -> String {
 }
 
 /// Append Markdown to the job summary when GitHub Actions gives us one.
-fn step_summary(md: &str) {
+pub(crate) fn step_summary(md: &str) {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
         return;
     };

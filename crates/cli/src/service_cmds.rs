@@ -177,7 +177,7 @@ pub fn reconcile(target: &str, dry_run: bool, file: Option<&Path>, out: &Out) ->
             .await
             .map_err(|e| anyhow!("{e}"))?;
         match out.format {
-            Format::Json => println!(
+            Format::Json | Format::Sarif => println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
                     "key": key, "dry_run": done.dry_run, "plan": done.plan, "verdict": done.verdict,
@@ -233,7 +233,7 @@ pub fn jobs(dead: bool, retry: Option<&str>, file: Option<&Path>, out: &Out) -> 
         let filter = if dead { JobFilter::Dead } else { JobFilter::All };
         let rows = store.jobs(filter).await.map_err(|e| anyhow!("{e}"))?;
         match out.format {
-            Format::Json => {
+            Format::Json | Format::Sarif => {
                 println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "jobs": rows }))?)
             }
             _ => {

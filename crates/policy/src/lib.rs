@@ -11,6 +11,7 @@ pub mod issue_key;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod report;
 pub mod rules;
 pub mod snapshot;
 #[cfg(test)]
