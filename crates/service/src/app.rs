@@ -137,10 +137,22 @@ async fn healthz() -> impl IntoResponse {
     (StatusCode::OK, "ok\n")
 }
 
+/// A load balancer's health check must get its answer well within its own timeout, even while
+/// the store's connection attempts hang.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
 async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
-    if let Err(e) = app.store.ping().await {
+    let ping = tokio::time::timeout(READY_TIMEOUT, app.store.ping()).await;
+    let problem = match ping {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some(format!("no answer within {} s", READY_TIMEOUT.as_secs())),
+    };
+    if let Some(e) = problem {
+        metrics::gauge!(crate::metrics::STORE_UP).set(0.0);
         return (StatusCode::SERVICE_UNAVAILABLE, format!("store unreachable: {e}\n"));
     }
+    metrics::gauge!(crate::metrics::STORE_UP).set(1.0);
     let mode = if app.dry_run() { "dry run" } else { "live" };
     (StatusCode::OK, format!("ready ({mode})\n"))
 }

@@ -16,6 +16,8 @@ pub const QUEUE_DEPTH: &str = "plasma_ops_queue_jobs";
 pub const JOB_ATTEMPTS: &str = "plasma_ops_job_attempts_total";
 /// Seconds from the first delivery that triggered a job to its plan being applied.
 pub const DELIVERY_TO_APPLIED: &str = "plasma_ops_delivery_to_applied_seconds";
+/// 1 while the store (SQLite or PostgreSQL) answers, 0 while it does not.
+pub const STORE_UP: &str = "plasma_ops_store_up";
 /// Writes made (or planned, in dry run) by kind.
 pub const WRITES: &str = "plasma_ops_github_writes_total";
 
@@ -50,6 +52,7 @@ pub fn describe() {
         metrics::Unit::Seconds,
         "Time from the first triggering delivery to the applied plan"
     );
+    metrics::describe_gauge!(STORE_UP, "1 while the store answers, 0 while it is unreachable");
     metrics::describe_counter!(WRITES, "Writes to GitHub by kind and mode (applied or planned)");
     metrics::describe_counter!(
         "plasma_ops_github_requests_total",

@@ -9,19 +9,34 @@ use tokio::sync::watch;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::app::App;
-use crate::metrics::{DELIVERY_TO_APPLIED, JOB_ATTEMPTS};
+use crate::metrics::{DELIVERY_TO_APPLIED, JOB_ATTEMPTS, STORE_UP};
 use crate::reconcile;
 
 /// How often an idle worker looks for due retries when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 
+/// First and longest wait between attempts to reach a store that is down. Doubling from a
+/// quarter second reaches the cap in six failures, so a database back after a restart is used
+/// again within seconds, while an outage of minutes costs each worker one attempt per 8 s.
+const STORE_BACKOFF_MIN: Duration = Duration::from_millis(250);
+const STORE_BACKOFF_MAX: Duration = Duration::from_secs(8);
+
 /// Run until `stop` turns true.
 pub async fn run(app: Arc<App>, worker: String, mut stop: watch::Receiver<bool>) {
+    let mut backoff = STORE_BACKOFF_MIN;
+    let mut down_since: Option<std::time::Instant> = None;
     loop {
         if *stop.borrow() {
             return;
         }
         let leased = app.store.lease(&worker, app.cfg.lease, app.now()).await;
+        if leased.is_ok() {
+            backoff = STORE_BACKOFF_MIN;
+            if let Some(since) = down_since.take() {
+                metrics::gauge!(STORE_UP).set(1.0);
+                info!(worker = %worker, down_s = since.elapsed().as_secs_f64(), "store reachable again; resuming");
+            }
+        }
         match leased {
             Ok(Some(job)) => run_job(&app, &worker, job).await,
             Ok(None) => {
@@ -33,10 +48,16 @@ pub async fn run(app: Arc<App>, worker: String, mut stop: watch::Receiver<bool>)
                 }
             }
             Err(e) => {
-                // The store is unreachable: back off, the lease protocol makes resuming safe.
-                warn!(worker = %worker, error = %e, "cannot lease a job; retrying");
+                // The store is unreachable: back off (full jitter, so replicas and workers do not
+                // reconnect in lockstep); the lease protocol makes resuming safe. The pool opens
+                // fresh connections by itself once the database answers again.
+                metrics::gauge!(STORE_UP).set(0.0);
+                down_since.get_or_insert_with(std::time::Instant::now);
+                let wait = backoff.mul_f64(rand::random::<f64>()).max(STORE_BACKOFF_MIN);
+                warn!(worker = %worker, error = %e, retry_in_ms = wait.as_millis() as u64, "cannot lease a job; retrying");
+                backoff = (backoff * 2).min(STORE_BACKOFF_MAX);
                 tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => {}
                 }
             }
