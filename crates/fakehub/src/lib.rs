@@ -400,9 +400,22 @@ impl FakeHub {
         }
     }
 
-    /// Drops every queued fault.
+    /// Drops every queued fault and the periodic failure.
     pub fn clear_faults(&self) {
-        self.inner.shared.lock().faults.clear();
+        let mut st = self.inner.shared.lock();
+        st.faults.clear();
+        st.periodic = None;
+    }
+
+    /// From now on every `every`th request answers `status` (502 with `every = 20` is a 5%
+    /// failure rate); `every = 0` turns it off. Queued faults take precedence.
+    pub fn fail_every(&self, status: u16, every: u64) {
+        self.inner.shared.lock().periodic = (every > 0).then_some((status, every, 0));
+    }
+
+    /// How many requests the periodic failure has answered so far.
+    pub fn periodic_failures(&self) -> u64 {
+        self.inner.shared.lock().periodic.map_or(0, |(_, every, seen)| seen / every)
     }
 
     /// Sets the primary rate limit window: `remaining` requests until `reset_epoch` (seconds). A

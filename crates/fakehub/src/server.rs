@@ -88,6 +88,14 @@ fn take_fault(st: &mut FakeState, method: &str, path: &str) -> Option<Fault> {
     Some(taken)
 }
 
+/// The background failure rate of [`crate::FakeHub::fail_every`]: deterministic, so a test's
+/// figures repeat, and never two in a row, like GitHub's occasional 502.
+fn periodic_fault(st: &mut FakeState) -> Option<Fault> {
+    let (code, every, seen) = st.periodic.as_mut()?;
+    *seen += 1;
+    (*seen % *every == 0).then(|| Fault::Status { code: *code, times: 1, route: None })
+}
+
 /// A JSON Web Token has three non-empty dot-separated parts.
 fn is_jwt(token: &str) -> bool {
     let parts: Vec<&str> = token.split('.').collect();
@@ -119,7 +127,10 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
         authorization: authorization.clone(),
     };
 
-    let fault = take_fault(&mut shared.lock(), method.as_str(), &path);
+    let fault = {
+        let mut st = shared.lock();
+        take_fault(&mut st, method.as_str(), &path).or_else(|| periodic_fault(&mut st))
+    };
     let early: Option<Response> = match fault {
         Some(Fault::DropConnection { .. }) => {
             shared.lock().requests.push(record);

@@ -41,6 +41,8 @@ pub(crate) struct State {
     pub exchanges: Vec<Exchange>,
     pub record_exchanges: bool,
     pub faults: VecDeque<Fault>,
+    /// Every `n`th request (counted from when it was set) answers this status: `(status, n, seen)`.
+    pub periodic: Option<(u16, u64, u64)>,
     pub rate: Rate,
     /// Login that writes through the API appear to come from.
     pub bot_login: String,
