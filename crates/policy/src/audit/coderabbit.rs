@@ -176,7 +176,7 @@ pub fn check_text(path: &str, text: &str) -> Vec<RepoFinding> {
         out.push(at("request_changes_workflow", RepoFinding::error(
             REQUEST_CHANGES,
             format!("`reviews.request_changes_workflow` is {now}: without it CodeRabbit only comments, never approves or requests changes, so the review loop (CodeRabbit review plus one human approval) can never finish."),
-            "Set `reviews:\n      request_changes_workflow: true` so CodeRabbit requests changes on findings and approves once they are resolved.",
+            "Set `request_changes_workflow: true` under `reviews:` so CodeRabbit requests changes on findings and approves once they are resolved.",
         )));
     }
     out

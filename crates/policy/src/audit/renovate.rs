@@ -124,12 +124,12 @@ pub fn check(checkout: &Checkout) -> Vec<RepoFinding> {
         || (schedule.is_empty() && extends.iter().any(|e| WEEKLY_PRESETS.contains(e)));
     if !weekly {
         let shown = if schedule.is_empty() {
-            "no `schedule`".to_string()
+            "no `schedule` (and no weekly schedule preset)".to_string()
         } else {
             format!("`schedule` {schedule:?}")
         };
         out.push(
-            RepoFinding::error(SCHEDULE, format!("Renovate has {shown}, which is not a weekly schedule; updates arrive whenever they are released."), "Set `\"schedule\": [\"before 6am on monday\"]` (or extend `schedule:weekly`).")
+            RepoFinding::error(SCHEDULE, format!("Renovate has {shown}, not a weekly schedule, so updates arrive whenever they are released instead of as a weekly batch."), "Set `\"schedule\": [\"before 6am on monday\"]` (or extend `schedule:weekly`).")
                 .at(path),
         );
     }

@@ -202,6 +202,8 @@ fn check_job(path: &str, text: &str, id: &str, job: &Value) -> Vec<RepoFinding> 
             || run.is_some_and(|r| contains_any(r, &SECURITY_WORDS));
         if let Some(run) = run {
             if let Some(re) = INJECTION.as_ref() {
+                // The same expression may appear on several lines: each finding takes the next.
+                let mut seen: Vec<(String, u32)> = Vec::new();
                 for cap in re.captures_iter(run) {
                     let whole = cap.get(0).map_or("", |m| m.as_str());
                     let expr = cap.get(1).map_or("", |m| m.as_str());
@@ -218,7 +220,12 @@ fn check_job(path: &str, text: &str, id: &str, job: &Value) -> Vec<RepoFinding> 
                             format!("Pass it through the environment: `env: {{ {var}: ${{{{ {expr} }}}} }}` on the step, then use `\"${var}\"` in the script."),
                         )
                         .at(path)
-                        .line(at(whole)),
+                        .line({
+                            let from = seen.iter().rev().find(|(w, _)| w == whole).map_or(job_line, |(_, l)| l + 1);
+                            let line = line_of(text, from, whole).unwrap_or(job_line);
+                            seen.push((whole.to_string(), line));
+                            line
+                        }),
                     );
                 }
             }
