@@ -9,6 +9,8 @@ use std::process::Command as Process;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
+use plasma_github::{ClientConfig, GitHubClient, Secret};
+use plasma_policy::audit::protection::{self, RemoteSettings};
 use plasma_policy::audit::{self, Checkout, templates};
 use plasma_policy::config::{self, Config, ConfigSource};
 use plasma_policy::report::{RepoFinding, RepoReport};
@@ -80,7 +82,7 @@ pub fn run(g: &Global, args: &AuditArgs, out: &Out) -> Result<u8> {
     }
     findings.extend(audit::audit(&checkout, &config));
     if let Some(repo) = &args.remote {
-        bail!("--remote {repo}: reading branch protection is not built yet; run without --remote");
+        findings.extend(remote(repo, &config)?);
     }
     Ok(out.repo_report("audit", &RepoReport::new(findings)))
 }
@@ -234,4 +236,44 @@ fn write_new(root: &Path, rel: &str, contents: &str) -> Result<()> {
         )?;
     f.write_all(contents.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// The branch whose protection the process prescribes.
+const PROTECTED_BRANCH: &str = "main";
+
+/// `--remote OWNER/REPO`: reads the settings with `GITHUB_TOKEN` (API base from
+/// `GITHUB_API_URL`, as set inside GitHub Actions and for GitHub Enterprise Server) and judges
+/// them. The token is only handed to the client, which keeps it out of logs and errors.
+fn remote(repo: &str, config: &Config) -> Result<Vec<RepoFinding>> {
+    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.trim().is_empty());
+    let Some(token) = token else {
+        bail!(
+            "--remote {repo} needs a token: set GITHUB_TOKEN (read access to the repository; administration read to see classic branch protection)"
+        );
+    };
+    let base = std::env::var("GITHUB_API_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "https://api.github.com".into());
+    let client = GitHubClient::new(ClientConfig::with_token(Secret::new(token)).base_url(base))
+        .map_err(|e| anyhow!("{e}"))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let settings = rt.block_on(async {
+        let (classic, rules, production) = tokio::join!(
+            client.branch_protection(repo, PROTECTED_BRANCH),
+            client.branch_rules(repo, PROTECTED_BRANCH),
+            client.environment(repo, "production"),
+        );
+        anyhow::Ok(RemoteSettings {
+            repo: repo.to_string(),
+            branch: PROTECTED_BRANCH.to_string(),
+            classic: classic.map_err(|e| anyhow!("{e}"))?,
+            rules: rules.map_err(|e| anyhow!("{e}"))?,
+            production: production.map_err(|e| anyhow!("{e}"))?,
+        })
+    })?;
+    Ok(protection::check(&settings, config))
 }

@@ -16,6 +16,7 @@ pub mod coderabbit;
 pub mod issue_templates;
 pub mod json5;
 pub mod pr_template;
+pub mod protection;
 pub mod renovate;
 pub mod rube;
 pub mod templates;
