@@ -147,45 +147,44 @@ pub fn globs(pattern: &str) -> Vec<String> {
     vec![base.clone(), format!("{base}/**")]
 }
 
-/// A compiled line: its globs and owners.
+/// Every line's globs in one set (one pass over each path instead of one per line), and the line
+/// each glob belongs to.
 struct Compiled {
-    entry: Entry,
+    entries: Vec<Entry>,
     set: GlobSet,
+    entry_of_glob: Vec<usize>,
 }
 
-fn compile(path: &str, entries: Vec<Entry>, findings: &mut Vec<RepoFinding>) -> Vec<Compiled> {
-    let mut out = Vec::new();
+fn compile(path: &str, entries: Vec<Entry>, findings: &mut Vec<RepoFinding>) -> Compiled {
+    let mut b = GlobSetBuilder::new();
+    let mut kept = Vec::new();
+    let mut entry_of_glob = Vec::new();
     for entry in entries {
-        let mut b = GlobSetBuilder::new();
-        let mut ok = true;
-        for g in globs(&entry.pattern) {
-            match GlobBuilder::new(&g).literal_separator(true).build() {
-                Ok(glob) => {
+        let built: Result<Vec<_>, _> = globs(&entry.pattern)
+            .iter()
+            .map(|g| GlobBuilder::new(g).literal_separator(true).build())
+            .collect();
+        match built {
+            Ok(list) => {
+                for glob in list {
                     b.add(glob);
+                    entry_of_glob.push(kept.len());
                 }
-                Err(e) => {
-                    ok = false;
-                    findings.push(
-                        RepoFinding::error(
-                            SYNTAX,
-                            format!("Pattern `{}` is not a valid pattern: {e}.", entry.pattern),
-                            "Use gitignore-style patterns with `*`, `**` and `/`.",
-                        )
-                        .at(path)
-                        .line(entry.line),
-                    );
-                    break;
-                }
+                kept.push(entry);
             }
-        }
-        if !ok {
-            continue;
-        }
-        if let Ok(set) = b.build() {
-            out.push(Compiled { entry, set });
+            Err(e) => findings.push(
+                RepoFinding::error(
+                    SYNTAX,
+                    format!("Pattern `{}` is not a valid pattern: {e}.", entry.pattern),
+                    "Use gitignore-style patterns with `*`, `**` and `/`.",
+                )
+                .at(path)
+                .line(entry.line),
+            ),
         }
     }
-    out
+    let set = b.build().unwrap_or_else(|_| GlobSet::empty());
+    Compiled { entries: kept, set, entry_of_glob }
 }
 
 /// All CODEOWNERS findings for `checkout`.
@@ -216,30 +215,30 @@ pub fn check(checkout: &Checkout) -> Vec<RepoFinding> {
     let (entries, syntax) = parse(path, text);
     findings.extend(syntax);
     let rules = compile(path, entries, &mut findings);
-    let mut used = vec![false; rules.len()];
+    let mut used = vec![false; rules.entries.len()];
     let mut unowned = Vec::new();
+    let mut hits = Vec::new();
     for file in &checkout.paths {
-        let mut winner = None;
-        for (i, r) in rules.iter().enumerate() {
-            if r.set.is_match(file) {
-                used[i] = true;
-                winner = Some(i);
+        rules.set.matches_into(file.as_str(), &mut hits);
+        for g in &hits {
+            if let Some(&e) = rules.entry_of_glob.get(*g) {
+                used[e] = true;
             }
         }
-        if winner.is_none() {
+        if hits.is_empty() {
             unowned.push(file.as_str());
         }
     }
-    for (r, used) in rules.iter().zip(used) {
+    for (entry, used) in rules.entries.iter().zip(used) {
         if !used {
             findings.push(
                 RepoFinding::warning(
                     UNMATCHED,
-                    format!("Pattern `{}` matches no file in the repository.", r.entry.pattern),
+                    format!("Pattern `{}` matches no file in the repository.", entry.pattern),
                     "Fix the path (patterns are relative to the repository root; a leading `/` anchors them) or delete the line.",
                 )
                 .at(path)
-                .line(r.entry.line),
+                .line(entry.line),
             );
         }
     }
