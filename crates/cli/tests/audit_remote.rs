@@ -151,3 +151,90 @@ async fn remote_without_a_token_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("GITHUB_TOKEN"), "{err}");
 }
+
+/// The three reads through Stoplight Prism loaded with GitHub's OpenAPI description: our
+/// requests and the fake's answers (shaped as GitHub documents them) must validate.
+#[tokio::test(flavor = "multi_thread")]
+async fn remote_reads_through_prism_validate_against_githubs_openapi() {
+    use plasma_fakehub::prism::{is_undocumented_status, start_with_prism, strict_check};
+    let (hub, prism) =
+        start_with_prism().await.expect("Prism (run tests/contract/install.sh first)");
+    hub.record_exchanges(true);
+    let api = "https://api.github.com/repos/o/classic/branches/main/protection";
+    hub.set_protection("o/classic", FakeProtection {
+        classic: BTreeMap::from([(
+            "main".to_string(),
+            json!({
+                "url": api,
+                "required_signatures": {"url": format!("{api}/required_signatures"), "enabled": true},
+                "required_linear_history": {"enabled": true},
+                "required_status_checks": {
+                    "url": format!("{api}/required_status_checks"), "strict": true,
+                    "contexts": ["lint", "test", "security", "CodeRabbit"],
+                    "contexts_url": format!("{api}/required_status_checks/contexts"),
+                    "checks": [{"context": "lint", "app_id": null}, {"context": "test", "app_id": null}, {"context": "security", "app_id": null}, {"context": "CodeRabbit", "app_id": null}]
+                },
+                "required_pull_request_reviews": {"url": format!("{api}/required_pull_request_reviews"), "dismiss_stale_reviews": true, "require_code_owner_reviews": true, "required_approving_review_count": 1, "require_last_push_approval": false},
+                "enforce_admins": {"url": format!("{api}/enforce_admins"), "enabled": true}
+            }),
+        )]),
+        rules: BTreeMap::from([(
+            "main".to_string(),
+            vec![
+                json!({"type": "required_linear_history", "ruleset_source_type": "Repository", "ruleset_source": "o/classic", "ruleset_id": 7}),
+                json!({"type": "pull_request", "ruleset_source_type": "Repository", "ruleset_source": "o/classic", "ruleset_id": 7, "parameters": {"dismiss_stale_reviews_on_push": true, "require_code_owner_review": true, "require_last_push_approval": false, "required_approving_review_count": 1, "required_review_thread_resolution": false}}),
+                json!({"type": "required_status_checks", "ruleset_source_type": "Repository", "ruleset_source": "o/classic", "ruleset_id": 7, "parameters": {"strict_required_status_checks_policy": true, "required_status_checks": [{"context": "lint"}]}}),
+            ],
+        )]),
+        environments: BTreeMap::from([(
+            "production".to_string(),
+            json!({
+                "id": 161088068, "node_id": "MDExOkVudmlyb25tZW50MTYxMDg4MDY4", "name": "production",
+                "url": "https://api.github.com/repos/o/classic/environments/production",
+                "html_url": "https://github.com/o/classic/deployments/activity_log?environments_filter=production",
+                "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T10:00:00Z",
+                "protection_rules": [{"id": 3736, "node_id": "MDQ6R2F0ZTM3MzY=", "type": "required_reviewers", "prevent_self_review": true,
+                    "reviewers": [{"type": "Team", "reviewer": {"id": 1, "node_id": "MDQ6VGVhbTE=", "url": "https://api.github.com/teams/1", "html_url": "https://github.com/orgs/o/teams/ops", "name": "ops", "slug": "ops", "description": null, "privacy": "closed", "permission": "push", "members_url": "https://api.github.com/teams/1/members{/member}", "repositories_url": "https://api.github.com/teams/1/repos", "parent": null}}]}],
+                "deployment_branch_policy": null
+            }),
+        )]),
+        ..FakeProtection::default()
+    });
+    let (code, v, err) = audit_at(&prism.url(), "o/classic");
+    assert_eq!(code, 0, "{v} {err}");
+    assert!(findings(&v).is_empty(), "{v}");
+    // An unprotected branch: GitHub's documented 404 for the protection read.
+    hub.add_repo("o/bare");
+    let (code, _, err) = audit_at(&prism.url(), "o/bare");
+    assert_eq!(code, 1, "{err}");
+
+    let problems: Vec<String> =
+        prism.logged_problems().into_iter().filter(|l| !is_undocumented_status(l)).collect();
+    assert!(problems.is_empty(), "Prism reported violations:\n{}", problems.join("\n"));
+    let report = strict_check(&hub.exchanges()).expect("strict check");
+    assert!(report.checked >= 3, "only {} answers checked", report.checked);
+    assert!(
+        report.problems.is_empty(),
+        "answers breaking GitHub's schema:\n{}",
+        report.problems.join("\n")
+    );
+    println!("Prism: {} answers strictly validated, 0 violations", report.checked);
+}
+
+fn audit_at(api: &str, repo: &str) -> (i32, Value, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_plasma-ops"))
+        .args(["audit", ".", "--remote", repo, "--format", "json"])
+        .current_dir(root)
+        .env("GITHUB_API_URL", api)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
