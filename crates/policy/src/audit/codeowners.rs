@@ -377,4 +377,14 @@ mod tests {
         let c = Checkout::from_files([(".github/CODEOWNERS", "* @org/t\n"), ("a/b/c", "")]);
         assert!(check(&c).is_empty());
     }
+
+    proptest::proptest! {
+        /// Any CODEOWNERS text, against any paths, gives findings and never panics.
+        #[test]
+        fn arbitrary_codeowners_never_panics(text in "[ -~\n\t]{0,300}", paths in proptest::collection::vec("[a-z./*\\[\\]!#@-]{1,20}", 0..20)) {
+            let mut files: Vec<(String, String)> = paths.into_iter().map(|p| (p, String::new())).collect();
+            files.push((".github/CODEOWNERS".into(), text));
+            let _ = check(&Checkout::from_files(files));
+        }
+    }
 }

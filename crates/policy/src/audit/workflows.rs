@@ -372,4 +372,13 @@ mod tests {
         assert_eq!(missing, vec!["Build", "Package/Deploy", "Notify"]);
         assert_eq!(check(&Checkout::default(), &AuditConfig::default())[0].rule, MISSING);
     }
+
+    proptest::proptest! {
+        /// Any workflow text gives findings and never panics (YAML errors become findings).
+        #[test]
+        fn arbitrary_workflows_never_panic(text in "(jobs:|  [a-z]+:|    steps:|      - run: [ -~]{0,30}|      - uses: [ -~]{0,30}|[ -~]{0,20}|\n){0,40}") {
+            let c = Checkout::from_files([(".github/workflows/x.yml", text)]);
+            let _ = check(&c, &AuditConfig::default());
+        }
+    }
 }
