@@ -103,6 +103,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
         service_config: Option<PathBuf>,
     },
+    /// Audit a repository checkout against the process's tooling checklist (CODEOWNERS, issue
+    /// and PR templates, workflows, Renovate, CodeRabbit, Rube template, ADRs).
+    Audit(crate::audit_cmd::AuditArgs),
     /// Show the job queue; retry dead-lettered jobs.
     Jobs {
         /// Only dead-lettered jobs.
@@ -121,7 +124,7 @@ impl Command {
     /// Whether the command's findings are about a repository, and so can be written as SARIF.
     pub fn speaks_sarif(&self) -> bool {
         // Repository commands (audit, history, coverage) are added here as they land.
-        false
+        matches!(self, Command::Audit(_))
     }
 }
 

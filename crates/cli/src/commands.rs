@@ -82,6 +82,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Reconcile { target, dry_run, service_config } => {
             crate::service_cmds::reconcile(&target, dry_run, service_config.as_deref(), &out)
         }
+        Command::Audit(args) => crate::audit_cmd::run(g, &args, &out),
         Command::Jobs { dead, retry, service_config } => {
             crate::service_cmds::jobs(dead, retry.as_deref(), service_config.as_deref(), &out)
         }

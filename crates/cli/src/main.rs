@@ -2,6 +2,7 @@
 //! no rule lives here.
 
 mod args;
+mod audit_cmd;
 mod commands;
 mod output;
 mod report;

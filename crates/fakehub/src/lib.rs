@@ -15,6 +15,7 @@
 mod model;
 mod objects;
 pub mod prism;
+mod protection;
 mod routes;
 mod server;
 mod state;
@@ -32,6 +33,7 @@ pub use prism::{
     Prism, PrismError, StrictReport, is_undocumented_status, start_prism, start_with_prism,
     strict_check, violations,
 };
+pub use protection::FakeProtection;
 
 use state::{CheckRunRec, IssueRec, PullRec, ReviewRec, Shared, iso, now};
 

@@ -106,6 +106,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/issues/{n}", get(get_issue))
         .route("/repos/{owner}/{repo}/statuses/{sha}", post(create_status))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(get_contents))
+        .merge(crate::protection::routes())
         .fallback(|| async { Reply::not_found() })
         .method_not_allowed_fallback(|| async { Reply::not_found() })
         .with_state(shared)

@@ -46,6 +46,8 @@ pub(crate) struct State {
     pub rate: Rate,
     /// Login that writes through the API appear to come from.
     pub bot_login: String,
+    /// Branch protection, rulesets and environments (`audit --remote`).
+    pub protection: crate::protection::ProtectionState,
 }
 
 #[derive(Clone, Copy, Debug)]

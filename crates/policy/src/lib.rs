@@ -4,6 +4,7 @@
 //! data and returns plain data, so the CLI, the service, the MCP server and tests all get the same
 //! answer for the same input.
 
+pub mod audit;
 pub mod config;
 pub mod dispatch;
 pub mod finding;

@@ -13,6 +13,7 @@ mod etag;
 mod execute;
 mod fetch;
 mod pagination;
+mod protection;
 mod ratelimit;
 mod route;
 mod types;

@@ -42,6 +42,8 @@ pub struct Config {
     pub issues: IssuesConfig,
     /// Per-rule overrides, keyed by rule id (`signed-commits: { severity: warning }`).
     pub rules: BTreeMap<String, RuleOverride>,
+    /// What `plasma-ops audit` looks for in a repository (CI stage names).
+    pub audit: super::audit::AuditConfig,
 }
 
 /// `issue_key:` section.
