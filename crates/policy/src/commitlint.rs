@@ -645,7 +645,11 @@ fn is_version_bump(m: &str) -> bool {
     let s = remove_skip_ci(&s, '(', ')');
     let s = s.trim_matches(is_js_space);
     let s = s.strip_prefix('v').unwrap_or(s);
-    s.len() <= 256 && semver::Version::parse(s).is_ok()
+    // node-semver also refuses numbers above JavaScript's MAX_SAFE_INTEGER.
+    const MAX_SAFE: u64 = (1 << 53) - 1;
+    s.len() <= 256
+        && semver::Version::parse(s)
+            .is_ok_and(|v| v.major <= MAX_SAFE && v.minor <= MAX_SAFE && v.patch <= MAX_SAFE)
 }
 
 /// Removes the first `[skip ci]`, `[ci skip]`, `[skip-ci]`, `[ci-skip]` (any letter case; with

@@ -330,7 +330,8 @@ fn analyse<'a>(c: &'a ReleaseCommit, cfg: &ReleaseConfig) -> Analysed<'a> {
         Some(p) => (
             match p.kind {
                 "feat" => Bump::Minor,
-                "fix" | "perf" | "revert" => Bump::Patch,
+                "fix" | "perf" => Bump::Patch,
+                _ if revert => Bump::Patch,
                 _ => Bump::None,
             },
             false,
@@ -341,11 +342,26 @@ fn analyse<'a>(c: &'a ReleaseCommit, cfg: &ReleaseConfig) -> Analysed<'a> {
     Analysed { commit: c, parsed, revert, bump, by_label }
 }
 
-/// The preset's revert pattern: `Revert "…"` (or `revert: …`) and `This reverts commit <sha>.`.
+/// The conventionalcommits preset's `revertPattern`, which sets semantic-release's `revert`:
+/// `^(?:Revert|revert:)\s"?([\s\S]+?)"?\s*This reverts commit (\w*)\.` (case-insensitive).
 fn is_revert(message: &str) -> bool {
-    let head = message.get(..7).unwrap_or_default();
-    (head.eq_ignore_ascii_case("revert ") || head.eq_ignore_ascii_case("revert:"))
-        && message.to_ascii_lowercase().contains("this reverts commit ")
+    if !message.get(..6).is_some_and(|h| h.eq_ignore_ascii_case("revert")) {
+        return false;
+    }
+    let rest = &message[6..];
+    let rest = rest.strip_prefix(':').unwrap_or(rest);
+    let Some(rest) = rest.strip_prefix(crate::conventional::is_js_space) else {
+        return false;
+    };
+    // At least one character of reverted header, then the sentence git writes.
+    let lower = rest.to_ascii_lowercase();
+    lower.match_indices("this reverts commit ").any(|(i, m)| {
+        i >= 1 && {
+            let after = &lower[i + m.len()..];
+            let sha = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+            after.as_bytes().get(sha) == Some(&b'.')
+        }
+    })
 }
 
 fn label_bump(labels: &[String], cfg: &ReleaseConfig) -> Bump {
@@ -573,6 +589,12 @@ mod tests {
             next(Some("1.2.3"), &["Revert \"feat: x\"\n\nThis reverts commit abc1234."]),
             ("1.2.4".into(), Bump::Patch)
         );
+        assert_eq!(
+            next(Some("1.2.3"), &["revert: feat: x\n\nThis reverts commit abc1234."]),
+            ("1.2.4".into(), Bump::Patch)
+        );
+        // A `revert:` type without git's sentence is no revert for semantic-release: no release.
+        assert_eq!(next(Some("1.2.3"), &["revert: feat: x"]), ("1.2.3".into(), Bump::None));
         // semantic-release: other types do not release.
         assert_eq!(
             next(Some("1.2.3"), &["docs: x", "chore: y", "ci: z", "test: t"]),
