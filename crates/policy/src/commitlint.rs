@@ -436,9 +436,24 @@ fn last_utf16_unit_is(header: &str, stop: &str) -> bool {
     }
 }
 
-/// `/^[\p{Ll}\p{Lu}\p{Lt}]/iu`: a letter with case.
+/// `/^[\p{Ll}\p{Lu}\p{Lt}]/iu`: a letter with case. Rust's `is_lowercase`/`is_uppercase` also
+/// accept `Other_Lowercase`/`Other_Uppercase` characters that are not letters of those categories
+/// (`ª`, modifier letters, Roman numerals, circled letters), which commitlint does not judge.
 fn is_cased_letter(c: char) -> bool {
-    c.is_lowercase() || c.is_uppercase() || is_titlecase(c)
+    ((c.is_lowercase() || c.is_uppercase()) && !is_other_cased(c)) || is_titlecase(c)
+}
+
+/// Unicode's `Other_Lowercase` and `Other_Uppercase` characters (Unicode 16).
+fn is_other_cased(c: char) -> bool {
+    matches!(c,
+        '\u{AA}' | '\u{BA}' | '\u{2B0}'..='\u{2B8}' | '\u{2C0}'..='\u{2C1}' | '\u{2E0}'..='\u{2E4}'
+        | '\u{345}' | '\u{37A}' | '\u{10FC}' | '\u{1D2C}'..='\u{1D6A}' | '\u{1D78}'
+        | '\u{1D9B}'..='\u{1DBF}' | '\u{2071}' | '\u{207F}' | '\u{2090}'..='\u{209C}'
+        | '\u{2160}'..='\u{217F}' | '\u{24B6}'..='\u{24E9}' | '\u{2C7C}'..='\u{2C7D}'
+        | '\u{A69C}'..='\u{A69D}' | '\u{A770}' | '\u{A7F2}'..='\u{A7F4}' | '\u{A7F8}'..='\u{A7F9}'
+        | '\u{AB5C}'..='\u{AB5F}' | '\u{AB69}' | '\u{10780}' | '\u{10783}'..='\u{10785}'
+        | '\u{10787}'..='\u{107B0}' | '\u{107B2}'..='\u{107BA}' | '\u{1E030}'..='\u{1E06D}'
+        | '\u{1F130}'..='\u{1F149}' | '\u{1F150}'..='\u{1F169}' | '\u{1F170}'..='\u{1F189}')
 }
 
 fn is_titlecase(c: char) -> bool {
@@ -781,6 +796,22 @@ mod tests {
             ("feat: ".into(), vec!["header-trim:error", "subject-empty:error"]),
             ("feat: add x.".into(), vec!["subject-full-stop:error"]),
             ("feat: add x...".into(), vec![]),
+            // Edge cases checked against commitlint 21.2.4 (benches/commitlint-compare.sh).
+            ("feat: ªx".into(), vec![]),
+            ("feat: ĸx".into(), vec!["subject-case:error"]),
+            ("feat: Ädd x".into(), vec!["subject-case:error"]),
+            ("feat: don't Panic".into(), vec![]),
+            ("1Abc: y".into(), vec!["type-enum:error"]),
+            ("fix: see:".into(), vec![]),
+            ("feat(a)!: b): c".into(), vec![]),
+            ("\nfeat: x\n\nbody".into(), vec!["body-leading-blank:warning"]),
+            (
+                "Refs: #1\n\nRefs: #1".into(),
+                vec!["footer-leading-blank:warning", "type-case:error", "type-enum:error"],
+            ),
+            ("feat: x\n\nbody\nFixes #".into(), vec![]),
+            ("feat: x\n\nbody\nsee:  ".into(), vec!["footer-leading-blank:warning"]),
+            ("feat: x\u{2028}y".into(), vec!["subject-empty:error", "type-empty:error"]),
             ("Feat: add x".into(), vec!["type-case:error", "type-enum:error"]),
             ("add x".into(), vec!["subject-empty:error", "type-empty:error"]),
             ("feature: add x".into(), vec!["type-enum:error"]),
@@ -858,6 +889,23 @@ mod tests {
         assert!(lint(&ok).is_empty());
         let long = format!("feat: {}", "😀".repeat(48));
         assert_eq!(lint(&long), vec!["header-max-length:error"]);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn lint_never_panics(s in "\\PC*") {
+                let _ = CommitLinter::new(&CommitMessagesConfig::default()).lint(&s);
+            }
+
+            #[test]
+            fn lint_never_panics_on_message_shapes(s in "([A-Za-z]{0,5}(\\([^\\n]{0,8}\\))?!?: ?[^\\n]{0,30}|\\r|\\n|\\u{2028}|BREAKING CHANGE: |Refs #1|Merge |gpg: |v1.2.3|https://x|[ :#*!.`'\"]|ª|ǅ|😀){0,16}") {
+                let _ = CommitLinter::new(&CommitMessagesConfig::default()).lint(&s);
+            }
+        }
     }
 
     #[test]
