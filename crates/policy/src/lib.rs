@@ -5,12 +5,15 @@
 //! answer for the same input.
 
 pub mod audit;
+pub mod commitlint;
 pub mod config;
+pub mod conventional;
 pub mod dispatch;
 pub mod finding;
 pub mod issue_key;
 pub mod plan;
 pub mod policy;
+pub mod release;
 pub mod render;
 pub mod report;
 pub mod rules;
