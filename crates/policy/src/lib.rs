@@ -5,6 +5,7 @@
 //! answer for the same input.
 
 pub mod config;
+pub mod coverage;
 pub mod dispatch;
 pub mod finding;
 pub mod issue_key;

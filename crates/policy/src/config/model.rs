@@ -40,6 +40,8 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     /// Issue labelling rules.
     pub issues: IssuesConfig,
+    /// The coverage gate for new modules (`plasma-ops coverage`).
+    pub coverage: super::CoverageConfig,
     /// Per-rule overrides, keyed by rule id (`signed-commits: { severity: warning }`).
     pub rules: BTreeMap<String, RuleOverride>,
 }
