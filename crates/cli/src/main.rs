@@ -3,6 +3,8 @@
 
 mod args;
 mod commands;
+mod coverage_cmd;
+mod coverage_git;
 mod output;
 mod report;
 mod service_cmds;
