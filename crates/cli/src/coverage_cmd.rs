@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 use clap::Args;
 use plasma_coverage::{PathMapper, read_files};
+use plasma_github::client::{CheckAnnotation, NewCheckRun};
+use plasma_github::{ClientConfig, GitHubClient, Secret};
+use plasma_policy::Severity;
 use plasma_policy::config::{ConfigSource, config_error_at};
 use plasma_policy::coverage::{CoverageGate, GateInput, GateResult, ModuleVerdict, show_percent};
 use plasma_policy::render::cell;
@@ -32,6 +35,11 @@ pub struct CoverageArgs {
     /// The repository (any directory inside it).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
+    /// Also post the result as a check run named `coverage` on this commit (`owner/repo@sha`),
+    /// with the token in PLASMA_OPS_GITHUB_TOKEN or GITHUB_TOKEN (an App or Actions token; a
+    /// personal token may not create check runs). Skipped with a warning when no token is set.
+    #[arg(long, value_name = "OWNER/REPO@SHA")]
+    pub post_check: Option<String>,
     /// Coverage reports, LCOV or Cobertura XML (detected from content); several are merged.
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
@@ -67,7 +75,119 @@ pub fn run(g: &Global, out: &Out, args: &CoverageArgs) -> Result<u8> {
         threshold: args.threshold,
         outside_repo: &outside,
     });
-    Ok(print(out, &args.base, result))
+    let target = args.post_check.as_deref().map(parse_target).transpose()?;
+    let check = target.as_ref().map(|_| check_run(&args.base, &result));
+    let code = print(out, &args.base, result);
+    if let (Some((repo, sha)), Some(mut run)) = (target, check) {
+        run.head_sha = sha;
+        post_check(&repo, &run)?;
+    }
+    Ok(code)
+}
+
+/// `owner/repo@sha` -> (`owner/repo`, sha).
+fn parse_target(s: &str) -> Result<(String, String)> {
+    let bad = || {
+        anyhow!(
+            "--post-check wants OWNER/REPO@SHA (e.g. plasma-engine/gateway@$GITHUB_SHA), got {s:?}"
+        )
+    };
+    let (repo, sha) = s.rsplit_once('@').ok_or_else(bad)?;
+    let (owner, name) = repo.split_once('/').ok_or_else(bad)?;
+    let part = |p: &str| {
+        !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    if !part(owner) || !part(name) || sha.len() < 7 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    Ok((repo.to_string(), sha.to_string()))
+}
+
+/// The check run that carries the verdict to the pull request.
+fn check_run(base: &str, r: &GateResult) -> NewCheckRun {
+    let failing = r
+        .modules
+        .iter()
+        .filter(|m| matches!(m.verdict, ModuleVerdict::Fail | ModuleVerdict::NoData))
+        .count();
+    let judged = r.modules.iter().filter(|m| m.verdict != ModuleVerdict::Excluded).count();
+    let title = if failing == 0 {
+        format!("{judged} new module(s) since {base} meet their coverage threshold")
+    } else {
+        format!(
+            "{failing} of {judged} new module(s) since {base} are below their coverage threshold"
+        )
+    };
+    let mut summary = markdown(base, r);
+    for f in &r.findings {
+        let _ = write!(
+            summary,
+            "\n- **{}** `{}`: {}\n  fix: {}",
+            f.severity.as_str(),
+            f.rule,
+            f.message,
+            f.hint
+        );
+    }
+    let annotations = r
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let path = f.path.clone()?;
+            let line = f.line.unwrap_or(1);
+            let level = match f.severity {
+                Severity::Error => "failure",
+                Severity::Warning => "warning",
+                Severity::Info => "notice",
+            };
+            Some(CheckAnnotation {
+                path,
+                start_line: line,
+                end_line: line,
+                annotation_level: level.into(),
+                title: format!("plasma-ops coverage {}", f.rule),
+                message: format!("{}\nfix: {}", f.message, f.hint),
+            })
+        })
+        .collect();
+    NewCheckRun {
+        name: "coverage".into(),
+        head_sha: String::new(),
+        conclusion: if failing == 0 { "success" } else { "failure" }.into(),
+        title,
+        summary,
+        annotations,
+    }
+}
+
+fn post_check(repo: &str, run: &NewCheckRun) -> Result<()> {
+    let token = ["PLASMA_OPS_GITHUB_TOKEN", "GITHUB_TOKEN"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    let Some(token) = token else {
+        eprintln!(
+            "warning: --post-check: no PLASMA_OPS_GITHUB_TOKEN or GITHUB_TOKEN, so no check run was posted"
+        );
+        return Ok(());
+    };
+    let mut config = ClientConfig::with_token(Secret::from(token));
+    if let Some(url) = ["PLASMA_OPS_GITHUB_API_URL", "GITHUB_API_URL"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    {
+        config = config.base_url(url);
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let posted = rt.block_on(async {
+        let client = GitHubClient::new(config)?;
+        client.repo(None, repo)?.create_check_run(run).await
+    });
+    let posted = posted.map_err(|e| anyhow!("posting the coverage check run to {repo}: {e}"))?;
+    eprintln!(
+        "posted check run `coverage` #{} ({}) to {repo}@{}",
+        posted.id, run.conclusion, run.head_sha
+    );
+    Ok(())
 }
 
 /// The effective `coverage` section, compiled; errors located in the file that set the value.

@@ -85,7 +85,8 @@ fn lcov(d: &Path) -> String {
 fn run(d: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_plasma-ops"));
     cmd.args(args).current_dir(d).env("NO_COLOR", "1");
-    for var in ["GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS", "GITHUB_TOKEN"] {
+    for var in ["GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS", "GITHUB_TOKEN", "PLASMA_OPS_GITHUB_TOKEN"]
+    {
         cmd.env_remove(var);
     }
     cmd.env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_CONFIG_GLOBAL", "/dev/null");
@@ -308,4 +309,72 @@ fn bad_input_is_a_usage_error_with_a_location() {
     );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("coverage.thresholds[0].path: invalid glob"), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_result_is_posted_as_a_check_run() {
+    let hub = plasma_fakehub::FakeHub::start().await.unwrap();
+    hub.add_repo("o/r");
+    hub.record_exchanges(true);
+    let (dir, work) = setup();
+    let w = work.path().display().to_string();
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let target = format!("o/r@{sha}");
+    let url = hub.url();
+    let args = ["coverage", "--base", "v1", "--post-check", &target, &format!("{w}/report.lcov")];
+    let r = {
+        let d = dir.path().to_path_buf();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(
+                &d,
+                &a,
+                &[("PLASMA_OPS_GITHUB_TOKEN", "ghs_test"), ("PLASMA_OPS_GITHUB_API_URL", &url)],
+            )
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("posted check run `coverage`"), "{}", r.stderr);
+    let posted: Vec<_> = hub
+        .exchanges()
+        .into_iter()
+        .filter(|e| e.method == "POST" && e.path == "/repos/o/r/check-runs")
+        .collect();
+    assert_eq!(posted.len(), 1);
+    let b = &posted[0].body;
+    assert_eq!(posted[0].status, 201);
+    assert_eq!(b["name"], "coverage");
+    assert_eq!(b["head_sha"], sha);
+    assert_eq!(b["conclusion"], "failure");
+    assert_eq!(
+        b["output"]["title"],
+        "3 of 4 new module(s) since v1 are below their coverage threshold"
+    );
+    assert!(
+        b["output"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("| `src/low.rs` | 10 | 5 | 50.0% | 80.0% | fail |")
+    );
+    assert_eq!(b["output"]["annotations_count"], 3);
+    // Without a token the gate still runs; nothing is posted.
+    let d = dir.path().to_path_buf();
+    let report = format!("{w}/report.lcov");
+    let r = tokio::task::spawn_blocking(move || {
+        run(&d, &["coverage", "--base", "v1", "--post-check", "o/r@0123456", &report], &[])
+    })
+    .await
+    .unwrap();
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no check run was posted"), "{}", r.stderr);
+    let r = run(
+        dir.path(),
+        &["coverage", "--base", "v1", "--post-check", "o/r", &format!("{w}/report.lcov")],
+        &[],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--post-check wants OWNER/REPO@SHA"), "{}", r.stderr);
 }
