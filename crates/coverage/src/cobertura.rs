@@ -11,7 +11,7 @@ use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::bounded::Counting;
-use crate::{MAX_TOKEN, RawReport, ReportError, quote};
+use crate::{LineHits, MAX_TOKEN, RawReport, ReportError, quote};
 
 pub(crate) fn parse<R: BufRead>(name: &str, r: R) -> Result<RawReport, ReportError> {
     let mut xml = Reader::from_reader(Counting::new(r, MAX_TOKEN));
@@ -20,7 +20,8 @@ pub(crate) fn parse<R: BufRead>(name: &str, r: R) -> Result<RawReport, ReportErr
     let mut buf = Vec::with_capacity(1024);
     let mut depth: usize = 0;
     let mut open_root: Option<String> = None;
-    let mut class: Option<String> = None;
+    // The open class's file and hits, merged into the report at `</class>`.
+    let mut class: Option<(String, LineHits)> = None;
     let mut methods_depth: usize = 0;
     let mut source: Option<String> = None;
     loop {
@@ -65,14 +66,15 @@ pub(crate) fn parse<R: BufRead>(name: &str, r: R) -> Result<RawReport, ReportErr
                         if file.is_empty() {
                             return Err(err("<class> has an empty filename attribute".into()));
                         }
-                        report.file(&file);
-                        if !empty {
-                            class = Some(file);
+                        if empty {
+                            report.merge_file(file, LineHits::new());
+                        } else {
+                            class = Some((file, LineHits::new()));
                         }
                     }
                     "methods" if !empty && class.is_some() => methods_depth += 1,
                     "line" if methods_depth == 0 => {
-                        if let Some(file) = class.as_deref() {
+                        if let Some((_, hits_of_class)) = class.as_mut() {
                             let number = attr(e, "number").map_err(&err)?;
                             let hits = attr(e, "hits").map_err(&err)?;
                             let n = number.as_deref().and_then(|n| n.trim().parse::<u32>().ok());
@@ -84,7 +86,7 @@ pub(crate) fn parse<R: BufRead>(name: &str, r: R) -> Result<RawReport, ReportErr
                                     quote(hits.as_deref().unwrap_or(""))
                                 )));
                             };
-                            let slot = report.file(file).entry(n).or_insert(0);
+                            let slot = hits_of_class.entry(n).or_insert(0);
                             *slot = slot.saturating_add(h);
                         }
                     }
@@ -98,7 +100,9 @@ pub(crate) fn parse<R: BufRead>(name: &str, r: R) -> Result<RawReport, ReportErr
                 depth = depth.saturating_sub(1);
                 match e.local_name().as_ref() {
                     "class" => {
-                        class = None;
+                        if let Some((file, hits)) = class.take() {
+                            report.merge_file(file, hits);
+                        }
                         methods_depth = 0;
                     }
                     "methods" => methods_depth = methods_depth.saturating_sub(1),

@@ -5,11 +5,13 @@
 use std::io::BufRead;
 
 use crate::bounded::{LineRead, read_line};
-use crate::{MAX_TOKEN, RawReport, ReportError, io, quote};
+use crate::{LineHits, MAX_TOKEN, RawReport, ReportError, io, quote};
 
 pub(crate) fn parse<R: BufRead>(name: &str, mut r: R) -> Result<RawReport, ReportError> {
     let mut report = RawReport::default();
-    let mut current: Option<String> = None;
+    // The open record's file and hits, merged into the report when the record ends: one map
+    // lookup per record instead of one per `DA` line.
+    let mut current: Option<(String, LineHits)> = None;
     let mut buf = Vec::with_capacity(256);
     let mut lineno: u64 = 0;
     loop {
@@ -19,7 +21,13 @@ pub(crate) fn parse<R: BufRead>(name: &str, mut r: R) -> Result<RawReport, Repor
         let err =
             |message: String| ReportError::Parse { file: name.to_string(), line: lineno, message };
         match got {
-            LineRead::Eof => break,
+            LineRead::Eof => {
+                // A missing final end_of_record is common enough (truncated writers) to accept.
+                if let Some((file, hits)) = current.take() {
+                    report.merge_file(file, hits);
+                }
+                break;
+            }
             LineRead::TooLong => {
                 return Err(err(format!(
                     "line longer than {} bytes; this is not an LCOV tracefile, or it is corrupt",
@@ -34,7 +42,9 @@ pub(crate) fn parse<R: BufRead>(name: &str, mut r: R) -> Result<RawReport, Repor
             continue;
         }
         if text == "end_of_record" {
-            current = None;
+            if let Some((file, hits)) = current.take() {
+                report.merge_file(file, hits);
+            }
             continue;
         }
         let Some((kind, value)) = text.split_once(':') else {
@@ -48,11 +58,13 @@ pub(crate) fn parse<R: BufRead>(name: &str, mut r: R) -> Result<RawReport, Repor
                 if value.is_empty() {
                     return Err(err("SF record needs a file path, got \"SF:\"".into()));
                 }
-                report.file(value);
-                current = Some(value.to_string());
+                if let Some((file, hits)) = current.take() {
+                    report.merge_file(file, hits);
+                }
+                current = Some((value.to_string(), LineHits::new()));
             }
             "DA" => {
-                let Some(file) = current.as_deref() else {
+                let Some((_, hits_of_file)) = current.as_mut() else {
                     return Err(err(format!(
                         "{} comes before any SF record, so it belongs to no file; every record \
                          between SF: and end_of_record describes that file",
@@ -69,7 +81,7 @@ pub(crate) fn parse<R: BufRead>(name: &str, mut r: R) -> Result<RawReport, Repor
                         quote(text)
                     )));
                 };
-                let h = report.file(file).entry(line).or_insert(0);
+                let h = hits_of_file.entry(line).or_insert(0);
                 *h = h.saturating_add(hits);
             }
             "BRDA" => {

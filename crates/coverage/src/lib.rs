@@ -216,12 +216,19 @@ pub(crate) struct RawReport {
 }
 
 impl RawReport {
-    pub(crate) fn file(&mut self, path: &str) -> &mut LineHits {
-        // Records of one file arrive together; look up before allocating the key.
-        if !self.files.contains_key(path) {
-            self.files.insert(path.to_string(), LineHits::new());
+    /// Adds a whole record's hits for `path` (one lookup per record).
+    pub(crate) fn merge_file(&mut self, path: String, hits: LineHits) {
+        match self.files.get_mut(&path) {
+            None => {
+                self.files.insert(path, hits);
+            }
+            Some(mine) => {
+                for (line, h) in hits {
+                    let slot = mine.entry(line).or_insert(0);
+                    *slot = slot.saturating_add(h);
+                }
+            }
         }
-        self.files.entry(path.to_string()).or_default()
     }
 
     fn map(self, mapper: &PathMapper) -> Coverage {
