@@ -118,13 +118,16 @@ pub enum Command {
         #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
         service_config: Option<PathBuf>,
     },
+    /// The coverage gate: every module added since `--base` needs its threshold (default 80%)
+    /// of line coverage in the given LCOV or Cobertura reports.
+    Coverage(crate::coverage_cmd::CoverageArgs),
 }
 
 impl Command {
     /// Whether the command's findings are about a repository, and so can be written as SARIF.
     pub fn speaks_sarif(&self) -> bool {
         // Repository commands (audit, history, coverage) are added here as they land.
-        matches!(self, Command::Audit(_))
+        matches!(self, Command::Audit(_) | Command::Coverage(_))
     }
 }
 

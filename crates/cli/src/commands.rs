@@ -74,6 +74,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Config(cmd) => config_cmd(g, cmd, &out),
+        Command::Coverage(args) => crate::coverage_cmd::run(g, &out, &args),
         Command::Serve { service_config } => crate::service_cmds::serve(service_config.as_deref()),
         Command::Replay { file, event, url, secret, delivery } => {
             let body = read_input(&file, "webhook payload")?;
@@ -171,9 +172,12 @@ fn policy(g: &Global) -> Result<Policy> {
     })
 }
 
-type LayerTexts = Vec<(Layer, String, String)>;
+pub(crate) type LayerTexts = Vec<(Layer, String, String)>;
 
-fn load_layers(org: Option<&Path>, repo: Option<&Path>) -> Result<(EffectiveConfig, LayerTexts)> {
+pub(crate) fn load_layers(
+    org: Option<&Path>,
+    repo: Option<&Path>,
+) -> Result<(EffectiveConfig, LayerTexts)> {
     let mut texts: LayerTexts = Vec::new();
     if let Some(p) = org {
         texts.push((

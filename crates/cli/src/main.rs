@@ -4,6 +4,8 @@
 mod args;
 mod audit_cmd;
 mod commands;
+mod coverage_cmd;
+mod coverage_git;
 mod output;
 mod report;
 mod service_cmds;

@@ -1,5 +1,7 @@
 //! The REST routes: each reads or changes the state and answers what GitHub would.
 
+mod checks;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -105,6 +107,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/issues/comments/{id}", patch(update_comment))
         .route("/repos/{owner}/{repo}/issues/{n}", get(get_issue))
         .route("/repos/{owner}/{repo}/statuses/{sha}", post(create_status))
+        .route("/repos/{owner}/{repo}/check-runs", post(checks::create_check_run))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(get_contents))
         .merge(crate::protection::routes())
         .fallback(|| async { Reply::not_found() })

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod commitlint;
 pub mod config;
 pub mod conventional;
+pub mod coverage;
 pub mod dispatch;
 pub mod finding;
 pub mod issue_key;

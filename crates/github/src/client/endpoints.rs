@@ -59,7 +59,7 @@ pub struct CommentOutcome {
 /// Calls on one repository.
 #[derive(Debug, Clone)]
 pub struct RepoClient {
-    client: GitHubClient,
+    pub(super) client: GitHubClient,
     installation: Option<u64>,
     owner: String,
     name: String,
@@ -97,12 +97,12 @@ impl RepoClient {
         self.installation
     }
 
-    fn scope(&self) -> Scope<'_> {
+    pub(super) fn scope(&self) -> Scope<'_> {
         Scope::Repo { installation: self.installation, owner: &self.owner, name: &self.name }
     }
 
     /// A route under `/repos/{owner}/{repo}` with the remaining parameters.
-    fn route(&self, template: &'static str, params: &[&str]) -> Route {
+    pub(super) fn route(&self, template: &'static str, params: &[&str]) -> Route {
         let mut all: Vec<&str> = vec![&self.owner, &self.name];
         all.extend_from_slice(params);
         route(template, &all)

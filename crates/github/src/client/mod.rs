@@ -7,6 +7,7 @@
 //! through a [`RepoClient`] from [`GitHubClient::repo`].
 
 mod auth;
+mod checks;
 mod endpoints;
 mod error;
 mod etag;
@@ -30,6 +31,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+pub use checks::{CheckAnnotation, NewCheckRun};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
 pub use execute::{Applied, Outcome};

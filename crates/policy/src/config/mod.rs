@@ -2,6 +2,7 @@
 
 mod audit;
 mod commit_messages;
+mod coverage;
 mod extras;
 mod load;
 mod locate;
@@ -10,6 +11,7 @@ mod release;
 
 pub use audit::*;
 pub use commit_messages::*;
+pub use coverage::*;
 pub use extras::*;
 pub use load::*;
 pub use model::*;

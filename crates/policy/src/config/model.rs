@@ -44,6 +44,8 @@ pub struct Config {
     pub commit_messages: super::CommitMessagesConfig,
     /// Semantic versioning: tags, release and hotfix branches, changelog, components.
     pub release: super::ReleaseConfig,
+    /// The coverage gate for new modules (`plasma-ops coverage`).
+    pub coverage: super::CoverageConfig,
     /// Per-rule overrides, keyed by rule id (`signed-commits: { severity: warning }`).
     pub rules: BTreeMap<String, RuleOverride>,
     /// What `plasma-ops audit` looks for in a repository (CI stage names).
