@@ -14,6 +14,7 @@ mod verify;
 mod write;
 
 pub use error::GitError;
+pub use gix::ObjectId;
 pub use range::{RangeSpec, Resolved};
 pub use refs::{RefInfo, RefKind};
 pub use repo::{CommitInfo, GitRepo, Signature, SignatureKind};

@@ -239,6 +239,17 @@ impl GitRepo {
         }
     }
 
+    /// Whether `ancestor` is `descendant` or one of its ancestors (`git merge-base --is-ancestor`).
+    pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> Result<bool, GitError> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        let base = self.repo.merge_base(ancestor, descendant).map_err(|e| {
+            GitError::read(format!("the merge base of {ancestor} and {descendant}"), e)
+        })?;
+        Ok(base.is_some_and(|b| b.detach() == ancestor))
+    }
+
     /// A string value of the repository's git configuration (all scopes, as git resolves it).
     pub fn config_string(&self, key: &str) -> Option<String> {
         self.repo.config_snapshot().string(key).map(|v| v.to_str_lossy().into_owned())

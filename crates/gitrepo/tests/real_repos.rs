@@ -278,6 +278,11 @@ fn ranges_merges_and_the_default_rule() {
     assert_eq!(ids("main"), vec![c3.clone(), c2.clone(), c1.clone()]);
     assert_eq!(ids(&format!("{b1}^!")), vec![b1.clone()]);
     assert_eq!(ids(&format!("{b1}...main")), vec![c3.clone(), b1.clone()]);
+    let id = |r: &str| repo.resolve_commit(r).unwrap();
+    assert!(repo.is_ancestor(id(&c1), id(&m)).unwrap());
+    assert!(repo.is_ancestor(id(&m), id(&m)).unwrap());
+    assert!(!repo.is_ancestor(id(&b1), id("main")).unwrap());
+    assert!(!repo.is_ancestor(id(&m), id(&c1)).unwrap());
     assert!(matches!(
         repo.resolve_range(&RangeSpec::Expr("no-such-branch".into())),
         Err(GitError::BadRevision { .. })
