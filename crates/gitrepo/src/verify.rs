@@ -29,6 +29,8 @@ pub struct VerifyOptions {
     pub gpgsm_program: String,
     /// `ssh-keygen` (git's `gpg.ssh.program`).
     pub ssh_program: String,
+    /// The SSH key revocation list (git's `gpg.ssh.revocationFile`), passed as `-r`.
+    pub revocation_file: Option<PathBuf>,
     /// `GNUPGHOME` for gpg and gpgsm; `None` keeps the environment's.
     pub gnupg_home: Option<PathBuf>,
     /// Verifier processes running at once (at least 1).
@@ -39,6 +41,7 @@ impl Default for VerifyOptions {
     fn default() -> Self {
         VerifyOptions {
             allowed_signers: None,
+            revocation_file: None,
             gpg_program: "gpg".into(),
             gpgsm_program: "gpgsm".into(),
             ssh_program: "ssh-keygen".into(),
@@ -72,6 +75,10 @@ impl GitRepo {
         if let Some(p) = self.config_string("gpg.ssh.program") {
             o.ssh_program = p;
         }
+        o.revocation_file = self
+            .config_string("gpg.ssh.revocationFile")
+            .map(|raw| self.config_path(&raw))
+            .filter(|p| p.exists());
         o.allowed_signers = allowed_signers.or_else(|| {
             let raw = self.config_string("gpg.ssh.allowedSignersFile")?;
             Some(self.config_path(&raw))
@@ -254,7 +261,10 @@ fn verify_ssh(commit: &CommitInfo, opts: &VerifyOptions, f: &Scratch) -> Signatu
         Ok(s) => s,
         Err(e) => return SignatureStatus::Unverifiable { kind, detail: e.to_string() },
     };
-    let args: [&std::ffi::OsStr; 10] = [
+    // As git does: the key must have been valid (allowed signers' `valid-after`/`valid-before`)
+    // when the commit was made, not now.
+    let verify_time = format!("-Overify-time={}", ssh_time(commit.committer_time));
+    let mut args: Vec<&std::ffi::OsStr> = vec![
         "-Y".as_ref(),
         "verify".as_ref(),
         "-f".as_ref(),
@@ -265,7 +275,12 @@ fn verify_ssh(commit: &CommitInfo, opts: &VerifyOptions, f: &Scratch) -> Signatu
         "git".as_ref(),
         "-s".as_ref(),
         f.sig.as_os_str(),
+        verify_time.as_ref(),
     ];
+    if let Some(r) = &opts.revocation_file {
+        args.push("-r".as_ref());
+        args.push(r.as_os_str());
+    }
     let ran = match run(&opts.ssh_program, &args, stdin, None) {
         Ok(r) => r,
         Err(e) => {
@@ -310,6 +325,23 @@ fn verify_ssh(commit: &CommitInfo, opts: &VerifyOptions, f: &Scratch) -> Signatu
             ),
         },
     }
+}
+
+/// `YYYYMMDDHHMMSS` in UTC, the form `ssh-keygen -Overify-time` takes (git passes the same).
+fn ssh_time(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days: the proleptic Gregorian date of a day count.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}{:02}{:02}{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// `Good "git" signature for EMAIL with ED25519 key SHA256:...` -> `EMAIL (ED25519 key SHA256:...)`.
@@ -458,6 +490,14 @@ mod tests {
                 detail: "no public key 0011 in the keyring".into()
             }
         );
+    }
+
+    #[test]
+    fn ssh_time_is_utc_civil_time() {
+        assert_eq!(ssh_time(0), "19700101000000");
+        assert_eq!(ssh_time(1_700_000_000), "20231114221320");
+        assert_eq!(ssh_time(951_782_400), "20000229000000");
+        assert_eq!(ssh_time(-1), "19691231235959");
     }
 
     #[test]

@@ -181,6 +181,20 @@ fn ssh_signatures_good_bad_tampered_unverifiable_and_unsigned() {
         other => panic!("{other:?}"),
     }
 
+    // A key whose allowed-signers entry expired before the commit was made does not verify it
+    // (the commit time is what counts, as in git); one valid from before the commit does.
+    let pubkey = std::fs::read_to_string(ann.with_extension("pub")).unwrap();
+    let dated = f.home.join("dated_signers");
+    std::fs::write(&dated, format!("ann@example.com valid-before=\"20200101\" {}", pubkey.trim()))
+        .unwrap();
+    assert_eq!(
+        kind_of(&plasma_gitrepo::verify_one(&commits[1], &f.opts(Some(dated.clone())))),
+        "bad"
+    );
+    std::fs::write(&dated, format!("ann@example.com valid-after=\"20200101\" {}", pubkey.trim()))
+        .unwrap();
+    assert_eq!(kind_of(&plasma_gitrepo::verify_one(&commits[1], &f.opts(Some(dated)))), "good");
+
     // Without an allowed-signers file nothing SSH-signed can be verified.
     let st = verify_all(&commits, &f.opts(None));
     let kinds: Vec<_> = st.iter().map(kind_of).collect();
