@@ -4,12 +4,15 @@
 //! data and returns plain data, so the CLI, the service, the MCP server and tests all get the same
 //! answer for the same input.
 
+pub mod commitlint;
 pub mod config;
+pub mod conventional;
 pub mod dispatch;
 pub mod finding;
 pub mod issue_key;
 pub mod plan;
 pub mod policy;
+pub mod release;
 pub mod render;
 pub mod report;
 pub mod rules;

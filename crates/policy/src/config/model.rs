@@ -40,6 +40,10 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     /// Issue labelling rules.
     pub issues: IssuesConfig,
+    /// Commit messages: the subject style `history` requires and the commitlint rules.
+    pub commit_messages: super::CommitMessagesConfig,
+    /// Semantic versioning: tags, release and hotfix branches, changelog, components.
+    pub release: super::ReleaseConfig,
     /// Per-rule overrides, keyed by rule id (`signed-commits: { severity: warning }`).
     pub rules: BTreeMap<String, RuleOverride>,
 }
