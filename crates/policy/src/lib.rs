@@ -9,6 +9,7 @@ pub mod config;
 pub mod conventional;
 pub mod dispatch;
 pub mod finding;
+pub mod history;
 pub mod issue_key;
 pub mod plan;
 pub mod policy;
