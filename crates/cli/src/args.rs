@@ -115,13 +115,22 @@ pub enum Command {
         #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
         service_config: Option<PathBuf>,
     },
+    /// Check a repository's history: signatures, linear history, commit subjects, branch names,
+    /// version tags. Or lint NUL-separated messages (`--messages`).
+    History(crate::history_cmd::HistoryArgs),
+    /// Plan or cut a semantic-versioning release.
+    #[command(subcommand)]
+    Release(crate::release_cmd::ReleaseCmd),
+    /// Start a hotfix branch from the latest release tag, or plan its patch release.
+    #[command(subcommand)]
+    Hotfix(crate::release_cmd::HotfixCmd),
 }
 
 impl Command {
     /// Whether the command's findings are about a repository, and so can be written as SARIF.
     pub fn speaks_sarif(&self) -> bool {
         // Repository commands (audit, history, coverage) are added here as they land.
-        false
+        matches!(self, Command::History(_))
     }
 }
 

@@ -3,7 +3,9 @@
 
 mod args;
 mod commands;
+mod history_cmd;
 mod output;
+mod release_cmd;
 mod report;
 mod service_cmds;
 
