@@ -441,3 +441,31 @@ fn no_repository_is_a_clear_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git repository"));
 }
+
+/// Unsigned commits with fixed identities and dates have fixed ids, so the rendered reports can be
+/// snapshot-tested as users see them.
+#[test]
+fn rendered_reports_snapshots() {
+    let r = Repo::new();
+    r.commit("a.txt", "feat: first", &[]);
+    r.git(&["tag", "-a", "-m", "v1.0.0", "v1.0.0"]);
+    r.git(&["tag", "v1.1"]);
+    r.git(&["switch", "-q", "-c", "gateway/PE-9-side"]);
+    r.commit("b.txt", "fix(gateway): retry on 502 (PE-9)", &[]);
+    r.git(&["switch", "-q", "main"]);
+    r.commit("a.txt", "Update things", &[]);
+    r.git(&["merge", "-q", "--no-edit", "--no-ff", "gateway/PE-9-side"]);
+    r.git(&["branch", "wip"]);
+
+    let out = r.run(&["history"], None);
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!("history_text", out.stdout);
+    let out = r.run(&["history", "--format", "github"], None);
+    insta::assert_snapshot!("history_github", out.stdout);
+    let out =
+        r.run(&["history", "--messages", "-"], Some(b"fix: ok\0Update things\0feat: Add X.\0"));
+    insta::assert_snapshot!("history_messages_text", out.stdout);
+    let out = r.run(&["release", "plan"], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("release_plan_text", out.stdout);
+}
