@@ -10,7 +10,7 @@ use clap::Args;
 use plasma_gitrepo::{GitRepo, RangeSpec, RefKind, SignatureStatus, verify_all};
 use plasma_policy::Policy;
 use plasma_policy::finding::Finding;
-use plasma_policy::history::{CommitFacts, HistoryRules, SignatureFact};
+use plasma_policy::history::{CommitFacts, HistoryRules, SignatureFact, lint_messages};
 use plasma_policy::report::{RepoFinding, RepoReport};
 
 use crate::output::Out;
@@ -18,9 +18,6 @@ use crate::output::Out;
 /// A message file larger than this is not a list of commit messages; refuse it rather than
 /// allocate without bound (angular-cli's 10,000 messages are 2 MB).
 const MAX_MESSAGES_INPUT: u64 = 256 * 1024 * 1024;
-
-/// Below this many messages, starting threads costs more than linting them.
-const PARALLEL_FROM: usize = 2_000;
 
 /// `history` arguments.
 #[derive(Debug, Args)]
@@ -59,7 +56,8 @@ pub fn run(policy: &Policy, out: &Out, args: HistoryArgs) -> Result<u8> {
     let findings = match &args.messages {
         Some(file) => {
             let bytes = read_messages(file)?;
-            lint_messages(policy, &rules, &bytes)
+            let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+            lint_messages(policy, &rules, &bytes, threads)
         }
         None => repo_findings(policy, &rules, &args)?,
     };
@@ -90,45 +88,6 @@ fn read_messages(file: &str) -> Result<Vec<u8>> {
         );
     }
     Ok(buf)
-}
-
-/// The messages of a NUL-separated list, with their 0-based index. A final NUL ends the last
-/// message rather than starting an empty one (`git log -z` writes one after every message).
-pub fn split_messages(bytes: &[u8]) -> Vec<(usize, &[u8])> {
-    let body = bytes.strip_suffix(b"\0").unwrap_or(bytes);
-    if body.is_empty() {
-        return Vec::new();
-    }
-    body.split(|b| *b == 0).enumerate().collect()
-}
-
-/// Lints every message, in parallel chunks for long inputs; findings in input order.
-pub fn lint_messages(policy: &Policy, rules: &HistoryRules, bytes: &[u8]) -> Vec<RepoFinding> {
-    let messages = split_messages(bytes);
-    let lint = |chunk: &[(usize, &[u8])]| -> Vec<RepoFinding> {
-        let mut out = Vec::new();
-        for (i, m) in chunk {
-            let text = String::from_utf8_lossy(m);
-            for f in policy.apply_overrides(rules.check_message(&text)) {
-                out.push(RepoFinding::from_finding(f).index(*i));
-            }
-        }
-        out
-    };
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if messages.len() < PARALLEL_FROM || threads < 2 {
-        return lint(&messages);
-    }
-    let size = messages.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = messages.chunks(size).map(|c| s.spawn(move || lint(c))).collect();
-        // A chunk's thread only fails on a bug; redo that chunk here so no message goes unlinted.
-        handles
-            .into_iter()
-            .zip(messages.chunks(size))
-            .flat_map(|(h, c)| h.join().unwrap_or_else(|_| lint(c)))
-            .collect()
-    })
 }
 
 fn repo_findings(
@@ -243,26 +202,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn split_messages_table() {
-        let cases: &[(&[u8], &[&str])] = &[
-            (b"", &[]),
-            (b"\0", &[]),
-            (b"a", &["a"]),
-            (b"a\0", &["a"]),
-            (b"a\0b\0", &["a", "b"]),
-            (b"a\0\0b", &["a", "", "b"]),
-        ];
-        for (input, want) in cases {
-            let got: Vec<String> = split_messages(input)
-                .into_iter()
-                .map(|(_, m)| String::from_utf8_lossy(m).into_owned())
-                .collect();
-            assert_eq!(got, *want, "{input:?}");
-        }
-        assert_eq!(split_messages(b"a\0b").iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0, 1]);
-    }
-
-    #[test]
     fn repository_from_url_table() {
         let cases: &[(&str, Option<&str>)] = &[
             ("git@github.com:plasma-engine/gateway.git", Some("plasma-engine/gateway")),
@@ -276,22 +215,5 @@ mod tests {
         for (url, want) in cases {
             assert_eq!(repository_from_url(url).as_deref(), *want, "{url}");
         }
-    }
-
-    #[test]
-    fn parallel_and_sequential_lint_agree() {
-        let policy = Policy::process_default().unwrap_or_else(|_| unreachable!());
-        let rules = HistoryRules::new(&policy);
-        let mut input = Vec::new();
-        for i in 0..(PARALLEL_FROM + 500) {
-            let m = if i % 3 == 0 { format!("bad message {i}") } else { format!("fix: ok {i}") };
-            input.extend_from_slice(m.as_bytes());
-            input.push(0);
-        }
-        let got = lint_messages(&policy, &rules, &input);
-        let indices: Vec<usize> = got.iter().filter_map(|f| f.index).collect();
-        let want: Vec<usize> = (0..(PARALLEL_FROM + 500)).filter(|i| i % 3 == 0).collect();
-        assert_eq!(indices, want);
-        assert!(got.iter().all(|f| f.rule == "commit-subject"));
     }
 }

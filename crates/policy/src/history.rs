@@ -23,6 +23,7 @@ use crate::config::{MessageStyle, ReleaseConfig};
 use crate::finding::{Finding, Severity};
 use crate::issue_key::IssueKeyFormat;
 use crate::policy::Policy;
+use crate::report::RepoFinding;
 
 /// Rule ids of this module.
 pub mod rule {
@@ -239,6 +240,53 @@ impl HistoryRules {
     }
 }
 
+/// Below this many messages, starting threads costs more than linting them.
+const PARALLEL_FROM: usize = 2_000;
+
+/// The messages of a NUL-separated list, with their 0-based index. A final NUL ends the last
+/// message rather than starting an empty one (`git log -z` writes one after every message).
+pub fn split_messages(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let body = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+    if body.is_empty() {
+        return Vec::new();
+    }
+    body.split(|b| *b == 0).enumerate().collect()
+}
+
+/// Lints every message of a NUL-separated list (`history --messages`), on up to `threads` threads
+/// for long inputs; findings carry the message's index, in input order. `rules: overrides` apply.
+pub fn lint_messages(
+    policy: &Policy,
+    rules: &HistoryRules,
+    bytes: &[u8],
+    threads: usize,
+) -> Vec<RepoFinding> {
+    let messages = split_messages(bytes);
+    let lint = |chunk: &[(usize, &[u8])]| -> Vec<RepoFinding> {
+        let mut out = Vec::new();
+        for (i, m) in chunk {
+            let text = String::from_utf8_lossy(m);
+            for f in policy.apply_overrides(rules.check_message(&text)) {
+                out.push(RepoFinding::from_finding(f).index(*i));
+            }
+        }
+        out
+    };
+    if messages.len() < PARALLEL_FROM || threads < 2 {
+        return lint(&messages);
+    }
+    let size = messages.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = messages.chunks(size).map(|c| s.spawn(move || lint(c))).collect();
+        // A chunk's thread only fails on a bug; redo that chunk here so no message goes unlinted.
+        handles
+            .into_iter()
+            .zip(messages.chunks(size))
+            .flat_map(|(h, c)| h.join().unwrap_or_else(|_| lint(c)))
+            .collect()
+    })
+}
+
 /// Untrusted text goes into messages; keep it to a readable length.
 fn clip(s: &str) -> String {
     const MAX: usize = 120;
@@ -318,6 +366,44 @@ mod tests {
         let f = r.check_commit(&facts(1, SignatureFact::Unsigned));
         assert_eq!(f[0].message, "commit 0123456789ab is not signed");
         assert_eq!(f[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn split_messages_table() {
+        let cases: &[(&[u8], &[&str])] = &[
+            (b"", &[]),
+            (b"\0", &[]),
+            (b"a", &["a"]),
+            (b"a\0", &["a"]),
+            (b"a\0b\0", &["a", "b"]),
+            (b"a\0\0b", &["a", "", "b"]),
+        ];
+        for (input, want) in cases {
+            let got: Vec<String> = split_messages(input)
+                .into_iter()
+                .map(|(_, m)| String::from_utf8_lossy(m).into_owned())
+                .collect();
+            assert_eq!(got, *want, "{input:?}");
+        }
+        assert_eq!(split_messages(b"a\0b").iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0, 1]);
+    }
+
+    #[test]
+    fn parallel_and_sequential_lint_agree() {
+        let policy = Policy::process_default().unwrap_or_else(|_| unreachable!());
+        let rules = HistoryRules::new(&policy);
+        let mut input = Vec::new();
+        for i in 0..(PARALLEL_FROM + 500) {
+            let m = if i % 3 == 0 { format!("bad message {i}") } else { format!("fix: ok {i}") };
+            input.extend_from_slice(m.as_bytes());
+            input.push(0);
+        }
+        let got = lint_messages(&policy, &rules, &input, 3);
+        assert_eq!(got, lint_messages(&policy, &rules, &input, 1));
+        let indices: Vec<usize> = got.iter().filter_map(|f| f.index).collect();
+        let want: Vec<usize> = (0..(PARALLEL_FROM + 500)).filter(|i| i % 3 == 0).collect();
+        assert_eq!(indices, want);
+        assert!(got.iter().all(|f| f.rule == "commit-subject"));
     }
 
     #[test]
