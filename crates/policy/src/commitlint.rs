@@ -249,8 +249,9 @@ impl CommitLinter {
             && subject.chars().next().is_some_and(is_cased_letter)
         {
             let rule_cfg = &r.subject_case;
+            let input = case_input(subject);
             let matched: Vec<CaseName> =
-                rule_cfg.cases.iter().copied().filter(|c| ensure_case(subject, *c)).collect();
+                rule_cfg.cases.iter().copied().filter(|c| case_matches(&input, *c)).collect();
             let never = rule_cfg.when == When::Never;
             let ok = if never { matched.is_empty() } else { !matched.is_empty() };
             if !ok {
@@ -317,8 +318,9 @@ impl CommitLinter {
             && let Some(kind) = p.kind.filter(|k| !k.is_empty())
         {
             let rule_cfg = &r.type_case;
+            let input = case_input(kind);
             let matched: Vec<CaseName> =
-                rule_cfg.cases.iter().copied().filter(|c| ensure_case(kind, *c)).collect();
+                rule_cfg.cases.iter().copied().filter(|c| case_matches(&input, *c)).collect();
             let never = rule_cfg.when == When::Never;
             let ok = if never { matched.is_empty() } else { !matched.is_empty() };
             if !ok {
@@ -434,9 +436,24 @@ fn last_utf16_unit_is(header: &str, stop: &str) -> bool {
     }
 }
 
-/// `/^[\p{Ll}\p{Lu}\p{Lt}]/iu`: a letter with case.
+/// `/^[\p{Ll}\p{Lu}\p{Lt}]/iu`: a letter with case. Rust's `is_lowercase`/`is_uppercase` also
+/// accept `Other_Lowercase`/`Other_Uppercase` characters that are not letters of those categories
+/// (`ª`, modifier letters, Roman numerals, circled letters), which commitlint does not judge.
 fn is_cased_letter(c: char) -> bool {
-    c.is_lowercase() || c.is_uppercase() || is_titlecase(c)
+    ((c.is_lowercase() || c.is_uppercase()) && !is_other_cased(c)) || is_titlecase(c)
+}
+
+/// Unicode's `Other_Lowercase` and `Other_Uppercase` characters (Unicode 16).
+fn is_other_cased(c: char) -> bool {
+    matches!(c,
+        '\u{AA}' | '\u{BA}' | '\u{2B0}'..='\u{2B8}' | '\u{2C0}'..='\u{2C1}' | '\u{2E0}'..='\u{2E4}'
+        | '\u{345}' | '\u{37A}' | '\u{10FC}' | '\u{1D2C}'..='\u{1D6A}' | '\u{1D78}'
+        | '\u{1D9B}'..='\u{1DBF}' | '\u{2071}' | '\u{207F}' | '\u{2090}'..='\u{209C}'
+        | '\u{2160}'..='\u{217F}' | '\u{24B6}'..='\u{24E9}' | '\u{2C7C}'..='\u{2C7D}'
+        | '\u{A69C}'..='\u{A69D}' | '\u{A770}' | '\u{A7F2}'..='\u{A7F4}' | '\u{A7F8}'..='\u{A7F9}'
+        | '\u{AB5C}'..='\u{AB5F}' | '\u{AB69}' | '\u{10780}' | '\u{10783}'..='\u{10785}'
+        | '\u{10787}'..='\u{107B0}' | '\u{107B2}'..='\u{107BA}' | '\u{1E030}'..='\u{1E06D}'
+        | '\u{1F130}'..='\u{1F149}' | '\u{1F150}'..='\u{1F169}' | '\u{1F170}'..='\u{1F189}')
 }
 
 fn is_titlecase(c: char) -> bool {
@@ -445,14 +462,62 @@ fn is_titlecase(c: char) -> bool {
 
 /// `@commitlint/ensure`'s `case`: quoted parts removed, trimmed, then compared with its
 /// conversion; an empty result or one starting with a digit counts as matching.
-pub(crate) fn ensure_case(raw: &str, case: CaseName) -> bool {
-    let input = strip_quoted(raw);
-    let input = input.trim_matches(is_js_space);
+#[cfg(test)]
+fn ensure_case(raw: &str, case: CaseName) -> bool {
+    case_matches(&case_input(raw), case)
+}
+
+/// What `ensure_case` compares: quoted parts removed, JavaScript-trimmed.
+fn case_input(raw: &str) -> std::borrow::Cow<'_, str> {
+    match strip_quoted(raw) {
+        std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.trim_matches(is_js_space)),
+        std::borrow::Cow::Owned(s) => {
+            std::borrow::Cow::Owned(s.trim_matches(is_js_space).to_string())
+        }
+    }
+}
+
+/// [`ensure_case`] on an input already prepared by [`case_input`].
+fn case_matches(input: &str, case: CaseName) -> bool {
+    if let Some(answer) = case_fast(input, case) {
+        return answer;
+    }
     let transformed = to_case(input, case);
     if transformed.is_empty() || transformed.starts_with(|c: char| c.is_ascii_digit()) {
         return true;
     }
     transformed == input
+}
+
+/// [`ensure_case`] without converting, for the common inputs; `None` when only the conversion
+/// can tell. Proof sketch for the letter case: every conversion but lower-case starts its result
+/// with the upper-case form of the input's first letter (the first word starts there), so a
+/// first letter that upper-casing changes makes the result differ from the input, and the
+/// result starts with a letter, never empty or a digit.
+fn case_fast(input: &str, case: CaseName) -> Option<bool> {
+    let Some(first) = input.chars().next() else {
+        return Some(true); // every conversion of "" is "", which counts as matching
+    };
+    if input.is_ascii() && matches!(case, CaseName::LowerCase | CaseName::UpperCase) {
+        if first.is_ascii_digit() {
+            return Some(true);
+        }
+        let wrong = |b: &u8| {
+            if case == CaseName::LowerCase {
+                b.is_ascii_uppercase()
+            } else {
+                b.is_ascii_lowercase()
+            }
+        };
+        return Some(!input.as_bytes().iter().any(wrong));
+    }
+    if first.is_ascii_lowercase() && case != CaseName::LowerCase {
+        return Some(false);
+    }
+    if first.is_ascii_uppercase() && case == CaseName::SentenceCase {
+        return Some(true); // upperFirst leaves the input as it is
+    }
+    None
 }
 
 /// Removes `` `…` ``, `"…"` and `'…'` spans (not crossing a line terminator), left to right.
@@ -588,14 +653,23 @@ fn words(s: &str) -> Vec<&str> {
 /// whitespace.
 fn is_default_ignored(m: &str) -> bool {
     // Patterns with the `m` flag look at every line; lines end at any JavaScript line terminator.
-    let any_line = m.split(is_js_line_terminator).any(|line| {
-        line.starts_with("Merge pull request")
-            || line.strip_prefix("Merge branch ").is_some()
+    // They all start with `Merge`, so only lines starting with it are looked at.
+    for (i, _) in m.match_indices('M') {
+        if !m[i..].starts_with("Merge") {
+            continue;
+        }
+        let at_line_start = m[..i].chars().next_back().is_none_or(is_js_line_terminator);
+        if !at_line_start {
+            continue;
+        }
+        let line = m[i..].split(is_js_line_terminator).next().unwrap_or_default();
+        if line.starts_with("Merge pull request")
+            || line.starts_with("Merge branch ")
             || line.starts_with("Merge tag ")
             || line.strip_prefix("Merge ").is_some_and(|r| r.contains(" into "))
-    });
-    if any_line {
-        return true;
+        {
+            return true;
+        }
     }
     let first_js_line = m.split(is_js_line_terminator).next().unwrap_or_default();
     if m.starts_with("Revert ")
@@ -640,6 +714,13 @@ fn is_version_bump(m: &str) -> bool {
         {
             s = r2;
         }
+    }
+    // Cheap rejection: a version (possibly after a skip-ci marker) starts with a digit or `v`.
+    if !s
+        .trim_start_matches(is_js_space)
+        .starts_with(|c: char| c.is_ascii_digit() || matches!(c, 'v' | '[' | '('))
+    {
+        return false;
     }
     let s = remove_skip_ci(s, '[', ']');
     let s = remove_skip_ci(&s, '(', ')');
@@ -715,6 +796,22 @@ mod tests {
             ("feat: ".into(), vec!["header-trim:error", "subject-empty:error"]),
             ("feat: add x.".into(), vec!["subject-full-stop:error"]),
             ("feat: add x...".into(), vec![]),
+            // Edge cases checked against commitlint 21.2.4 (benches/commitlint-compare.sh).
+            ("feat: ªx".into(), vec![]),
+            ("feat: ĸx".into(), vec!["subject-case:error"]),
+            ("feat: Ädd x".into(), vec!["subject-case:error"]),
+            ("feat: don't Panic".into(), vec![]),
+            ("1Abc: y".into(), vec!["type-enum:error"]),
+            ("fix: see:".into(), vec![]),
+            ("feat(a)!: b): c".into(), vec![]),
+            ("\nfeat: x\n\nbody".into(), vec!["body-leading-blank:warning"]),
+            (
+                "Refs: #1\n\nRefs: #1".into(),
+                vec!["footer-leading-blank:warning", "type-case:error", "type-enum:error"],
+            ),
+            ("feat: x\n\nbody\nFixes #".into(), vec![]),
+            ("feat: x\n\nbody\nsee:  ".into(), vec!["footer-leading-blank:warning"]),
+            ("feat: x\u{2028}y".into(), vec!["subject-empty:error", "type-empty:error"]),
             ("Feat: add x".into(), vec!["type-case:error", "type-enum:error"]),
             ("add x".into(), vec!["subject-empty:error", "type-empty:error"]),
             ("feature: add x".into(), vec!["type-enum:error"]),
@@ -792,6 +889,23 @@ mod tests {
         assert!(lint(&ok).is_empty());
         let long = format!("feat: {}", "😀".repeat(48));
         assert_eq!(lint(&long), vec!["header-max-length:error"]);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn lint_never_panics(s in "\\PC*") {
+                let _ = CommitLinter::new(&CommitMessagesConfig::default()).lint(&s);
+            }
+
+            #[test]
+            fn lint_never_panics_on_message_shapes(s in "([A-Za-z]{0,5}(\\([^\\n]{0,8}\\))?!?: ?[^\\n]{0,30}|\\r|\\n|\\u{2028}|BREAKING CHANGE: |Refs #1|Merge |gpg: |v1.2.3|https://x|[ :#*!.`'\"]|ª|ǅ|😀){0,16}") {
+                let _ = CommitLinter::new(&CommitMessagesConfig::default()).lint(&s);
+            }
+        }
     }
 
     #[test]

@@ -297,10 +297,20 @@ fn match_header(h: &str) -> Option<Header<'_>> {
     if let Some(after_paren) = rest.strip_prefix('(') {
         // `(.*)` is greedy: the scope ends at the last `)` that the rest of the pattern accepts.
         // The breaking pattern is tried first, so any `)!: ` wins over `): `.
-        let (i, skip, breaking) = match after_paren.rfind(")!: ") {
-            Some(i) => (i, 4, true),
-            None => (after_paren.rfind("): ")?, 3, false),
-        };
+        // One backwards pass over the `)`s: the last `)!: ` if any, else the last `): `.
+        let mut plain = None;
+        let mut found = None;
+        for (i, _) in after_paren.rmatch_indices(')') {
+            let tail = &after_paren[i + 1..];
+            if tail.starts_with("!: ") {
+                found = Some((i, 4, true));
+                break;
+            }
+            if plain.is_none() && tail.starts_with(": ") {
+                plain = Some((i, 3, false));
+            }
+        }
+        let (i, skip, breaking) = found.or(plain)?;
         let scope = &after_paren[..i];
         return Some(Header {
             kind,
