@@ -108,10 +108,13 @@ impl CommitInfo {
 impl GitRepo {
     /// Opens the repository containing `path` (searching upwards like git does).
     pub fn discover(path: &Path) -> Result<Self, GitError> {
-        let repo = gix::discover(path).map_err(|e| GitError::NotARepository {
+        let mut repo = gix::discover(path).map_err(|e| GitError::NotARepository {
             path: path.to_path_buf(),
             detail: e.to_string(),
         })?;
+        // Each walked commit is decoded again right after the walk yields it; gix recommends an
+        // object cache for exactly this pattern (bounded: 16 MiB).
+        repo.object_cache_size_if_unset(16 * 1024 * 1024);
         Ok(GitRepo { repo })
     }
 
