@@ -20,9 +20,12 @@
 
 use regex::Regex;
 
-use crate::config::{CaseName, CommitMessagesConfig, CommitlintRules, RuleSeverity, When};
+use crate::config::{
+    CaseName, CommitMessagesConfig, CommitlintRules, MessageStyle, RuleSeverity, When,
+};
 use crate::conventional::{Parsed, is_js_line_terminator, is_js_space};
 use crate::finding::{Finding, Severity};
+use crate::issue_key::IssueKeyFormat;
 
 /// The rule ids (commitlint's names).
 pub mod rule {
@@ -50,6 +53,9 @@ pub mod rule {
     pub const TYPE_EMPTY: &str = "type-empty";
     /// Allowed types.
     pub const TYPE_ENUM: &str = "type-enum";
+    /// The subject follows neither style `commit_messages.style` asks for (issue key or
+    /// Conventional Commits).
+    pub const SUBJECT_STYLE: &str = "commit-subject-style";
     /// A configured `ignores` pattern is not a valid regular expression.
     pub const IGNORES_CONFIG: &str = "commit-messages-config";
 
@@ -73,6 +79,7 @@ pub mod rule {
 /// Lints commit messages with the configured commitlint rules.
 #[derive(Debug, Clone)]
 pub struct CommitLinter {
+    style: MessageStyle,
     rules: CommitlintRules,
     default_ignores: bool,
     ignores: Vec<Regex>,
@@ -98,6 +105,7 @@ impl CommitLinter {
             }
         }
         CommitLinter {
+            style: cfg.style,
             rules: cfg.rules.clone(),
             default_ignores: cfg.default_ignores,
             ignores,
@@ -124,6 +132,59 @@ impl CommitLinter {
             return out;
         }
         self.check(&p, &mut out);
+        out
+    }
+
+    /// What `history` checks of one message: `commit_messages.style`. `conventional`: the
+    /// commitlint rules ([`CommitLinter::lint`]). `issue-key`: the header names an issue key
+    /// written exactly (`PE-12`). `either`: a header that is a Conventional Commit is judged by
+    /// the commitlint rules; any other header must name an issue key. Ignored messages (merges,
+    /// reverts, fixups, version bumps) pass in every style.
+    pub fn lint_with_style(&self, message: &str, keys: &IssueKeyFormat) -> Vec<Finding> {
+        if self.style == MessageStyle::Conventional {
+            return self.lint(message);
+        }
+        let mut out = self.config_findings.clone();
+        if self.is_ignored(message) {
+            return out;
+        }
+        let p = Parsed::new(message);
+        let Some(header) = p.header else {
+            return out;
+        };
+        if self.style == MessageStyle::Either && crate::conventional::parse(message).is_some() {
+            self.check(&p, &mut out);
+            return out;
+        }
+        let found = keys.find_in(header);
+        if found.as_ref().is_some_and(|m| m.is_exact()) {
+            return out;
+        }
+        let example = keys.key(12);
+        let mut hint = match self.style {
+            MessageStyle::IssueKey => {
+                format!("name the issue in the subject, e.g. `[{example}] …`")
+            }
+            _ => format!(
+                "write a Conventional Commit (`fix(api): handle empty body`) or name the issue \
+                 in the subject (`[{example}] …`)"
+            ),
+        };
+        if let Some(m) = found {
+            hint = format!("{}; {hint}", m.explain());
+        }
+        let what = match self.style {
+            MessageStyle::IssueKey => format!("names no issue key ({})", keys.shape()),
+            _ => format!(
+                "is neither a Conventional Commit nor names an issue key ({})",
+                keys.shape()
+            ),
+        };
+        out.push(Finding::error(
+            rule::SUBJECT_STYLE,
+            format!("commit subject `{}` {what}", excerpt(header)),
+            hint,
+        ));
         out
     }
 
@@ -906,6 +967,28 @@ mod tests {
                 let _ = CommitLinter::new(&CommitMessagesConfig::default()).lint(&s);
             }
         }
+    }
+
+    #[test]
+    fn styles_for_history() {
+        let keys = IssueKeyFormat::new(&crate::config::IssueKeyConfig::default()).unwrap();
+        let with = |style| CommitLinter::new(&CommitMessagesConfig { style, ..Default::default() });
+        let rules = |l: &CommitLinter, m: &str| -> Vec<String> {
+            l.lint_with_style(m, &keys).into_iter().map(|f| f.rule).collect()
+        };
+        let either = with(MessageStyle::Either);
+        assert!(rules(&either, "[PE-12] Add login page").is_empty());
+        assert!(rules(&either, "feat: add login (PE-12)").is_empty());
+        assert_eq!(rules(&either, "feat: Add login"), vec!["subject-case"]);
+        assert_eq!(rules(&either, "Add login page"), vec![rule::SUBJECT_STYLE]);
+        assert!(rules(&either, "Merge branch 'main' into x").is_empty());
+        let key = with(MessageStyle::IssueKey);
+        assert!(rules(&key, "[PE-12] Add login page").is_empty());
+        assert_eq!(rules(&key, "feat: add login"), vec![rule::SUBJECT_STYLE]);
+        let f = key.lint_with_style("Add login pe-12", &keys);
+        assert!(f[0].hint.contains("PE-12"), "{}", f[0].hint);
+        let conv = with(MessageStyle::Conventional);
+        assert_eq!(rules(&conv, "[PE-12] Add login page"), vec!["subject-empty", "type-empty"]);
     }
 
     #[test]

@@ -705,4 +705,40 @@ mod tests {
             plan_release(Some(&v("1.0.0")), &commits(&msgs[..1]), &ReleaseConfig::default(), None);
         assert!(p.changelog.contains("(abc1230) PE-12"), "{}", p.changelog);
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn tags_round_trip_and_never_panic(
+                major in 0u64..1_000_000, minor in 0u64..1_000, patch in 0u64..1_000,
+                pre in proptest::option::of("[a-z]{1,5}\\.[1-9][0-9]{0,2}"),
+                junk in "\\PC{0,40}",
+            ) {
+                let mut v = Version::new(major, minor, patch);
+                if let Some(p) = &pre {
+                    v.pre = Prerelease::new(p).unwrap();
+                }
+                prop_assert_eq!(parse_tag(&format!("v{v}"), "v"), Some(v.clone()));
+                let _ = parse_tag(&junk, "v");
+                let _ = latest_release([junk.as_str(), "v1.0.0"], "", true);
+                // A bump never goes backwards.
+                for b in [Bump::Patch, Bump::Minor, Bump::Major] {
+                    prop_assert!(increment(&v, b) > v);
+                }
+            }
+
+            #[test]
+            fn planning_never_panics(msgs in proptest::collection::vec("\\PC{0,60}", 0..8)) {
+                let cs: Vec<ReleaseCommit> = msgs
+                    .iter()
+                    .map(|m| ReleaseCommit { sha: "x".into(), message: m.clone(), labels: vec![] })
+                    .collect();
+                let p = plan_release(Some(&Version::new(0, 1, 0)), &cs, &ReleaseConfig::default(), None);
+                prop_assert!(p.next_version >= Version::new(0, 1, 0));
+            }
+        }
+    }
 }
