@@ -121,13 +121,21 @@ pub enum Command {
     /// The coverage gate: every module added since `--base` needs its threshold (default 80%)
     /// of line coverage in the given LCOV or Cobertura reports.
     Coverage(crate::coverage_cmd::CoverageArgs),
+    /// Check a repository's history: signatures, linear history, commit subjects, branch names,
+    /// version tags. Or lint NUL-separated messages (`--messages`).
+    History(crate::history_cmd::HistoryArgs),
+    /// Plan or cut a semantic-versioning release.
+    #[command(subcommand)]
+    Release(crate::release_cmd::ReleaseCmd),
+    /// Start a hotfix branch from the latest release tag, or plan its patch release.
+    #[command(subcommand)]
+    Hotfix(crate::release_cmd::HotfixCmd),
 }
 
 impl Command {
     /// Whether the command's findings are about a repository, and so can be written as SARIF.
     pub fn speaks_sarif(&self) -> bool {
-        // Repository commands (audit, history, coverage) are added here as they land.
-        matches!(self, Command::Audit(_) | Command::Coverage(_))
+        matches!(self, Command::Audit(_) | Command::Coverage(_) | Command::History(_))
     }
 }
 

@@ -75,6 +75,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Config(cmd) => config_cmd(g, cmd, &out),
         Command::Coverage(args) => crate::coverage_cmd::run(g, &out, &args),
+        Command::History(args) => crate::history_cmd::run(&policy(g)?, &out, args),
+        Command::Release(cmd) => crate::release_cmd::release(&policy(g)?, &out, cmd),
+        Command::Hotfix(cmd) => crate::release_cmd::hotfix(&policy(g)?, &out, cmd),
         Command::Serve { service_config } => crate::service_cmds::serve(service_config.as_deref()),
         Command::Replay { file, event, url, secret, delivery } => {
             let body = read_input(&file, "webhook payload")?;

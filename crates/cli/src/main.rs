@@ -6,7 +6,9 @@ mod audit_cmd;
 mod commands;
 mod coverage_cmd;
 mod coverage_git;
+mod history_cmd;
 mod output;
+mod release_cmd;
 mod report;
 mod service_cmds;
 

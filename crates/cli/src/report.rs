@@ -1,7 +1,5 @@
 //! Rendering a [`RepoReport`] (`audit`, `history`, `coverage`) as text, JSON, GitHub workflow
 //! commands or SARIF 2.1.0. The JSON shape is `{"ok", "findings": [...]}` (docs/cli-json.md).
-// The repository commands that call this land on their own branches this session.
-#![allow(dead_code)]
 
 use std::fmt::Write as _;
 

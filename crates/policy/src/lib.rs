@@ -11,6 +11,7 @@ pub mod conventional;
 pub mod coverage;
 pub mod dispatch;
 pub mod finding;
+pub mod history;
 pub mod issue_key;
 pub mod plan;
 pub mod policy;

@@ -1,0 +1,22 @@
+//! Local git inspection for plasma-ops: the commits of a range with their signatures, branches and
+//! tags, read with gix (one walk, no `git` process per commit), signature verification with the
+//! same external verifiers git uses (`gpg`, `gpgsm`, `ssh-keygen`) run in parallel, and the few
+//! writes a release needs (an annotated tag, a branch), done with the `git` binary so hooks and
+//! configuration behave exactly as the user's own git.
+//!
+//! No rule lives here: this crate reports facts, the policy core judges them.
+
+mod error;
+mod range;
+mod refs;
+mod repo;
+mod verify;
+mod write;
+
+pub use error::GitError;
+pub use gix::ObjectId;
+pub use range::{RangeSpec, Resolved};
+pub use refs::{RefInfo, RefKind};
+pub use repo::{CommitInfo, GitRepo, Signature, SignatureKind};
+pub use verify::{SignatureStatus, VerifyOptions, verify_all, verify_one};
+pub use write::GIT;
