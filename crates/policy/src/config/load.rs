@@ -1,8 +1,9 @@
 //! Loading `.github/plasma.yml`: three layers (built-in defaults, organisation, repository) merged in
 //! that order, each value remembering the layer it came from.
 //!
-//! Files come from repositories we do not control, so parsing is bounded (size, YAML alias
-//! expansion and nesting are limited by `yaml_serde`), every error carries `file:line:col`, and an
+//! Files come from repositories we do not control, so parsing is bounded (size and nesting depth
+//! are checked before parsing, see `guard`; YAML alias expansion is limited by `yaml_serde`),
+//! every error carries `file:line:col`, and an
 //! unknown key is an error with a "did you mean" hint rather than being ignored.
 
 use std::collections::BTreeMap;
@@ -131,6 +132,16 @@ pub fn parse_layer(src: ConfigSource<'_>) -> Result<Value, ConfigError> {
                     .into(),
             ),
         ));
+    }
+    // Before the YAML parser: it slows down quadratically with nesting depth.
+    if let Err(deep) = super::guard::check_depth(src.text) {
+        return Err(ConfigError {
+            file: src.name.into(),
+            line: Some(deep.line),
+            column: Some(deep.column),
+            message: deep.message,
+            hint: Some("write the values out flat; see `plasma-ops config init`".into()),
+        });
     }
     // The untyped tree first: syntax errors (and alias bombs) are reported with their location,
     // and a file that is not a mapping gets a message about shape, not about a Rust type.
@@ -453,6 +464,27 @@ mod tests {
         let text = format!("title:\n  pattern: \"{}\"\n", "x".repeat(10 * 1024 * 1024));
         let e = load(None, Some(src(&text))).unwrap_err();
         assert!(e.message.contains("limited to"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_its_location() {
+        for (open, close) in [("[", "]"), ("{a: ", "}")] {
+            let text = format!("title: {}{}\n", open.repeat(50_000), close.repeat(50_000));
+            let started = std::time::Instant::now();
+            let e = load(None, Some(src(&text))).unwrap_err();
+            eprintln!("{open}: {:?} {e}", started.elapsed());
+            assert_eq!(e.file, ".github/plasma.yml");
+            assert!(e.message.contains("nest more than"), "{e}");
+            assert!(e.line.is_some() && e.column.is_some(), "{e}");
+        }
+        let mut block = String::new();
+        for depth in 0..600 {
+            block.push_str(&format!("{}k{depth}:\n", " ".repeat(depth)));
+        }
+        let started = std::time::Instant::now();
+        let e = load(None, Some(src(&block))).unwrap_err();
+        eprintln!("block: {:?} {e}", started.elapsed());
+        assert!(e.line.is_some() && e.column.is_some(), "{e}");
     }
 
     #[test]

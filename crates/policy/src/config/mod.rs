@@ -1,6 +1,7 @@
 //! Configuration: the typed model, its built-in defaults, and loading of layered YAML files.
 
 mod extras;
+pub mod guard;
 mod load;
 mod locate;
 mod model;
