@@ -379,3 +379,74 @@ async fn a_pull_request_cannot_loosen_the_rules_that_judge_it() {
     assert!(body.contains("title-format"), "the base file's title rule judged: {body}");
     env.stop().await;
 }
+
+/// A fresh RSA key in GitHub's PKCS#1 PEM form, from `openssl` (present on the development and CI
+/// machines; the test fails without it rather than passing without having looked).
+fn app_private_key() -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["genrsa", "-traditional", "2048"])
+        .output()
+        .expect("openssl is needed to make a test App key");
+    assert!(out.status.success(), "openssl genrsa: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_authenticated_service_logs_no_key_jwt_or_installation_token() {
+    use plasma_github::{Auth, ClientConfig, GitHubClient, Secret};
+    init_test_logs();
+    let hub = plasma_fakehub::FakeHub::start().await.unwrap();
+    hub.add_repo(REPO);
+    let installation = 4242;
+    hub.add_installation(installation, &[REPO]);
+    let pem = app_private_key();
+    let db = temp_db("hostile-app");
+    let cfg = service_config(&db, &hub.url());
+    let store = plasma_store::open(&cfg.database_url).await.unwrap();
+    let gh = GitHubClient::new(
+        ClientConfig::new(Auth::App { app_id: 424242, private_key_pem: Secret::new(pem.clone()) })
+            .base_url(hub.url()),
+    )
+    .unwrap();
+    let app = plasma_service::App::new(cfg, store, Some(gh), plasma_service::system_clock());
+    let running = plasma_service::start(app).await.unwrap();
+    let env = Env {
+        hub,
+        running: Some(running),
+        http: reqwest::Client::new(),
+        db,
+        api_url: String::new(),
+    };
+    let n = good_pull(&env.hub);
+    let mut event = pr_event("opened", n);
+    event["installation"] = serde_json::json!({ "id": installation });
+    assert_eq!(env.deliver("pull_request", "app-1", &event).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.sticky_comments(n), 1, "the App's installation token did the writes");
+    // Every token the fake minted for us, as it saw them on the wire.
+    let tokens: Vec<String> = env
+        .hub
+        .requests()
+        .iter()
+        .filter_map(|r| r.authorization.as_deref())
+        .filter_map(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("token ")))
+        .map(str::to_string)
+        .collect();
+    assert!(tokens.iter().any(|t| t.starts_with("ghs_")), "no installation token seen: {tokens:?}");
+    let mut env = env;
+    env.stop().await;
+    // This process's own log so far: none of the key's lines, no JWT, no minted token.
+    let log_dir = test_log_dir();
+    let mut text = String::new();
+    for entry in std::fs::read_dir(&log_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().contains(&format!("-{}.jsonl", std::process::id())) {
+            text.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    assert!(!text.is_empty(), "nothing was logged to {}", log_dir.display());
+    let key_lines = pem.lines().filter(|l| !l.starts_with("-----") && l.len() >= 16);
+    for secret in key_lines.map(str::to_string).chain(tokens) {
+        assert!(!text.contains(&secret), "a secret reached the log: {}...", &secret[..8]);
+    }
+}
