@@ -327,7 +327,7 @@ async fn hostile_configuration_is_a_located_failing_status_never_a_crash_or_a_ha
             ".github/plasma.yml: the file is",
         ),
         ("backtracking pattern over the length limit", long_pattern, ".github/plasma.yml:2:3"),
-        ("billion laughs", billion_laughs(), ".github/plasma.yml:"),
+        ("billion laughs", billion_laughs(), ".github/plasma.yml:2:10"),
         (
             "deep nesting",
             format!("title: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),

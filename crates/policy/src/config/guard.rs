@@ -124,6 +124,28 @@ pub fn check_depth(text: &str) -> Result<(), TooDeep> {
     Ok(())
 }
 
+/// Where the first alias (`*name`) is, 1-based: `yaml_serde` reports an alias bomb
+/// ("repetition limit exceeded") without a position, and this is the place to look.
+pub fn first_alias(text: &str) -> Option<(usize, usize)> {
+    for (i, line) in text.lines().enumerate() {
+        let mut prev = ' ';
+        for (col, c) in line.chars().enumerate() {
+            if c == '#' && prev.is_whitespace() {
+                break;
+            }
+            if prev == '*' && (c.is_alphanumeric() || c == '_') {
+                // `prev` is the star; it counts as an alias where a value can start.
+                let before = line.chars().nth(col.wrapping_sub(2)).unwrap_or(' ');
+                if col < 2 || matches!(before, ' ' | '\t' | '[' | '{' | ',' | ':' | '-') {
+                    return Some((i + 1, col));
+                }
+            }
+            prev = c;
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +170,14 @@ mod tests {
             let got = check_depth(text).err().map(|e| (e.line, e.column));
             assert_eq!(got, *want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_first_alias_is_found() {
+        assert_eq!(first_alias("a: &x [1]\nb: [*x, *x]\n"), Some((2, 5)));
+        assert_eq!(first_alias("a: '2*3'\nb: *x\n"), Some((2, 4)));
+        assert_eq!(first_alias("*x: 1\n"), Some((1, 1)));
+        assert_eq!(first_alias("a: 2*x # *y\n"), None);
     }
 
     #[test]

@@ -145,7 +145,17 @@ pub fn parse_layer(src: ConfigSource<'_>) -> Result<Value, ConfigError> {
     }
     // The untyped tree first: syntax errors (and alias bombs) are reported with their location,
     // and a file that is not a mapping gets a message about shape, not about a Rust type.
-    let tree: Value = yaml_serde::from_str(src.text).map_err(|e| from_yaml_error(src.name, &e))?;
+    let tree: Value = yaml_serde::from_str(src.text).map_err(|e| {
+        let mut err = from_yaml_error(src.name, &e);
+        // An alias bomb is refused without a position; point at the first alias.
+        if err.line.is_none()
+            && err.message.contains("repetition limit")
+            && let Some((line, column)) = super::guard::first_alias(src.text)
+        {
+            (err.line, err.column) = (Some(line), Some(column));
+        }
+        err
+    })?;
     let tree = match tree {
         Value::Null => return Ok(Value::Object(Map::new())),
         Value::Object(_) => tree,
@@ -456,7 +466,7 @@ mod tests {
             ));
         }
         let e = load(None, Some(src(&text))).unwrap_err();
-        assert!(e.to_string().contains("plasma.yml"), "{e}");
+        assert!(e.to_string().starts_with(".github/plasma.yml:2:10: "), "{e}");
     }
 
     #[test]
