@@ -554,7 +554,14 @@ impl Objects<'_> {
     ) -> Value {
         let r = self.repo_url(repo);
         let h = Self::html_repo(repo);
-        let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+        // GitHub's object answer carries no content for files over 1 MB: `"encoding": "none"`
+        // and an empty `content` (only the raw media type serves them).
+        let too_big = text.len() > 1024 * 1024;
+        let encoded = if too_big {
+            String::new()
+        } else {
+            base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+        };
         let mut wrapped = String::with_capacity(encoded.len() + encoded.len() / 60 + 1);
         for (i, c) in encoded.chars().enumerate() {
             if i > 0 && i % 60 == 0 {
@@ -562,7 +569,9 @@ impl Objects<'_> {
             }
             wrapped.push(c);
         }
-        wrapped.push('\n');
+        if !too_big {
+            wrapped.push('\n');
+        }
         let sha = fake_sha(&format!("blob {text}"));
         let p = path(file_path);
         let name = file_path.rsplit('/').next().unwrap_or(file_path);
@@ -571,7 +580,7 @@ impl Objects<'_> {
         let html_url = format!("{h}/blob/{}/{p}", seg(git_ref));
         json!({
             "type": "file",
-            "encoding": "base64",
+            "encoding": if too_big { "none" } else { "base64" },
             "size": text.len(),
             "name": name,
             "path": file_path,

@@ -198,15 +198,7 @@ pub async fn start(app: Arc<App>) -> std::io::Result<Running> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
     let router = app.router();
-    let mut http_stop = stopped.clone();
-    tasks.push(tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = http_stop.wait_for(|s| *s).await;
-        };
-        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
-            tracing::error!(error = %e, "HTTP server stopped");
-        }
-    }));
+    tasks.push(tokio::spawn(crate::http_server::serve(listener, router, stopped.clone())));
     for i in 0..app.cfg.workers {
         let id = format!("{}-w{i}", worker_prefix());
         tasks.push(tokio::spawn(crate::worker::run(Arc::clone(&app), id, stopped.clone())));

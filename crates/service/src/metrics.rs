@@ -8,6 +8,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 /// Deliveries received, by event and outcome (`accepted`, `duplicate`, `ignored`, `bad_signature`,
 /// `bad_request`, `unavailable`).
 pub const DELIVERIES: &str = "plasma_ops_webhook_deliveries_total";
+/// Webhook requests not admitted to the queue, by `reason` (see `ingress::Rejection::reason`).
+pub const REJECTED: &str = "plasma_ops_webhook_rejected_total";
 /// Requests whose signature was missing or wrong.
 pub const SIGNATURE_FAILURES: &str = "plasma_ops_webhook_signature_failures_total";
 /// Jobs waiting, running and dead-lettered (gauge, label `state`).
@@ -44,6 +46,10 @@ pub fn describe() {
     metrics::describe_counter!(
         SIGNATURE_FAILURES,
         "Webhook requests with a missing or wrong X-Hub-Signature-256"
+    );
+    metrics::describe_counter!(
+        REJECTED,
+        "Webhook requests not admitted to the queue, by reason (nothing of them is stored)"
     );
     metrics::describe_gauge!(QUEUE_DEPTH, "Reconcile jobs by state (pending, leased, dead)");
     metrics::describe_counter!(JOB_ATTEMPTS, "Reconcile job attempts by outcome");

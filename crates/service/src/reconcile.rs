@@ -185,6 +185,7 @@ pub async fn reconcile_pr(
     let key = ctx.key;
     let opts = PlanOptions { status_context: app.cfg.status_context.clone() };
     let inst = installation(app, ctx.causes, repo).await;
+    let mut unreadable_config = None;
     let (mut pr, mut current, org, base) = match &app.github {
         Some(gh) => {
             let fo = FetchOptions {
@@ -193,6 +194,7 @@ pub async fn reconcile_pr(
                 ..Default::default()
             };
             let f = gh.fetch_pr_with(inst, repo, number, &fo).await?;
+            unreadable_config = f.base_config_error;
             (f.snapshot, f.current, f.org_config, f.base_config)
         }
         None => match snapshot_from_deliveries(app, ctx.causes).await? {
@@ -217,7 +219,11 @@ pub async fn reconcile_pr(
     {
         pr.rereview_requested_shas.push(pr.head.sha.clone());
     }
-    let (plan, verdict) = match policy_for(app, org.as_deref(), base.as_deref()) {
+    let policy = match unreadable_config {
+        Some(why) => Err(why),
+        None => policy_for(app, org.as_deref(), base.as_deref()),
+    };
+    let (plan, verdict) = match policy {
         Ok(policy) => {
             let verdict = evaluate(&pr, &policy);
             // A human who removed an agent label wins until the files that earned it change.

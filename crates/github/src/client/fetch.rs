@@ -53,6 +53,24 @@ pub struct FetchedPr {
     /// The configuration file in `<owner>/.github` on its default branch; `None` when there is
     /// none or it cannot be seen.
     pub org_config: Option<String>,
+    /// Why the base branch's configuration file exists but cannot be read (over GitHub's 1 MB
+    /// contents limit, not UTF-8, ...): the pull request gets a failing status saying so, rather
+    /// than a job that fails until it is dead-lettered.
+    pub base_config_error: Option<String>,
+}
+
+/// A configuration file that exists but cannot be used is the repository's problem to report,
+/// not a failure of the fetch: `Ok((None, Some(why)))`.
+async fn config_or_reason(
+    read: impl Future<Output = Result<Option<String>, GitHubError>>,
+) -> Result<(Option<String>, Option<String>), GitHubError> {
+    match read.await {
+        Ok(text) => Ok((text, None)),
+        Err(GitHubError::Content { file, detail, .. }) => {
+            Ok((None, Some(format!("{file}: {detail}"))))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn review_state(raw: &str) -> Option<ReviewState> {
@@ -158,9 +176,10 @@ impl GitHubClient {
             rc.list_statuses(head),
             rc.list_issue_comments(number),
             rc.list_labels(),
-            rc.get_content(&opts.config_path, Some(base_ref)),
+            config_or_reason(rc.get_content(&opts.config_path, Some(base_ref))),
             org_config(&org, &opts.config_path),
         )?;
+        let (base_config, base_config_error) = base_config;
 
         let login = opts.marker_login.as_deref();
         let ours: Vec<&CommentInfo> = comments.iter().filter(|c| is_ours(c, login)).collect();
@@ -231,7 +250,7 @@ impl GitHubClient {
             status,
             suppressed_agent_labels: Vec::new(),
         };
-        Ok(FetchedPr { snapshot, current, base_config, org_config })
+        Ok(FetchedPr { snapshot, current, base_config, org_config, base_config_error })
     }
 
     /// Fetches an issue for the issue rules.

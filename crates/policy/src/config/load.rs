@@ -1,8 +1,9 @@
 //! Loading `.github/plasma.yml`: three layers (built-in defaults, organisation, repository) merged in
 //! that order, each value remembering the layer it came from.
 //!
-//! Files come from repositories we do not control, so parsing is bounded (size, YAML alias
-//! expansion and nesting are limited by `yaml_serde`), every error carries `file:line:col`, and an
+//! Files come from repositories we do not control, so parsing is bounded (size and nesting depth
+//! are checked before parsing, see `guard`; YAML alias expansion is limited by `yaml_serde`),
+//! every error carries `file:line:col`, and an
 //! unknown key is an error with a "did you mean" hint rather than being ignored.
 
 use std::collections::BTreeMap;
@@ -132,9 +133,29 @@ pub fn parse_layer(src: ConfigSource<'_>) -> Result<Value, ConfigError> {
             ),
         ));
     }
+    // Before the YAML parser: it slows down quadratically with nesting depth.
+    if let Err(deep) = super::guard::check_depth(src.text) {
+        return Err(ConfigError {
+            file: src.name.into(),
+            line: Some(deep.line),
+            column: Some(deep.column),
+            message: deep.message,
+            hint: Some("write the values out flat; see `plasma-ops config init`".into()),
+        });
+    }
     // The untyped tree first: syntax errors (and alias bombs) are reported with their location,
     // and a file that is not a mapping gets a message about shape, not about a Rust type.
-    let tree: Value = yaml_serde::from_str(src.text).map_err(|e| from_yaml_error(src.name, &e))?;
+    let tree: Value = yaml_serde::from_str(src.text).map_err(|e| {
+        let mut err = from_yaml_error(src.name, &e);
+        // An alias bomb is refused without a position; point at the first alias.
+        if err.line.is_none()
+            && err.message.contains("repetition limit")
+            && let Some((line, column)) = super::guard::first_alias(src.text)
+        {
+            (err.line, err.column) = (Some(line), Some(column));
+        }
+        err
+    })?;
     let tree = match tree {
         Value::Null => return Ok(Value::Object(Map::new())),
         Value::Object(_) => tree,
@@ -445,7 +466,7 @@ mod tests {
             ));
         }
         let e = load(None, Some(src(&text))).unwrap_err();
-        assert!(e.to_string().contains("plasma.yml"), "{e}");
+        assert!(e.to_string().starts_with(".github/plasma.yml:2:10: "), "{e}");
     }
 
     #[test]
@@ -453,6 +474,27 @@ mod tests {
         let text = format!("title:\n  pattern: \"{}\"\n", "x".repeat(10 * 1024 * 1024));
         let e = load(None, Some(src(&text))).unwrap_err();
         assert!(e.message.contains("limited to"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_its_location() {
+        for (open, close) in [("[", "]"), ("{a: ", "}")] {
+            let text = format!("title: {}{}\n", open.repeat(50_000), close.repeat(50_000));
+            let started = std::time::Instant::now();
+            let e = load(None, Some(src(&text))).unwrap_err();
+            eprintln!("{open}: {:?} {e}", started.elapsed());
+            assert_eq!(e.file, ".github/plasma.yml");
+            assert!(e.message.contains("nest more than"), "{e}");
+            assert!(e.line.is_some() && e.column.is_some(), "{e}");
+        }
+        let mut block = String::new();
+        for depth in 0..600 {
+            block.push_str(&format!("{}k{depth}:\n", " ".repeat(depth)));
+        }
+        let started = std::time::Instant::now();
+        let e = load(None, Some(src(&block))).unwrap_err();
+        eprintln!("block: {:?} {e}", started.elapsed());
+        assert!(e.line.is_some() && e.column.is_some(), "{e}");
     }
 
     #[test]

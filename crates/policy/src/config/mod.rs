@@ -4,6 +4,7 @@ mod audit;
 mod commit_messages;
 mod coverage;
 mod extras;
+pub mod guard;
 mod load;
 mod locate;
 mod model;

@@ -72,6 +72,7 @@ impl Env {
     }
 
     pub async fn start(&mut self) {
+        init_test_logs();
         let cfg = service_config(&self.db, &self.api_url);
         let store = plasma_store::open(&cfg.database_url).await.expect("store");
         let gh = GitHubClient::new(
@@ -165,6 +166,40 @@ impl Env {
             .find(|s| s.context == "plasma-ops/process")
             .map(|s| s.state)
     }
+}
+
+/// Where this test process writes every log line of the services it runs: `$PLASMA_TEST_LOG_DIR`,
+/// or `target/test-logs/` at the workspace root. `scripts/scan-secrets` reads them all afterwards
+/// and fails if a test secret appears in any (or if there is nothing to read).
+pub fn test_log_dir() -> PathBuf {
+    std::env::var_os("PLASMA_TEST_LOG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/test-logs"))
+}
+
+/// Send every service log line (debug included: that is where a careless secret would go) as
+/// JSON to a file of this test process's own. Idempotent; the first call wins.
+pub fn init_test_logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let dir = test_log_dir();
+        std::fs::create_dir_all(&dir).expect("test log directory");
+        let exe = std::env::current_exe().ok();
+        let name = exe
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "test".into());
+        let path = dir.join(format!("{name}-{}.jsonl", std::process::id()));
+        let file = std::fs::File::create(&path).expect("test log file");
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    });
 }
 
 /// A pull request that follows the process in every way a payload can show.
