@@ -93,7 +93,7 @@ fn take_fault(st: &mut FakeState, method: &str, path: &str) -> Option<Fault> {
 fn periodic_fault(st: &mut FakeState) -> Option<Fault> {
     let (code, every, seen) = st.periodic.as_mut()?;
     *seen += 1;
-    (*seen % *every == 0).then(|| Fault::Status { code: *code, times: 1, route: None })
+    (*seen % *every == 0).then_some(Fault::Status { code: *code, times: 1, route: None })
 }
 
 /// A JSON Web Token has three non-empty dot-separated parts.
