@@ -70,10 +70,13 @@ struct Delivery {
     body: Vec<u8>,
 }
 
+/// A state change GitHub made, applied to the fake before the deliveries that describe it.
+type Change = Box<dyn FnOnce(&FakeHub) + Send>;
+
 /// One phase: the state changes GitHub made, then the deliveries that describe them.
 #[derive(Default)]
 struct Phase {
-    changes: Vec<Box<dyn FnOnce(&FakeHub) + Send>>,
+    changes: Vec<Change>,
     deliveries: Vec<(&'static str, Value)>,
 }
 
@@ -280,7 +283,7 @@ async fn three_replicas_one_database_crashes_restarts_and_faults_lose_nothing() 
     let mut serial = 0;
     let mut batches: Vec<Vec<Delivery>> = vec![Vec::new(); 3];
     let mut late: Vec<Delivery> = Vec::new();
-    let mut changes: Vec<Vec<Box<dyn FnOnce(&FakeHub) + Send>>> = Vec::new();
+    let mut changes: Vec<Vec<Change>> = Vec::new();
     for (k, phase) in phases.into_iter().enumerate() {
         changes.push(phase.changes);
         let mut ds: Vec<Delivery> = phase
