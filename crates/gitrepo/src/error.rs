@@ -59,3 +59,19 @@ impl GitError {
         GitError::Read { what: what.into(), detail: e.to_string() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_error_names_what_was_read_and_why() {
+        let e = GitError::read("commit 1234abc", "object not found");
+        assert!(
+            matches!(&e, GitError::Read { what, detail } if what == "commit 1234abc" && detail == "object not found"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("commit 1234abc"), "{e}");
+        assert!(e.to_string().contains("object not found"), "{e}");
+    }
+}
