@@ -15,6 +15,7 @@ mod support {
 }
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -506,45 +507,64 @@ async fn three_replicas_one_database_crashes_restarts_and_faults_lose_nothing() 
         log_lines += text.lines().count();
     }
 
-    println!("replica proof ({:?} in all):", run_start.elapsed());
-    println!(
+    // The counts, printed (visible with --nocapture) and kept in target/replica-proof.txt, which
+    // ./scripts/test shows after the suite: the proof's figures belong in every CI log.
+    let mut report = String::new();
+    writeln!(report, "replica proof ({:?} in all):", run_start.elapsed()).unwrap();
+    writeln!(
+        report,
         "  pull requests: {} in {} repositories, by kind {by_class:?}",
         pulls.len(),
         REPOS.len()
-    );
-    println!(
+    )
+    .unwrap();
+    writeln!(
+        report,
         "  deliveries: {sends} sent ({UNIQUE} unique + {DUPLICATES} duplicates), {} accepted (202), {} acknowledged as duplicates (200)",
         sent.accepted.load(Ordering::Relaxed),
         sent.duplicate.load(Ordering::Relaxed)
-    );
-    println!(
+    ).unwrap();
+    writeln!(
+        report,
         "  redelivered: {} answered 503 (database away), {} connections refused or reset (replica down)",
         sent.refused_503.load(Ordering::Relaxed),
         sent.connection_failed.load(Ordering::Relaxed)
-    );
+    ).unwrap();
     for e in &events {
-        println!("  {e}");
+        writeln!(report, "  {e}").unwrap();
     }
-    println!("  sending took {send_time:?}; draining after the last delivery {drain_time:?}");
-    println!(
+    writeln!(
+        report,
+        "  sending took {send_time:?}; draining after the last delivery {drain_time:?}"
+    )
+    .unwrap();
+    writeln!(
+        report,
         "  GitHub: {} requests, {writes} writes, {not_modified} answered 304, {errors_502} answered 502 ({periodic_502} by the 5% rule), {secondary} secondary rate limits",
         requests.len()
-    );
-    println!(
+    ).unwrap();
+    writeln!(
+        report,
         "  end state: {} of {} pull requests exactly as desired; {rereviews_total} re-review requests in all",
         pulls.len()
-            - wrong.iter().map(|w| w.split(':').next().unwrap_or("")).collect::<HashSet<_>>().len(),
+            - wrong.iter().map(|w| w.split([' ', ':']).next().unwrap_or("")).collect::<HashSet<_>>().len(),
         pulls.len()
-    );
-    println!(
+    ).unwrap();
+    writeln!(
+        report,
         "  store: {} acknowledged deliveries, {} unprocessed, {} jobs leased, {} pending, {} dead-lettered",
         acknowledged.len(),
         unprocessed.len(),
         leased.len(),
         depth.pending,
         dead.len()
-    );
-    println!("  logs: {log_lines} lines from {} replicas, no secret in them", REPLICAS);
+    ).unwrap();
+    writeln!(report, "  logs: {log_lines} lines from {} replicas, no secret in them", REPLICAS)
+        .unwrap();
+    print!("{report}");
+    let out =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/replica-proof.txt");
+    let _ = std::fs::write(out, &report);
 
     assert!(wrong.is_empty(), "{} problems:\n{}", wrong.len(), wrong.join("\n"));
     assert!(unprocessed.is_empty(), "{}", unprocessed.join("\n"));

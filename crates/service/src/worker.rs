@@ -89,10 +89,7 @@ async fn run_job(app: &Arc<App>, worker: &str, job: Job) {
                     metrics::counter!(JOB_ATTEMPTS, "outcome" => "lease_lost").increment(1);
                     return;
                 }
-                let delivered: Vec<String> = job.causes.iter().filter(|c| c.as_str() != "sweep").cloned().collect();
-                if let Err(e) = app.store.mark_deliveries_processed(&delivered, "applied", now).await {
-                    warn!(error = %e, "could not mark the deliveries processed");
-                }
+                // `complete` marked the job's deliveries processed in its own transaction.
                 let secs = (now - job.first_triggered_at).max(0) as f64 / 1000.0;
                 metrics::histogram!(DELIVERY_TO_APPLIED).record(secs);
                 metrics::counter!(JOB_ATTEMPTS, "outcome" => "done").increment(1);

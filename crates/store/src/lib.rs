@@ -72,7 +72,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 
     /// Finish: if triggered again while running (generation changed), the job goes back to
-    /// pending; else it is done (deleted). [`StoreError::LeaseLost`] if another worker holds it.
+    /// pending; else it is done (deleted). In the same transaction the deliveries among the job's
+    /// causes are marked processed (outcome `applied`). [`StoreError::LeaseLost`] if another
+    /// worker holds it.
     async fn complete(&self, job: &Job, now: Timestamp) -> Result<(), StoreError>;
 
     /// Fail an attempt: exponential backoff with full jitter (base 1 s, cap 10 min), or

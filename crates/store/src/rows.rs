@@ -211,3 +211,11 @@ pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
         detail: format!("{value} is negative"),
     })
 }
+
+/// The outcome recorded for the deliveries a completed run covered.
+pub(crate) const APPLIED: &str = "applied";
+
+/// The delivery ids among a job's causes (the sweep is a cause, not a delivery).
+pub(crate) fn delivered(job: &crate::types::Job) -> Vec<String> {
+    job.causes.iter().filter(|c| c.as_str() != "sweep").cloned().collect()
+}

@@ -78,7 +78,29 @@ shared_tests!(
     a_schedule_is_claimed_once_per_period,
     replicas_racing_for_a_schedule_period_let_exactly_one_win,
     batched_action_log_and_processed_marks_are_one_transaction_each,
+    completing_a_job_marks_its_deliveries_processed_in_the_same_commit,
 );
+
+async fn completing_a_job_marks_its_deliveries_processed_in_the_same_commit(db: &TestDb) {
+    let store = db.open().await;
+    store.record_delivery(&delivery("c1"), &[KEY], T0).await.unwrap();
+    store.record_delivery(&delivery("c2"), &[KEY], T0 + 1).await.unwrap();
+    store.trigger(KEY, "sweep", T0 + 2).await.unwrap();
+    let job = leased(&*store, "w1", T0 + 10).await;
+    // A delivery arriving during the run belongs to the next run, not this one.
+    store.record_delivery(&delivery("c3"), &[KEY], T0 + 11).await.unwrap();
+    store.complete(&job, T0 + 12).await.unwrap();
+    for id in ["c1", "c2"] {
+        let row = store.delivery(id).await.unwrap().unwrap();
+        assert_eq!(row.processed_at, Some(T0 + 12), "{id}");
+        assert_eq!(row.outcome.as_deref(), Some("applied"), "{id}");
+    }
+    assert_eq!(store.delivery("c3").await.unwrap().unwrap().processed_at, None);
+    let next = leased(&*store, "w1", T0 + 20).await;
+    assert_eq!(next.causes, vec!["c3".to_owned()]);
+    store.complete(&next, T0 + 21).await.unwrap();
+    assert_eq!(store.delivery("c3").await.unwrap().unwrap().processed_at, Some(T0 + 21));
+}
 
 // ---- opening (SQLite) ----
 

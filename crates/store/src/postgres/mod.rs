@@ -16,6 +16,7 @@ use crate::Store;
 use crate::backoff::millis;
 use crate::causes;
 use crate::error::StoreError;
+use crate::rows::{APPLIED, delivered};
 use crate::rows::{
     AfterFailure, JobState, decode_action, decode_delivery, decode_job_row, decode_job_state,
     to_u32, to_u64,
@@ -379,6 +380,18 @@ impl Store for PgStore {
                 .bind(causes::encode(&state.rerun_causes))
                 .bind(state.rerun_since.unwrap_or(now))
                 .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(OP))?;
+        }
+        // The deliveries this run covered are processed in the same commit as the job: a crash
+        // between two separate statements would leave an acknowledged delivery unprocessed for ever.
+        let delivered = delivered(job);
+        if !delivered.is_empty() {
+            sqlx::query(sql::MARK_DELIVERIES_PROCESSED)
+                .bind(&delivered)
+                .bind(now)
+                .bind(APPLIED)
                 .execute(&mut *tx)
                 .await
                 .map_err(StoreError::db(OP))?;

@@ -16,6 +16,7 @@ use crate::Store;
 use crate::backoff::millis;
 use crate::causes;
 use crate::error::StoreError;
+use crate::rows::{APPLIED, delivered};
 use crate::rows::{
     AfterFailure, JobState, decode_action, decode_delivery, decode_job_row, decode_job_state,
     to_u32, to_u64,
@@ -455,6 +456,17 @@ impl Store for SqliteStore {
                 .bind(causes::encode(&state.rerun_causes))
                 .bind(state.rerun_since.unwrap_or(now))
                 .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(OP))?;
+        }
+        // The deliveries this run covered are processed in the same commit as the job: a crash
+        // between two separate statements would leave an acknowledged delivery unprocessed for ever.
+        for id in delivered(job) {
+            sqlx::query(sql::MARK_DELIVERY_PROCESSED)
+                .bind(id)
+                .bind(now)
+                .bind(APPLIED)
                 .execute(&mut *tx)
                 .await
                 .map_err(StoreError::db(OP))?;
