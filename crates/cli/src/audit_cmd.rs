@@ -9,7 +9,6 @@ use std::process::Command as Process;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use plasma_github::{ClientConfig, GitHubClient, Secret};
 use plasma_policy::audit::protection::{self, RemoteSettings};
 use plasma_policy::audit::{self, Checkout, templates};
 use plasma_policy::config::{self, Config, ConfigSource};
@@ -241,26 +240,16 @@ fn write_new(root: &Path, rel: &str, contents: &str) -> Result<()> {
 /// The branch whose protection the process prescribes.
 const PROTECTED_BRANCH: &str = "main";
 
-/// `--remote OWNER/REPO`: reads the settings with `GITHUB_TOKEN` (API base from
-/// `GITHUB_API_URL`, as set inside GitHub Actions and for GitHub Enterprise Server) and judges
-/// them. The token is only handed to the client, which keeps it out of logs and errors.
+/// `--remote OWNER/REPO`: reads the settings with the token of [`crate::github_env`]
+/// (`GITHUB_TOKEN`, API base `GITHUB_API_URL` as set inside GitHub Actions and for GitHub
+/// Enterprise Server) and judges them.
 fn remote(repo: &str, config: &Config) -> Result<Vec<RepoFinding>> {
-    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.trim().is_empty());
-    let Some(token) = token else {
+    let Some(client) = crate::github_env::client_from_env()? else {
         bail!(
-            "--remote {repo} needs a token: set GITHUB_TOKEN (read access to the repository; administration read to see classic branch protection)"
+            "--remote {repo} needs a token: set GITHUB_TOKEN or PLASMA_OPS_GITHUB_TOKEN (read access to the repository; administration read to see classic branch protection)"
         );
     };
-    let base = std::env::var("GITHUB_API_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "https://api.github.com".into());
-    let client = GitHubClient::new(ClientConfig::with_token(Secret::new(token)).base_url(base))
-        .map_err(|e| anyhow!("{e}"))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = crate::github_env::runtime()?;
     let settings = rt.block_on(async {
         let (classic, rules, production) = tokio::join!(
             client.branch_protection(repo, PROTECTED_BRANCH),

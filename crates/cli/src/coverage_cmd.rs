@@ -9,7 +9,6 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 use plasma_coverage::{PathMapper, read_files};
 use plasma_github::client::{CheckAnnotation, NewCheckRun};
-use plasma_github::{ClientConfig, GitHubClient, Secret};
 use plasma_policy::Severity;
 use plasma_policy::config::{ConfigSource, config_error_at};
 use plasma_policy::coverage::{CoverageGate, GateInput, GateResult, ModuleVerdict, show_percent};
@@ -161,27 +160,14 @@ fn check_run(base: &str, r: &GateResult) -> NewCheckRun {
 }
 
 fn post_check(repo: &str, run: &NewCheckRun) -> Result<()> {
-    let token = ["PLASMA_OPS_GITHUB_TOKEN", "GITHUB_TOKEN"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
-    let Some(token) = token else {
+    let Some(client) = crate::github_env::client_from_env()? else {
         eprintln!(
             "warning: --post-check: no PLASMA_OPS_GITHUB_TOKEN or GITHUB_TOKEN, so no check run was posted"
         );
         return Ok(());
     };
-    let mut config = ClientConfig::with_token(Secret::from(token));
-    if let Some(url) = ["PLASMA_OPS_GITHUB_API_URL", "GITHUB_API_URL"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-    {
-        config = config.base_url(url);
-    }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let posted = rt.block_on(async {
-        let client = GitHubClient::new(config)?;
-        client.repo(None, repo)?.create_check_run(run).await
-    });
+    let rt = crate::github_env::runtime()?;
+    let posted = rt.block_on(async { client.repo(None, repo)?.create_check_run(run).await });
     let posted = posted.map_err(|e| anyhow!("posting the coverage check run to {repo}: {e}"))?;
     eprintln!(
         "posted check run `coverage` #{} ({}) to {repo}@{}",

@@ -6,9 +6,11 @@ mod audit_cmd;
 mod commands;
 mod coverage_cmd;
 mod coverage_git;
+mod github_env;
 mod history_cmd;
 mod output;
 mod release_cmd;
+mod release_labels;
 mod report;
 mod service_cmds;
 

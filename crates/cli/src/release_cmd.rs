@@ -15,8 +15,8 @@ use plasma_policy::Policy;
 use plasma_policy::config::{ReleaseComponent, ReleaseConfig};
 use plasma_policy::issue_key::IssueKeyFormat;
 use plasma_policy::release::{
-    Bump, ChangelogLinks, ReleaseCommit, ReleasePlan, hotfix_branch, hotfix_version,
-    latest_release_for, plan_release_with,
+    Bump, ChangelogLinks, ReleaseCommit, ReleasePlan, decided_by_labels, hotfix_branch,
+    hotfix_version, latest_release_for, plan_release_with,
 };
 use semver::Version;
 use serde_json::{Value, json};
@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use crate::args::Format;
 use crate::exit;
 use crate::output::{Out, print_json};
+use crate::release_labels::{self, LabelSource};
 
 /// Where the repository is and which part of it.
 #[derive(Debug, Args)]
@@ -47,6 +48,8 @@ pub enum ReleaseCmd {
     Plan {
         #[command(flatten)]
         at: RepoAt,
+        #[command(flatten)]
+        labels: LabelSource,
         /// Only this component (its `name`, or its path without the trailing `/`).
         #[arg(long, value_name = "NAME")]
         component: Option<String>,
@@ -62,6 +65,8 @@ pub enum ReleaseCmd {
         /// Show what would be created; change nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        labels: LabelSource,
     },
 }
 
@@ -82,6 +87,8 @@ pub enum HotfixCmd {
     Finish {
         #[command(flatten)]
         at: RepoAt,
+        #[command(flatten)]
+        labels: LabelSource,
         /// The component being fixed.
         #[arg(long, value_name = "NAME")]
         component: Option<String>,
@@ -93,6 +100,8 @@ struct Planned {
     plan: ReleasePlan,
     current_tag: Option<String>,
     head: String,
+    /// The repository whose pull request labels were read (`--pr-labels`).
+    labels_from: Option<String>,
 }
 
 impl Planned {
@@ -101,6 +110,7 @@ impl Planned {
         if let Value::Object(m) = &mut v {
             m.insert("current_tag".into(), json!(self.current_tag));
             m.insert("head".into(), json!(self.head));
+            m.insert("labels_read_from".into(), json!(self.labels_from));
         }
         v
     }
@@ -112,8 +122,26 @@ impl Planned {
             (Some(t), Some(v)) => format!("{v} (tag {t})"),
             _ => "none yet".into(),
         };
+        let commits = |n: usize| {
+            if n == 1 {
+                "1 commit is not a Conventional Commit".to_string()
+            } else {
+                format!("{n} commits are not Conventional Commits")
+            }
+        };
+        let labels = match (p.by_labels, &self.labels_from) {
+            (0, _) => String::new(),
+            (n, Some(repo)) => format!(
+                "  labels:  {}; counted by the semver:* labels of their pull requests in {repo}\n",
+                commits(n)
+            ),
+            (n, None) => format!(
+                "  labels:  {} and released nothing: their pull requests' semver:* labels were not read (add --pr-labels with GITHUB_TOKEN set)\n",
+                commits(n)
+            ),
+        };
         format!(
-            "release plan{name}\n  current: {current}\n  next:    {} ({} bump, tag {})\n  branch:  {}\n  commits: {} since the current release\n\n{}\n",
+            "release plan{name}\n  current: {current}\n  next:    {} ({} bump, tag {})\n  branch:  {}\n  commits: {} since the current release\n{labels}\n{}\n",
             p.next_version,
             p.bump.as_str(),
             p.tag,
@@ -175,6 +203,7 @@ fn plan_for(
     policy: &Policy,
     repo: &GitRepo,
     at: &RepoAt,
+    labels: &LabelSource,
     component: Option<&ReleaseComponent>,
 ) -> Result<Planned> {
     let cfg = &policy.config().release;
@@ -194,15 +223,31 @@ fn plan_for(
         }
         commits.push(ReleaseCommit { sha: c.id, message: c.message, labels: Vec::new() });
     }
+    let links = links(policy, repo, at);
+    let mut labels_from = None;
+    if labels.pr_labels {
+        let asked: Vec<String> = commits
+            .iter()
+            .filter(|c| decided_by_labels(&c.message))
+            .map(|c| c.sha.clone())
+            .collect();
+        let mut found = release_labels::fetch(links.repository.as_deref(), &asked)?;
+        for c in &mut commits {
+            if let Some(l) = found.remove(&c.sha) {
+                c.labels = l;
+            }
+        }
+        labels_from = links.repository.clone();
+    }
     let current = latest.as_ref().map(|(_, v)| v);
-    let plan = plan_release_with(current, &commits, cfg, component, &links(policy, repo, at));
-    Ok(Planned { plan, current_tag: latest.map(|(t, _)| t), head: head.to_string() })
+    let plan = plan_release_with(current, &commits, cfg, component, &links);
+    Ok(Planned { plan, current_tag: latest.map(|(t, _)| t), head: head.to_string(), labels_from })
 }
 
 /// Runs `release`.
 pub fn release(policy: &Policy, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
     match cmd {
-        ReleaseCmd::Plan { at, component } => {
+        ReleaseCmd::Plan { at, labels, component } => {
             let repo = GitRepo::discover(&at.path)?;
             let cfg = &policy.config().release;
             let scopes: Vec<Option<&ReleaseComponent>> = match pick(cfg, component.as_deref())? {
@@ -212,7 +257,7 @@ pub fn release(policy: &Policy, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
             };
             let plans = scopes
                 .into_iter()
-                .map(|c| plan_for(policy, &repo, &at, c))
+                .map(|c| plan_for(policy, &repo, &at, &labels, c))
                 .collect::<Result<Vec<_>>>()?;
             match out.format {
                 Format::Json
@@ -233,7 +278,7 @@ pub fn release(policy: &Policy, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        ReleaseCmd::Cut { at, component, dry_run } => {
+        ReleaseCmd::Cut { at, component, dry_run, labels } => {
             let repo = GitRepo::discover(&at.path)?;
             let cfg = &policy.config().release;
             let comp = pick(cfg, component.as_deref())?;
@@ -243,7 +288,7 @@ pub fn release(policy: &Policy, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
             if let Err(e) = repo.ensure_clean_on(&at.main) {
                 return refused(e);
             }
-            let p = plan_for(policy, &repo, &at, comp)?;
+            let p = plan_for(policy, &repo, &at, &labels, comp)?;
             if p.plan.bump == Bump::None {
                 eprintln!(
                     "error: nothing to release: no commit since {} calls for a release (feat, fix, perf, a breaking change or a semver:* label)",
@@ -326,11 +371,11 @@ pub fn hotfix(policy: &Policy, out: &Out, cmd: HotfixCmd) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        HotfixCmd::Finish { at, component } => {
+        HotfixCmd::Finish { at, labels, component } => {
             let repo = GitRepo::discover(&at.path)?;
             let comp = pick(cfg, component.as_deref())?;
             let branch = repo.current_branch()?.unwrap_or_else(|| "HEAD".into());
-            let p = plan_for(policy, &repo, &at, comp)?;
+            let p = plan_for(policy, &repo, &at, &labels, comp)?;
             let Some(current) = p.plan.current_version.clone() else {
                 return refused(GitError::Refused(format!(
                     "no release tag is reachable from {branch}; a hotfix branch starts from one (`plasma-ops hotfix start KEY`)"

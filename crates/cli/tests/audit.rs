@@ -21,6 +21,8 @@ fn run_in(dir: &Path, args: &[&str]) -> Run {
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_STEP_SUMMARY")
         .env_remove("GITHUB_TOKEN")
+        .env_remove("PLASMA_OPS_GITHUB_TOKEN")
+        .env_remove("PLASMA_OPS_GITHUB_API_URL")
         .output()
         .expect("run plasma-ops");
     Run {

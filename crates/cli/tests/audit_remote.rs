@@ -19,6 +19,8 @@ fn audit(hub: &FakeHub, repo: &str, token: Option<&str>) -> (i32, Value, String)
         .current_dir(root)
         .env("GITHUB_API_URL", hub.url())
         .env_remove("GITHUB_TOKEN")
+        .env_remove("PLASMA_OPS_GITHUB_TOKEN")
+        .env_remove("PLASMA_OPS_GITHUB_API_URL")
         .env_remove("GITHUB_STEP_SUMMARY");
     if let Some(t) = token {
         cmd.env("GITHUB_TOKEN", t);

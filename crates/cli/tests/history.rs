@@ -100,8 +100,21 @@ impl Repo {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        self.run_with(args, stdin, &[])
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&[u8]>, vars: &[(&str, &str)]) -> Run {
         let mut c = Command::new(env!("CARGO_BIN_EXE_plasma-ops"));
         self.env(&mut c);
+        for var in [
+            "GITHUB_TOKEN",
+            "PLASMA_OPS_GITHUB_TOKEN",
+            "GITHUB_API_URL",
+            "PLASMA_OPS_GITHUB_API_URL",
+        ] {
+            c.env_remove(var);
+        }
+        c.envs(vars.iter().copied());
         c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
         if let Some(mut pipe) = child.stdin.take() {
@@ -428,6 +441,105 @@ fn hotfix_start_from_the_latest_release_tag_and_finish_plans_the_patch() {
     let out = r.run(&["hotfix", "finish"], None);
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("a hotfix releases only the patch 1.1.1"), "{}", out.stdout);
+}
+
+/// Commits that are not Conventional Commits release by their pull requests' `semver:*` labels,
+/// read from GitHub (here the fake) with `--pr-labels`: only those commits are asked about, from
+/// the merge commit a squash merge left on main.
+#[test]
+fn release_plan_reads_semver_labels_of_pull_requests_for_commits_that_are_not_conventional() {
+    use plasma_fakehub::{FakeHub, FakePull};
+    const TOKEN: &str = "ghs_release_labels_test_token";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let hub = rt.block_on(FakeHub::start()).unwrap();
+    let full = "plasma-engine/plasma-engine-gateway";
+
+    let r = Repo::new();
+    r.commit("a.txt", "feat: first", &[]);
+    r.git(&["tag", "-a", "-m", "v1.2.3", "v1.2.3"]);
+    let login = r.commit("a.txt", "Add the login page (#7)", &[]);
+    let docs = r.commit("a.txt", "docs: explain the login", &[]);
+    let tidy = r.commit("a.txt", "Tidy the handlers (#8)", &[]);
+    let pr7 = hub.add_pull(
+        full,
+        FakePull {
+            title: "Add the login page".into(),
+            labels: vec!["semver:minor".into(), "area:auth".into()],
+            ..FakePull::default()
+        },
+    );
+    hub.merge_pull(full, pr7, &login);
+    let pr8 = hub.add_pull(
+        full,
+        FakePull {
+            title: "Tidy the handlers".into(),
+            labels: vec!["semver:patch".into()],
+            ..FakePull::default()
+        },
+    );
+    hub.merge_pull(full, pr8, &tidy);
+    // An open pull request built on the same commit does not speak for it.
+    hub.add_pull(
+        full,
+        FakePull {
+            head_sha: login.clone(),
+            labels: vec!["semver:major".into()],
+            ..FakePull::default()
+        },
+    );
+    hub.reset_requests();
+
+    // Without --pr-labels the two commits release nothing, and the plan says why.
+    let out = r.run(&["release", "plan"], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("next:    1.2.3 (none bump"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "labels:  2 commits are not Conventional Commits and released nothing: their pull requests' semver:* labels were not read"
+        ),
+        "{}",
+        out.stdout
+    );
+
+    // Without a token: a usage error that names what to set, and no call.
+    let out = r.run(&["release", "plan", "--pr-labels"], None);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--pr-labels needs a token: set GITHUB_TOKEN"), "{}", out.stderr);
+
+    let url = hub.url();
+    let vars = [("GITHUB_TOKEN", TOKEN), ("GITHUB_API_URL", url.as_str())];
+    let out = r.run_with(&["release", "plan", "--pr-labels", "--format", "json"], None, &vars);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN), "the token leaked");
+    let v = json(&out);
+    assert_eq!(v["next_version"], "1.3.0", "{v}");
+    assert_eq!(v["bump"], "minor");
+    assert_eq!(v["by_labels"], 2);
+    assert_eq!(v["labels_read_from"], full);
+    let changelog = v["changelog"].as_str().unwrap();
+    assert!(changelog.contains("Add the login page") && changelog.contains("Tidy"), "{changelog}");
+    let mut asked: Vec<String> = hub
+        .requests()
+        .iter()
+        .filter(|q| q.path.ends_with("/pulls") && q.path.contains("/commits/"))
+        .map(|q| q.path.clone())
+        .collect();
+    asked.sort();
+    let mut want = vec![
+        format!("/repos/{full}/commits/{login}/pulls"),
+        format!("/repos/{full}/commits/{tidy}/pulls"),
+    ];
+    want.sort();
+    assert_eq!(asked, want, "only the commits that are not conventional are asked about");
+    assert!(!asked.iter().any(|p| p.contains(&docs)));
+
+    let text = r.run_with(&["release", "plan", "--pr-labels"], None, &vars).stdout;
+    assert!(
+        text.contains(&format!(
+            "labels:  2 commits are not Conventional Commits; counted by the semver:* labels of their pull requests in {full}"
+        )),
+        "{text}"
+    );
 }
 
 #[test]

@@ -114,6 +114,7 @@ impl FakeHub {
                 base_ref: pr.base_ref,
                 draft: pr.draft,
                 merged_at: merged.then_some(at),
+                merge_commit_sha: None,
                 files: Vec::new(),
                 reviews: Vec::new(),
                 commits: Vec::new(),
@@ -165,6 +166,16 @@ impl FakeHub {
             if let Some(pull) = issue.pull.as_mut() {
                 pull.merged_at = (merged && state == "closed").then_some(at);
             }
+        }
+    }
+
+    /// Merges a pull request as GitHub's squash or merge button does: closed, merged, and
+    /// `merge_commit_sha` the commit that landed on the base branch, so
+    /// `GET /repos/{owner}/{repo}/commits/{sha}/pulls` finds the pull request from that commit.
+    pub fn merge_pull(&self, full_name: &str, number: u64, merge_commit_sha: &str) {
+        self.set_state(full_name, number, "closed", true);
+        if let Ok(pull) = self.inner.shared.lock().pull_mut(full_name, number) {
+            pull.merge_commit_sha = Some(merge_commit_sha.to_owned());
         }
     }
 

@@ -232,7 +232,7 @@ impl Objects<'_> {
             "updated_at": iso(issue.updated_at),
             "closed_at": issue.closed_at.map(iso),
             "merged_at": pull.merged_at.map(iso),
-            "merge_commit_sha": if merged { Some(fake_sha(&format!("merge {}", pull.head_sha))) } else { None },
+            "merge_commit_sha": if merged { Some(pull.merge_commit()) } else { None },
             "assignee": null,
             "assignees": [],
             "requested_reviewers": [],

@@ -458,7 +458,11 @@ async fn commit_pulls(
         .values()
         .rev()
         .filter_map(|i| i.pull.as_ref().map(|p| (i, p)))
-        .filter(|(_, p)| p.head_sha == sha || p.commits.iter().any(|c| c.sha == sha))
+        .filter(|(_, p)| {
+            p.head_sha == sha
+                || p.commits.iter().any(|c| c.sha == sha)
+                || (p.merged_at.is_some() && p.merge_commit() == sha)
+        })
         .map(|(i, p)| o.pull(repo, i, p, false))
         .collect();
     Ok(list(items, &st.public_url, &uri, raw.as_deref()))

@@ -156,9 +156,21 @@ pub(crate) struct PullRec {
     pub base_ref: String,
     pub draft: bool,
     pub merged_at: Option<Timestamp>,
+    /// Set by [`crate::FakeHub::merge_pull`]; a merged pull request without one gets a made-up
+    /// SHA, as before.
+    pub merge_commit_sha: Option<String>,
     pub files: Vec<FakeFile>,
     pub reviews: Vec<ReviewRec>,
     pub commits: Vec<FakeCommit>,
+}
+
+impl PullRec {
+    /// The commit a merge landed on the base branch.
+    pub fn merge_commit(&self) -> String {
+        self.merge_commit_sha
+            .clone()
+            .unwrap_or_else(|| fake_sha(&format!("merge {}", self.head_sha)))
+    }
 }
 
 pub(crate) struct ReviewRec {

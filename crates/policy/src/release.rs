@@ -156,6 +156,9 @@ pub struct ReleasePlan {
     pub changelog: String,
     /// Number of commits considered.
     pub commits: usize,
+    /// How many of them are neither Conventional Commits nor reverts, so that only the
+    /// `semver:*` labels of their pull requests can count them.
+    pub by_labels: usize,
 }
 
 fn version<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
@@ -233,7 +236,15 @@ pub fn plan_release_with(
         release_branch,
         changelog,
         commits: commits.len(),
+        by_labels: analysed.iter().filter(|a| a.by_label).count(),
     }
+}
+
+/// Whether only the pull request's `semver:*` labels can decide what `message` releases (it is
+/// neither a Conventional Commit nor a revert): the front door reads labels for these commits
+/// only.
+pub fn decided_by_labels(message: &str) -> bool {
+    conventional::parse(message).is_none() && !is_revert(message)
 }
 
 /// node-semver's `inc`: a pre-release is finished by the bump that reaches it.
@@ -626,6 +637,11 @@ mod tests {
         cs[1].labels = vec!["semver:patch".into(), "docs".into()];
         let p = plan_release(Some(&v("1.2.3")), &cs, &ReleaseConfig::default(), None);
         assert_eq!((p.next_version.to_string(), p.bump), ("1.3.0".into(), Bump::Minor));
+        assert_eq!(p.by_labels, 2);
+        // Only such commits send the front door to GitHub for labels.
+        assert!(decided_by_labels("Add login page"));
+        assert!(!decided_by_labels("feat: x"));
+        assert!(!decided_by_labels("Revert \"feat: x\"\n\nThis reverts commit abc1234."));
         // An explicit major label is honoured before 1.0.0.
         cs[0].labels = vec!["semver:major".into()];
         let p = plan_release(Some(&v("0.3.0")), &cs, &ReleaseConfig::default(), None);
