@@ -58,7 +58,17 @@ pub struct ServiceConfig {
     /// The login plasma-ops writes as (`<app-slug>[bot]`); when set, only its comments count as
     /// ours (sticky summary, re-review markers), so nobody else can forge them.
     pub bot_login: Option<String>,
+    /// How long processed deliveries are kept (`None`: for ever).
+    pub keep_deliveries: Option<Duration>,
+    /// How long the action log is kept (`None`: for ever).
+    pub keep_actions: Option<Duration>,
 }
+
+/// GitHub lets a delivery be redelivered for 3 days; a delivery row kept at least that long
+/// makes every redelivery a recognised duplicate.
+const MIN_KEEP_DELIVERIES: Duration = Duration::from_secs(3 * 86_400);
+/// The action log answers "what did plasma-ops do to this pull request": a day at least.
+const MIN_KEEP_ACTIONS: Duration = Duration::from_secs(86_400);
 
 /// A configuration problem, naming the variable or key.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +105,8 @@ struct FileConfig {
     max_attempts: Option<u32>,
     status_context: Option<String>,
     bot_login: Option<String>,
+    keep_deliveries: Option<String>,
+    keep_actions: Option<String>,
 }
 
 impl ServiceConfig {
@@ -180,6 +192,37 @@ impl ServiceConfig {
             "30m",
         )?;
         let lease = duration("PLASMA_OPS_LEASE", var("PLASMA_OPS_LEASE").or(f.lease), "30s")?;
+        let keep = |key: &str, v: Option<String>, default: &str, min: Duration, why: &str| {
+            let text = v.unwrap_or_else(|| default.into());
+            if text.trim() == "forever" {
+                return Ok(None);
+            }
+            let d = duration(key, Some(text.clone()), default)?;
+            if d < min {
+                return Err(err(
+                    key,
+                    format!(
+                        "`{text}` is shorter than {}: {why}; write a longer duration or `forever`",
+                        humantime::format_duration(min)
+                    ),
+                ));
+            }
+            Ok(Some(d))
+        };
+        let keep_deliveries = keep(
+            "PLASMA_OPS_KEEP_DELIVERIES",
+            var("PLASMA_OPS_KEEP_DELIVERIES").or(f.keep_deliveries),
+            "7d",
+            MIN_KEEP_DELIVERIES,
+            "GitHub redelivers deliveries up to 3 days old, and a pruned one would be applied again",
+        )?;
+        let keep_actions = keep(
+            "PLASMA_OPS_KEEP_ACTIONS",
+            var("PLASMA_OPS_KEEP_ACTIONS").or(f.keep_actions),
+            "90d",
+            MIN_KEEP_ACTIONS,
+            "the action log is how plasma-ops explains what it did",
+        )?;
         let log_format = match var("PLASMA_OPS_LOG_FORMAT").or(f.log_format).as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
@@ -223,6 +266,8 @@ impl ServiceConfig {
             max_attempts: f.max_attempts.unwrap_or(8).max(1),
             status_context: f.status_context.unwrap_or_else(|| "plasma-ops/process".into()),
             bot_login: var("PLASMA_OPS_BOT_LOGIN").or(f.bot_login),
+            keep_deliveries,
+            keep_actions,
         })
     }
 
@@ -308,5 +353,28 @@ mod tests {
         }
         let e = ServiceConfig::load(&env(&[]), Some("listne: x\n")).unwrap_err();
         assert!(e.to_string().contains("unknown field `listne`"), "{e}");
+    }
+
+    #[test]
+    fn retention_defaults_bounds_and_forever() {
+        let day = Duration::from_secs(86_400);
+        let c = ServiceConfig::load(&env(&[]), None).unwrap();
+        assert_eq!((c.keep_deliveries, c.keep_actions), (Some(7 * day), Some(90 * day)));
+        let c = ServiceConfig::load(
+            &env(&[("PLASMA_OPS_KEEP_ACTIONS", "forever")]),
+            Some("keep_deliveries: 14d\n"),
+        )
+        .unwrap();
+        assert_eq!((c.keep_deliveries, c.keep_actions), (Some(14 * day), None));
+        // Each refusal names the variable, the value, the floor and why.
+        let cases = [
+            ("PLASMA_OPS_KEEP_DELIVERIES", "1d", "shorter than 3days: GitHub redelivers"),
+            ("PLASMA_OPS_KEEP_ACTIONS", "2h", "shorter than 1day: the action log"),
+            ("PLASMA_OPS_KEEP_ACTIONS", "a while", "is not a duration"),
+        ];
+        for (k, v, want) in cases {
+            let e = ServiceConfig::load(&env(&[(k, v)]), None).unwrap_err().to_string();
+            assert!(e.starts_with(k) && e.contains(want) && e.contains(v), "{e}");
+        }
     }
 }

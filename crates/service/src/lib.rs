@@ -9,6 +9,7 @@ pub mod keys;
 pub mod logging;
 pub mod metrics;
 pub mod reconcile;
+pub mod retention;
 pub mod scheduler;
 pub mod worker;
 

@@ -20,6 +20,8 @@ pub const JOB_ATTEMPTS: &str = "plasma_ops_job_attempts_total";
 pub const DELIVERY_TO_APPLIED: &str = "plasma_ops_delivery_to_applied_seconds";
 /// 1 while the store (SQLite or PostgreSQL) answers, 0 while it does not.
 pub const STORE_UP: &str = "plasma_ops_store_up";
+/// Rows deleted by retention, by `table` (`deliveries`, `actions`).
+pub const PRUNED: &str = "plasma_ops_store_pruned_rows_total";
 /// Writes made (or planned, in dry run) by kind.
 pub const WRITES: &str = "plasma_ops_github_writes_total";
 
@@ -59,6 +61,7 @@ pub fn describe() {
         "Time from the first triggering delivery to the applied plan"
     );
     metrics::describe_gauge!(STORE_UP, "1 while the store answers, 0 while it is unreachable");
+    metrics::describe_counter!(PRUNED, "Rows deleted by retention, by table");
     metrics::describe_counter!(WRITES, "Writes to GitHub by kind and mode (applied or planned)");
     metrics::describe_counter!(
         "plasma_ops_github_requests_total",

@@ -401,3 +401,47 @@ async fn comments_forging_our_markers_are_not_taken_as_ours() {
     assert!(forged.body.contains("all good, merge it"), "a human's comment is never edited");
     env.stop().await;
 }
+
+/// Retention, through the running service: processed deliveries older than `keep_deliveries` go,
+/// the action log stays inside `keep_actions`, and the pull request's state is untouched; a
+/// redelivery of a pruned delivery is simply reconciled again (level-triggered), without a
+/// duplicate write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_prunes_processed_deliveries_and_keeps_the_action_log() {
+    let mut env = Env::new("retention").await;
+    let n = good_pull(&env.hub);
+    assert_eq!(env.deliver("pull_request", "r-1", &pr_event("opened", n)).await, 202);
+    assert_eq!(env.deliver("pull_request_review", "r-2", &review_event(n)).await, 202);
+    env.settle(SETTLE).await;
+    let app = env.app();
+    assert!(app.store.delivery("r-1").await.unwrap().unwrap().processed_at.is_some());
+    let key = format!("{REPO}#{n}");
+    let actions = app.store.actions(&key, 100).await.unwrap().len();
+    assert!(actions > 0, "the run logged its writes");
+
+    // Eight days later (the default windows: deliveries 7 days, actions 90 days).
+    let later = app.now() + 8 * 86_400_000;
+    let aged = plasma_service::App::new(
+        app.cfg.clone(),
+        app.store.clone(),
+        None,
+        std::sync::Arc::new(move || later),
+    );
+    let (deliveries, pruned_actions) = plasma_service::retention::prune_once(&aged).await.unwrap();
+    assert_eq!((deliveries, pruned_actions), (2, 0));
+    assert!(app.store.delivery("r-1").await.unwrap().is_none());
+    assert_eq!(app.store.actions(&key, 100).await.unwrap().len(), actions);
+    let metrics = reqwest::get(env.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("plasma_ops_store_pruned_rows_total{table=\"deliveries\"}"),
+        "{metrics}"
+    );
+
+    // GitHub redelivers r-1 after all: it is a new delivery now, reconciled to the same state.
+    let before = (env.labels(n), env.sticky_comments(n));
+    assert_eq!(env.deliver("pull_request", "r-1", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!((env.labels(n), env.sticky_comments(n)), before);
+    assert_eq!(app.store.actions(&key, 100).await.unwrap().len(), actions, "no write repeated");
+    env.stop().await;
+}

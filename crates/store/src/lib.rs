@@ -23,7 +23,7 @@ pub use error::StoreError;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::{
-    ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery,
+    ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery, Prunable,
     QueueDepth, RecordOutcome, Timestamp, TriggerOutcome,
 };
 
@@ -186,6 +186,39 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reachability for /readyz.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Deletes one batch, at most `limit` rows, of `what` older than `before`: processed
+    /// deliveries received before it, or actions logged before it. Returns how many went.
+    /// Deliveries not yet processed are never deleted, whatever their age.
+    async fn prune_batch(
+        &self,
+        what: Prunable,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Rows [`prune`] deletes per statement: small enough that a batch holds the database's write
+/// lock (SQLite) or its row locks (PostgreSQL) for milliseconds, so deliveries keep being
+/// acknowledged while a large backlog is pruned.
+pub const PRUNE_BATCH: u32 = 1_000;
+
+/// Deletes everything of `what` older than `before`, a batch at a time, yielding between
+/// batches. Returns how many rows went.
+pub async fn prune(
+    store: &dyn Store,
+    what: Prunable,
+    before: Timestamp,
+) -> Result<u64, StoreError> {
+    let mut total = 0u64;
+    loop {
+        let n = store.prune_batch(what, before, PRUNE_BATCH).await?;
+        total = total.saturating_add(n);
+        if n < u64::from(PRUNE_BATCH) {
+            return Ok(total);
+        }
+        tokio::task::yield_now().await;
+    }
 }
 
 /// Opens the store a database URL names: `postgres://...` or `postgresql://...` for PostgreSQL;

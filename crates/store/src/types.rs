@@ -193,6 +193,25 @@ pub struct DeliveryRow {
     pub body: Vec<u8>,
 }
 
+/// What retention deletes by age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prunable {
+    /// Processed deliveries, by `received_at` (never one still owed work).
+    Deliveries,
+    /// The action log, by `acted_at`.
+    Actions,
+}
+
+impl Prunable {
+    /// The table's name, for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prunable::Deliveries => "deliveries",
+            Prunable::Actions => "actions",
+        }
+    }
+}
+
 /// Job counts per state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct QueueDepth {

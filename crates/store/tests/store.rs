@@ -9,8 +9,8 @@ mod support;
 use std::time::Duration;
 
 use plasma_store::{
-    FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PgStore, QueueDepth, RecordOutcome,
-    SqliteStore, Store, StoreError, TriggerOutcome, backoff_ceiling,
+    FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PRUNE_BATCH, PgStore, Prunable, QueueDepth,
+    RecordOutcome, SqliteStore, Store, StoreError, TriggerOutcome, backoff_ceiling, prune,
 };
 use serde_json::json;
 use support::{Backend, PgDb, T0, TempDb, TestDb, delivery};
@@ -79,6 +79,7 @@ shared_tests!(
     replicas_racing_for_a_schedule_period_let_exactly_one_win,
     batched_action_log_and_processed_marks_are_one_transaction_each,
     completing_a_job_marks_its_deliveries_processed_in_the_same_commit,
+    retention_deletes_old_processed_deliveries_and_actions_only,
 );
 
 async fn completing_a_job_marks_its_deliveries_processed_in_the_same_commit(db: &TestDb) {
@@ -852,6 +853,63 @@ async fn deliveries_naming_pull_requests_in_opposite_orders_all_commit(db: &Test
         stores[1].record_delivery(&delivery("x-order"), &["o/r#2", "a/b#1"], T0).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Coalesced) });
     assert_eq!(stores[0].jobs(JobFilter::Pending).await.unwrap().len(), 4);
+}
+
+// ---- retention ----
+
+async fn retention_deletes_old_processed_deliveries_and_actions_only(db: &TestDb) {
+    let store = db.open().await;
+    let day = 86_400_000;
+    // More than one batch of old processed deliveries, so `prune` has to loop.
+    let old = usize::try_from(PRUNE_BATCH).unwrap() + 250;
+    for i in 0..old {
+        let mut d = delivery(&format!("old-{i}"));
+        d.received_at = T0 - 10 * day;
+        store.record_delivery(&d, &[], T0 - 10 * day).await.unwrap();
+    }
+    let ids: Vec<String> = (0..old).map(|i| format!("old-{i}")).collect();
+    store.mark_deliveries_processed(&ids, "applied", T0 - 10 * day).await.unwrap();
+    // Old but never processed: owed work, kept whatever its age.
+    let mut owed = delivery("old-unprocessed");
+    owed.received_at = T0 - 30 * day;
+    store.record_delivery(&owed, &[KEY], T0 - 30 * day).await.unwrap();
+    // Recent and processed: inside the retention.
+    let mut fresh = delivery("fresh");
+    fresh.received_at = T0 - day;
+    store.record_delivery(&fresh, &[], T0 - day).await.unwrap();
+    store.mark_delivery_processed("fresh", "applied", T0 - day).await.unwrap();
+    for (i, at) in [T0 - 100 * day, T0 - 91 * day, T0 - 89 * day, T0].into_iter().enumerate() {
+        store
+            .log_action(&NewAction {
+                job_key: KEY.to_owned(),
+                delivery_id: None,
+                job_id: None,
+                kind: format!("kind-{i}"),
+                dry_run: false,
+                before: json!(null),
+                after: json!(null),
+                at,
+            })
+            .await
+            .unwrap();
+    }
+
+    let pruned = prune(&*store, Prunable::Deliveries, T0 - 7 * day).await.unwrap();
+    assert_eq!(pruned, u64::try_from(old).unwrap());
+    assert!(store.delivery("old-0").await.unwrap().is_none());
+    assert!(store.delivery("old-unprocessed").await.unwrap().is_some());
+    assert!(store.delivery("fresh").await.unwrap().is_some());
+    assert_eq!(store.deliveries_unprocessed().await.unwrap(), 1);
+    // The owed delivery's job is untouched.
+    assert_eq!(store.jobs(JobFilter::Pending).await.unwrap().len(), 1);
+
+    assert_eq!(prune(&*store, Prunable::Actions, T0 - 90 * day).await.unwrap(), 2);
+    let kinds: Vec<String> =
+        store.actions(KEY, 10).await.unwrap().into_iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, ["kind-3", "kind-2"]);
+    // Nothing left to prune: a second pass deletes nothing.
+    assert_eq!(prune(&*store, Prunable::Deliveries, T0 - 7 * day).await.unwrap(), 0);
+    assert_eq!(prune(&*store, Prunable::Actions, T0 - 90 * day).await.unwrap(), 0);
 }
 
 // ---- schedules ----

@@ -190,3 +190,12 @@ pub(crate) const CLAIM_SCHEDULE: &str = "INSERT INTO schedules \
      ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, \
      claimed_at = excluded.claimed_at, next_due = excluded.next_due \
      WHERE schedules.next_due <= excluded.claimed_at";
+
+/// Deletes one batch of processed deliveries received before `$1`, at most `$2` rows. An
+/// unprocessed delivery is owed work and is never deleted.
+pub(crate) const PRUNE_DELIVERIES: &str = "DELETE FROM deliveries WHERE id IN \
+     (SELECT id FROM deliveries WHERE processed_at IS NOT NULL AND received_at < $1 LIMIT $2)";
+
+/// Deletes one batch of actions logged before `$1`, oldest first, at most `$2` rows.
+pub(crate) const PRUNE_ACTIONS: &str = "DELETE FROM actions WHERE id IN \
+     (SELECT id FROM actions WHERE acted_at < $1 ORDER BY acted_at LIMIT $2)";

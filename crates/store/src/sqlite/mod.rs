@@ -21,6 +21,7 @@ use crate::rows::{
     AfterFailure, JobState, decode_action, decode_delivery, decode_job_row, decode_job_state,
     to_u32, to_u64,
 };
+use crate::types::Prunable;
 use crate::types::{
     ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery,
     QueueDepth, RecordOutcome, Timestamp, TriggerOutcome,
@@ -774,6 +775,26 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query(sql::PING).execute(&self.pool).await.map_err(StoreError::db("ping"))?;
         Ok(())
+    }
+
+    async fn prune_batch(
+        &self,
+        what: Prunable,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let (statement, op) = match what {
+            Prunable::Deliveries => (sql::PRUNE_DELIVERIES, "prune old deliveries"),
+            Prunable::Actions => (sql::PRUNE_ACTIONS, "prune old actions"),
+        };
+        let _gate = self.write_gate.lock().await;
+        let done = sqlx::query(statement)
+            .bind(before)
+            .bind(i64::from(limit))
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db(op))?;
+        Ok(done.rows_affected())
     }
 }
 

@@ -181,3 +181,12 @@ pub(crate) const CLAIM_SCHEDULE: &str = "INSERT INTO schedules \
      ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, \
      claimed_at = excluded.claimed_at, next_due = excluded.next_due \
      WHERE schedules.next_due <= excluded.claimed_at";
+
+/// Deletes one batch of processed deliveries received before `?`, at most `?` rows. An
+/// unprocessed delivery is owed work and is never deleted.
+pub(crate) const PRUNE_DELIVERIES: &str = "DELETE FROM deliveries WHERE rowid IN \
+     (SELECT rowid FROM deliveries WHERE processed_at IS NOT NULL AND received_at < ? LIMIT ?)";
+
+/// Deletes one batch of actions logged before `?`, oldest first, at most `?` rows.
+pub(crate) const PRUNE_ACTIONS: &str = "DELETE FROM actions WHERE id IN \
+     (SELECT id FROM actions WHERE acted_at < ? ORDER BY acted_at LIMIT ?)";
