@@ -19,12 +19,21 @@ pub const PERIOD: Duration = Duration::from_secs(3_600);
 
 /// Run retention until stopped; the first pass comes a minute after start, out of the way of the
 /// first sweep.
-pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+pub async fn run(app: Arc<App>, stop: watch::Receiver<bool>) {
+    run_every(app, stop, Duration::from_secs(60), PERIOD).await;
+}
+
+async fn run_every(
+    app: Arc<App>,
+    mut stop: watch::Receiver<bool>,
+    first: Duration,
+    period: Duration,
+) {
     if app.cfg.keep_deliveries.is_none() && app.cfg.keep_actions.is_none() {
         return;
     }
     let owner = format!("{}-{}", std::process::id(), rand::random::<u32>());
-    let mut wait = Duration::from_secs(60);
+    let mut wait = first;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -33,17 +42,38 @@ pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        wait = PERIOD;
-        match app.store.claim_schedule("retention", &owner, PERIOD, app.now()).await {
-            Ok(true) => {
-                if let Err(e) = prune_once(&app).await {
-                    warn!(error = %e, "retention failed; trying again next period");
-                }
-            }
-            Ok(false) => debug!("another replica prunes this period"),
-            Err(e) => warn!(error = %e, "cannot claim retention; trying again next period"),
-        }
+        wait = period;
+        once(&app, &owner, period).await;
     }
+}
+
+/// What one period's turn did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Turn {
+    /// This replica claimed the period and deleted these rows (deliveries, actions).
+    Pruned(u64, u64),
+    /// Another replica has the period.
+    Elsewhere,
+    /// The store failed; the next period tries again.
+    Failed(String),
+}
+
+/// One period's turn for `owner`: claim the period, then prune.
+pub async fn once(app: &App, owner: &str, period: Duration) -> Turn {
+    let turn = match app.store.claim_schedule("retention", owner, period, app.now()).await {
+        Ok(true) => match prune_once(app).await {
+            Ok((d, a)) => Turn::Pruned(d, a),
+            Err(e) => Turn::Failed(e.to_string()),
+        },
+        Ok(false) => Turn::Elsewhere,
+        Err(e) => Turn::Failed(e.to_string()),
+    };
+    match &turn {
+        Turn::Pruned(..) => {}
+        Turn::Elsewhere => debug!("another replica prunes this period"),
+        Turn::Failed(e) => warn!(error = %e, "retention failed; trying again next period"),
+    }
+    turn
 }
 
 fn cutoff(now: Timestamp, keep: Duration) -> Timestamp {
@@ -75,7 +105,106 @@ pub async fn prune_once(app: &App) -> Result<(u64, u64), plasma_store::StoreErro
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use plasma_store::{NewAction, NewDelivery};
+
     use super::*;
+    use crate::config::ServiceConfig;
+
+    const DAY: i64 = 86_400_000;
+    const NOW: i64 = 1_800_000_000_000;
+
+    async fn app(vars: &[(&str, &str)]) -> Arc<App> {
+        app_on(vars, plasma_store::open("sqlite::memory:").await.unwrap())
+    }
+
+    fn app_on(vars: &[(&str, &str)], store: Arc<dyn plasma_store::Store>) -> Arc<App> {
+        let env: BTreeMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let cfg = ServiceConfig::load(&env, None).unwrap();
+        App::new(cfg, store, None, Arc::new(|| NOW))
+    }
+
+    async fn seed(app: &App) {
+        let d = NewDelivery {
+            id: "old".into(),
+            event: "pull_request".into(),
+            action: None,
+            repository: None,
+            installation: None,
+            received_at: NOW - 8 * DAY,
+            body: b"{}".to_vec(),
+        };
+        app.store.record_delivery(&d, &[], NOW - 8 * DAY).await.unwrap();
+        app.store.mark_delivery_processed("old", "applied", NOW - 8 * DAY).await.unwrap();
+        let a = NewAction {
+            job_key: "o/r#1".into(),
+            delivery_id: None,
+            job_id: None,
+            kind: "set_status".into(),
+            dry_run: false,
+            before: serde_json::json!(null),
+            after: serde_json::json!(null),
+            at: NOW - 91 * DAY,
+        };
+        app.store.log_action(&a).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn one_replica_prunes_each_period_and_the_others_stand_aside() {
+        let app = app(&[]).await;
+        seed(&app).await;
+        assert_eq!(once(&app, "replica-a", PERIOD).await, Turn::Pruned(1, 1));
+        assert_eq!(once(&app, "replica-b", PERIOD).await, Turn::Elsewhere);
+        assert!(app.store.delivery("old").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn windows_set_to_forever_keep_everything() {
+        let app = app(&[("PLASMA_OPS_KEEP_ACTIONS", "forever")]).await;
+        seed(&app).await;
+        assert_eq!(once(&app, "replica-a", PERIOD).await, Turn::Pruned(1, 0));
+        // With both windows `forever` the task does not even start.
+        let app = app_forever().await;
+        let (_tx, rx) = watch::channel(false);
+        tokio::time::timeout(Duration::from_secs(5), run(app, rx)).await.unwrap();
+    }
+
+    async fn app_forever() -> Arc<App> {
+        app(&[("PLASMA_OPS_KEEP_ACTIONS", "forever"), ("PLASMA_OPS_KEEP_DELIVERIES", "forever")])
+            .await
+    }
+
+    #[tokio::test]
+    async fn the_loop_prunes_each_period_until_stopped() {
+        let app = app(&[]).await;
+        seed(&app).await;
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(run_every(
+            Arc::clone(&app),
+            rx,
+            Duration::from_millis(1),
+            Duration::from_millis(20),
+        ));
+        for _ in 0..500 {
+            if app.store.delivery("old").await.unwrap().is_none() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(app.store.delivery("old").await.unwrap().is_none(), "the loop pruned");
+        tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_store_that_fails_is_reported_and_retried_next_period() {
+        let store = Arc::new(plasma_store::SqliteStore::open("sqlite::memory:").await.unwrap());
+        store.close().await;
+        let app = app_on(&[], store);
+        assert!(matches!(once(&app, "replica-a", PERIOD).await, Turn::Failed(_)));
+    }
 
     #[test]
     fn cutoff_saturates() {
