@@ -26,6 +26,22 @@ pub mod exit {
     pub const VIOLATIONS: u8 = 1;
     /// Usage or configuration error.
     pub const USAGE: u8 = 2;
+    /// Standard output was closed by its reader (`plasma-ops ... | head`): the status a C tool
+    /// killed by SIGPIPE leaves, 128 + 13, and no message.
+    pub const BROKEN_PIPE: u8 = 141;
+}
+
+/// Whether a panic message is the standard library's for printing into a closed pipe.
+fn is_broken_pipe_panic(msg: &str) -> bool {
+    msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe")
+}
+
+/// Whether an error is, at bottom, a write into a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn main() -> ExitCode {
@@ -38,6 +54,9 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
+        if is_broken_pipe_panic(&msg) {
+            std::process::exit(i32::from(exit::BROKEN_PIPE));
+        }
         eprintln!(
             "error: internal error in plasma-ops: {msg}\n  please report it with the command and input that caused it"
         );
@@ -53,9 +72,27 @@ fn main() -> ExitCode {
     };
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::BROKEN_PIPE),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(exit::USAGE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_pipes_are_told_apart_from_other_failures() {
+        assert!(is_broken_pipe_panic("failed printing to stdout: Broken pipe (os error 32)"));
+        assert!(!is_broken_pipe_panic("failed printing to stdout: No space left on device"));
+        assert!(!is_broken_pipe_panic("index out of bounds"));
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(is_broken_pipe(&anyhow::Error::new(pipe).context("writing the diff")));
+        let other = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(!is_broken_pipe(&anyhow::Error::new(other)));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("no repository")));
     }
 }

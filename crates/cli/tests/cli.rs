@@ -312,3 +312,29 @@ fn every_published_pull_request_example_is_checked() {
     println!("checked {checked} pull_request examples");
     assert!(checked > 10, "only {checked} pull_request examples found");
 }
+
+/// `plasma-ops ... | head`: the reader closes standard output early. Like a C tool killed by
+/// SIGPIPE, plasma-ops stops with status 141 and says nothing (it used to report an "internal
+/// error").
+#[test]
+fn a_closed_standard_output_ends_quietly_with_the_sigpipe_status() {
+    let messages = "not a conventional commit\0".repeat(5_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plasma-ops"))
+        .args(["history", "--messages", "-"])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn plasma-ops");
+    // Close the reading end before anything is written: every write then fails with EPIPE.
+    drop(child.stdout.take());
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(messages.as_bytes()).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(stderr.is_empty(), "nothing to say about a closed pipe: {stderr}");
+}
