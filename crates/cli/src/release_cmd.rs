@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::args::Format;
 use crate::exit;
 use crate::output::{Out, print_json};
-use crate::release_labels::{self, LabelSource};
+use crate::release_labels::LabelSource;
 
 /// Where the repository is and which part of it.
 #[derive(Debug, Args)]
@@ -231,7 +231,7 @@ fn plan_for(
             .filter(|c| decided_by_labels(&c.message))
             .map(|c| c.sha.clone())
             .collect();
-        let mut found = release_labels::fetch(links.repository.as_deref(), &asked)?;
+        let mut found = labels.labels_for(links.repository.as_deref(), &asked)?;
         for c in &mut commits {
             if let Some(l) = found.remove(&c.sha) {
                 c.labels = l;

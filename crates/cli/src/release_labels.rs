@@ -4,6 +4,7 @@
 //! Only those commits are asked about, at most [`IN_FLIGHT`] at a time, so a release of
 //! conventional commits costs no call at all.
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -25,6 +26,27 @@ pub struct LabelSource {
     /// repository from --repo or the `origin` URL). Without it such commits release nothing.
     #[arg(long)]
     pub pr_labels: bool,
+    /// Labels already read, per commit: with components, a commit that touches several is
+    /// asked about once.
+    #[arg(skip)]
+    known: RefCell<HashMap<String, Vec<String>>>,
+}
+
+impl LabelSource {
+    /// Labels for each of `shas` (commits that only labels can count), asking GitHub about those
+    /// not read before.
+    pub fn labels_for(
+        &self,
+        repository: Option<&str>,
+        shas: &[String],
+    ) -> Result<HashMap<String, Vec<String>>> {
+        let missing: Vec<String> =
+            shas.iter().filter(|s| !self.known.borrow().contains_key(*s)).cloned().collect();
+        let found = fetch(repository, &missing)?;
+        let mut known = self.known.borrow_mut();
+        known.extend(found);
+        Ok(shas.iter().filter_map(|s| known.get(s).map(|l| (s.clone(), l.clone()))).collect())
+    }
 }
 
 /// The labels a commit's pull requests carry: those of the merged ones when GitHub names any
@@ -38,7 +60,7 @@ pub fn labels_of(pulls: &[PullRequest]) -> Vec<String> {
 }
 
 /// Labels per commit SHA for `shas` of `repository` (`owner/name`).
-pub fn fetch(repository: Option<&str>, shas: &[String]) -> Result<HashMap<String, Vec<String>>> {
+fn fetch(repository: Option<&str>, shas: &[String]) -> Result<HashMap<String, Vec<String>>> {
     if shas.is_empty() {
         return Ok(HashMap::new());
     }
@@ -118,5 +140,17 @@ mod tests {
         for (pulls, want) in cases {
             assert_eq!(labels_of(pulls), want.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn a_commit_read_once_is_not_asked_about_again() {
+        let source = LabelSource::default();
+        source.known.borrow_mut().insert("abc".into(), vec!["semver:minor".into()]);
+        // Everything asked for is known: no repository, token or call is needed.
+        let got = source.labels_for(None, &["abc".to_string()]).expect("from memory");
+        assert_eq!(got.get("abc"), Some(&vec!["semver:minor".to_string()]));
+        // Something unknown does need GitHub, and says what is missing.
+        let err = source.labels_for(None, &["def".to_string()]).unwrap_err().to_string();
+        assert!(err.contains("--pr-labels needs the GitHub repository"), "{err}");
     }
 }
