@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use plasma_policy::Policy;
-use plasma_policy::config::{ConfigSource, load};
+use plasma_config::{ConfigSource, load};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use plasma_policy::config::{Config, IssueKeyConfig};
-use plasma_policy::issue_key::{IssueKey, IssueKeyFormat, is_valid_prefix};
+use plasma_config::{Config, IssueKeyConfig};
+use plasma_config::issue_key::{IssueKey, IssueKeyFormat, is_valid_prefix};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

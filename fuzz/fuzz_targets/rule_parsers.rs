@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use plasma_policy::config::Config;
+use plasma_config::Config;
 use plasma_policy::rules::branch::BranchRule;
 use plasma_policy::rules::checklist::{ChecklistRule, parse_tasks};
 use plasma_policy::rules::title::TitleRule;

@@ -5,14 +5,13 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use plasma_policy::audit::protection::{self, RemoteSettings};
-use plasma_policy::audit::{self, Checkout, templates};
-use plasma_policy::config::{self, Config, ConfigSource};
-use plasma_policy::report::{RepoFinding, RepoReport};
+use plasma_audit::protection::{self, RemoteSettings};
+use plasma_audit::{self as audit, Checkout, templates};
+use plasma_config::report::{RepoFinding, RepoReport};
+use plasma_config::{self as config, Config, ConfigSource};
 
 use crate::args::Global;
 use crate::exit;
@@ -141,7 +140,7 @@ fn read_bounded(path: &Path) -> Result<std::result::Result<String, String>> {
 /// The file list and the contents of the files the rules read, plus findings for files that
 /// could not be read.
 pub fn read_checkout(root: &Path) -> Result<(Checkout, Vec<RepoFinding>)> {
-    let mut paths = match git_files(root) {
+    let mut paths = match plasma_gitrepo::listed_files(root) {
         Some(p) => p,
         None => walk(root)?,
     };
@@ -164,28 +163,6 @@ pub fn read_checkout(root: &Path) -> Result<(Checkout, Vec<RepoFinding>)> {
         }
     }
     Ok((checkout, findings))
-}
-
-/// Tracked and untracked-but-not-ignored files, or `None` outside a git work tree.
-fn git_files(root: &Path) -> Option<Vec<String>> {
-    let out = Process::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let mut paths = Vec::new();
-    for raw in out.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        let Ok(p) = std::str::from_utf8(raw) else { continue };
-        // A file deleted in the work tree but still in the index is not there to audit.
-        if std::fs::symlink_metadata(root.join(p)).is_ok() {
-            paths.push(p.to_string());
-        }
-    }
-    Some(paths)
 }
 
 /// Every file under `root`, skipping `.git`, `target` and `node_modules`; symlinks are listed,

@@ -4,11 +4,11 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use plasma_github::{Snapshot, snapshot_from_payload};
-use plasma_policy::config::{
-    self, ConfigError, ConfigSource, EffectiveConfig, INIT_TEMPLATE, Layer, config_error_at,
+use plasma_config::{
+    self as config, ConfigError, ConfigSource, EffectiveConfig, INIT_TEMPLATE, Layer,
 };
-use plasma_policy::{IssueSnapshot, Policy, PrSnapshot, evaluate, evaluate_issue};
+use plasma_github::{Snapshot, snapshot_from_payload};
+use plasma_policy::{IssueSnapshot, Policy, PrSnapshot, compile_policy, evaluate, evaluate_issue};
 
 use crate::args::{Check, Cli, Command, ConfigCmd, Format, Global};
 use crate::exit;
@@ -111,22 +111,9 @@ fn config_cmd(g: &Global, cmd: ConfigCmd, out: &Out) -> Result<u8> {
             let name = file.display().to_string();
             let text = read_file(&file, "configuration file")?;
             let src = ConfigSource { name: &name, text: &text };
-            let errors: Vec<ConfigError> = match config::load(None, Some(src)) {
-                Err(e) => vec![e],
-                Ok(eff) => match Policy::new(eff.config) {
-                    Ok(_) => vec![],
-                    Err(errs) => errs
-                        .into_iter()
-                        .map(|e| {
-                            config_error_at(
-                                src,
-                                &e.key,
-                                format!("{}: {}", e.key, e.message),
-                                Some(e.hint),
-                            )
-                        })
-                        .collect(),
-                },
+            let errors: Vec<ConfigError> = match compile_policy(None, Some(src)) {
+                Ok(_) => vec![],
+                Err(located) => located.0,
             };
             Ok(out.config_errors(&name, &errors))
         }
@@ -153,34 +140,14 @@ fn config_cmd(g: &Global, cmd: ConfigCmd, out: &Out) -> Result<u8> {
 
 /// Load the configuration layers and compile the policy; every error is located.
 fn policy(g: &Global) -> Result<Policy> {
-    let (eff, texts) = load_layers(g.org_config.as_deref(), g.config.as_deref())?;
-    Policy::new(eff.config.clone()).map_err(|errs| {
-        let lines: Vec<String> = errs
-            .into_iter()
-            .map(|e| {
-                let layer = eff.origin(&e.key);
-                let located = texts.iter().find(|(l, _, _)| *l == layer).map(|(_, name, text)| {
-                    config_error_at(
-                        ConfigSource { name, text },
-                        &e.key,
-                        format!("{}: {}", e.key, e.message),
-                        Some(e.hint.clone()),
-                    )
-                    .to_string()
-                });
-                located.unwrap_or_else(|| format!("built-in defaults: {e}\n  hint: {}", e.hint))
-            })
-            .collect();
-        anyhow!("invalid configuration:\n{}", lines.join("\n"))
-    })
+    let texts = read_layers(g.org_config.as_deref(), g.config.as_deref())?;
+    Ok(compile_policy(layer(&texts, Layer::Org), layer(&texts, Layer::Repo))?)
 }
 
 pub(crate) type LayerTexts = Vec<(Layer, String, String)>;
 
-pub(crate) fn load_layers(
-    org: Option<&Path>,
-    repo: Option<&Path>,
-) -> Result<(EffectiveConfig, LayerTexts)> {
+/// The texts of the layers given on the command line.
+pub(crate) fn read_layers(org: Option<&Path>, repo: Option<&Path>) -> Result<LayerTexts> {
     let mut texts: LayerTexts = Vec::new();
     if let Some(p) = org {
         texts.push((
@@ -196,13 +163,21 @@ pub(crate) fn load_layers(
             read_file(p, "repository configuration")?,
         ));
     }
-    let src = |layer: Layer| {
-        texts
-            .iter()
-            .find(|(l, _, _)| *l == layer)
-            .map(|(_, n, t)| ConfigSource { name: n, text: t })
-    };
-    let eff = config::load(src(Layer::Org), src(Layer::Repo)).map_err(|e| anyhow!("{e}"))?;
+    Ok(texts)
+}
+
+/// One layer's text, as the loader takes it.
+pub(crate) fn layer(texts: &LayerTexts, layer: Layer) -> Option<ConfigSource<'_>> {
+    texts.iter().find(|(l, _, _)| *l == layer).map(|(_, n, t)| ConfigSource { name: n, text: t })
+}
+
+pub(crate) fn load_layers(
+    org: Option<&Path>,
+    repo: Option<&Path>,
+) -> Result<(EffectiveConfig, LayerTexts)> {
+    let texts = read_layers(org, repo)?;
+    let eff = config::load(layer(&texts, Layer::Org), layer(&texts, Layer::Repo))
+        .map_err(|e| anyhow!("{e}"))?;
     Ok((eff, texts))
 }
 

@@ -1,23 +1,23 @@
 //! `plasma-ops coverage --base REV [--threshold PERCENT] REPORT...`: the process's coverage gate.
 //! Reads the reports (`plasma-coverage`), asks git which modules are new and which lines changed
-//! (`coverage_git`), lets the policy core judge, and prints a table, JSON or GitHub annotations.
+//! (`plasma_gitrepo`), lets the policy core judge, and prints a table, JSON or GitHub annotations.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use clap::Args;
+use plasma_config::Layer;
+use plasma_config::report::RepoReport;
+use plasma_coverage::gate::{CoverageGate, GateInput, GateResult, ModuleVerdict, show_percent};
 use plasma_coverage::{PathMapper, read_files};
 use plasma_github::client::{CheckAnnotation, NewCheckRun};
+use plasma_gitrepo as git;
 use plasma_policy::Severity;
-use plasma_policy::config::{ConfigSource, config_error_at};
-use plasma_policy::coverage::{CoverageGate, GateInput, GateResult, ModuleVerdict, show_percent};
 use plasma_policy::render::cell;
-use plasma_policy::report::RepoReport;
 use serde_json::json;
 
 use crate::args::{Format, Global};
-use crate::coverage_git as git;
 use crate::output::{Out, print_json, step_summary};
 
 /// `coverage` arguments.
@@ -58,7 +58,13 @@ fn parse_percent(s: &str) -> Result<f64, String> {
 pub fn run(g: &Global, out: &Out, args: &CoverageArgs) -> Result<u8> {
     let (gate, strip) = gate(g)?;
     let root = git::toplevel(&args.repo)?;
-    git::verify(&root, &args.base)?;
+    git::verify_commit(&root, &args.base).with_context(|| {
+        format!(
+            "--base {:?} is not a commit of this repository (in CI, fetch it first: \
+             `git fetch --tags origin` or actions/checkout with fetch-depth: 0)",
+            args.base
+        )
+    })?;
     let mapper = PathMapper::new(Some(&root), &strip);
     let coverage = read_files(&args.reports, &mapper)?;
     let new_files = git::added_files(&root, &args.base)?;
@@ -178,31 +184,13 @@ fn post_check(repo: &str, run: &NewCheckRun) -> Result<()> {
 
 /// The effective `coverage` section, compiled; errors located in the file that set the value.
 fn gate(g: &Global) -> Result<(CoverageGate, Vec<String>)> {
-    let (eff, texts) = crate::commands::load_layers(g.org_config.as_deref(), g.config.as_deref())?;
-    let cfg = &eff.config.coverage;
-    let gate = CoverageGate::new(cfg).map_err(|errs| {
-        let lines: Vec<String> = errs
-            .into_iter()
-            .map(|e| {
-                let layer = eff.origin(&e.key);
-                texts
-                    .iter()
-                    .find(|(l, _, _)| *l == layer)
-                    .map(|(_, name, text)| {
-                        config_error_at(
-                            ConfigSource { name, text },
-                            &e.key,
-                            format!("{}: {}", e.key, e.message),
-                            Some(e.hint.clone()),
-                        )
-                        .to_string()
-                    })
-                    .unwrap_or_else(|| format!("built-in defaults: {e}\n  hint: {}", e.hint))
-            })
-            .collect();
-        anyhow!("invalid configuration:\n{}", lines.join("\n"))
-    })?;
-    Ok((gate, cfg.strip_prefixes.clone()))
+    use crate::commands::{layer, read_layers};
+    let texts = read_layers(g.org_config.as_deref(), g.config.as_deref())?;
+    let (gate, eff) =
+        plasma_config::compile(layer(&texts, Layer::Org), layer(&texts, Layer::Repo), |c| {
+            CoverageGate::new(&c.coverage)
+        })?;
+    Ok((gate, eff.config.coverage.strip_prefixes))
 }
 
 fn print(out: &Out, base: &str, result: GateResult) -> u8 {
@@ -332,12 +320,12 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use plasma_policy::config::CoverageConfig;
+    use plasma_config::CoverageConfig;
 
     fn verdicts(r: &GateResult) -> BTreeMap<String, &'static str> {
         r.modules.iter().map(|m| (m.path.clone(), m.verdict.as_str())).collect()
     }
-    use plasma_policy::coverage::LineHits;
+    use plasma_coverage::gate::LineHits;
 
     #[test]
     fn percent_arguments() {

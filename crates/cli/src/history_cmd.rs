@@ -1,5 +1,5 @@
 //! `plasma-ops history [RANGE]` and `history --messages FILE`: the history rules of the policy core
-//! (`plasma_policy::history`) over a real repository read by `plasma_gitrepo`, or over
+//! (`plasma_history::rules`) over a real repository read by `plasma_gitrepo`, or over
 //! NUL-separated messages without a repository.
 
 use std::io::Read;
@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use plasma_config::finding::Finding;
+use plasma_config::report::{RepoFinding, RepoReport};
 use plasma_gitrepo::{GitRepo, RangeSpec, RefKind, SignatureStatus, verify_all};
+use plasma_history::rules::{CommitFacts, HistoryRules, SignatureFact, lint_messages};
 use plasma_policy::Policy;
-use plasma_policy::finding::Finding;
-use plasma_policy::history::{CommitFacts, HistoryRules, SignatureFact, lint_messages};
-use plasma_policy::report::{RepoFinding, RepoReport};
 
 use crate::output::Out;
 
@@ -52,12 +52,12 @@ pub struct HistoryArgs {
 
 /// Runs `history`.
 pub fn run(policy: &Policy, out: &Out, args: HistoryArgs) -> Result<u8> {
-    let rules = HistoryRules::new(policy);
+    let rules = HistoryRules::new(policy.config());
     let findings = match &args.messages {
         Some(file) => {
             let bytes = read_messages(file)?;
             let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-            lint_messages(policy, &rules, &bytes, threads)
+            lint_messages(policy.config(), &rules, &bytes, threads)
         }
         None => repo_findings(policy, &rules, &args)?,
     };

@@ -5,7 +5,6 @@ mod args;
 mod audit_cmd;
 mod commands;
 mod coverage_cmd;
-mod coverage_git;
 mod github_env;
 mod history_cmd;
 mod output;

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
-use plasma_policy::config::{ConfigError, LabelDefinition};
+use plasma_config::{ConfigError, LabelDefinition};
 use plasma_policy::dispatch::DispatchReport;
 use plasma_policy::render::cell;
 use plasma_policy::{Finding, IssueVerdict, Severity, Verdict};

@@ -1,5 +1,5 @@
 //! `plasma-ops release plan|cut` and `plasma-ops hotfix start|finish`: the version arithmetic of
-//! the policy core (`plasma_policy::release`) over the tags and commits of a real repository.
+//! the policy core (`plasma_history::release`) over the tags and commits of a real repository.
 //!
 //! Scope: without `release.components` the repository is one versioned unit. With components,
 //! each is versioned on its own: its tags carry its `tag_prefix`, its commits are those touching
@@ -10,14 +10,14 @@ use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, Subcommand};
+use plasma_config::issue_key::IssueKeyFormat;
+use plasma_config::{ReleaseComponent, ReleaseConfig};
 use plasma_gitrepo::{GitError, GitRepo, ObjectId, RangeSpec};
-use plasma_policy::Policy;
-use plasma_policy::config::{ReleaseComponent, ReleaseConfig};
-use plasma_policy::issue_key::IssueKeyFormat;
-use plasma_policy::release::{
+use plasma_history::release::{
     Bump, ChangelogLinks, ReleaseCommit, ReleasePlan, decided_by_labels, hotfix_branch,
     hotfix_version, latest_release_for, plan_release_with,
 };
+use plasma_policy::Policy;
 use semver::Version;
 use serde_json::{Value, json};
 

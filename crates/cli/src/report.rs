@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
+use plasma_config::report::{RepoFinding, RepoReport};
 use plasma_policy::Severity;
 use plasma_policy::render::cell;
-use plasma_policy::report::{RepoFinding, RepoReport};
 use serde_json::{Value, json};
 
 use crate::args::Format;

@@ -11,23 +11,23 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use plasma_gitrepo::{GitRepo, RangeSpec, RefKind, SignatureStatus, verify_all};
+use plasma_history::rules::{CommitFacts, HistoryRules, SignatureFact};
 use plasma_policy::Policy;
-use plasma_policy::history::{CommitFacts, HistoryRules, SignatureFact};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args[1] == "--messages" {
         let policy = Policy::process_default().unwrap_or_else(|_| panic!("default policy"));
-        let rules = HistoryRules::new(&policy);
+        let rules = HistoryRules::new(policy.config());
         let bytes = std::fs::read(&args[2]).unwrap();
         let threads = args.get(3).map_or_else(
             || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             |t| t.parse().unwrap(),
         );
-        let found = plasma_policy::history::lint_messages(&policy, &rules, &bytes, threads);
+        let found = plasma_history::rules::lint_messages(policy.config(), &rules, &bytes, threads);
         let mut rejected: Vec<usize> = found
             .iter()
-            .filter(|f| f.severity == plasma_policy::Severity::Error)
+            .filter(|f| f.severity == plasma_config::Severity::Error)
             .filter_map(|f| f.index)
             .collect();
         rejected.dedup();
@@ -37,7 +37,7 @@ fn main() {
     let (path, range) = (&args[1], &args[2]);
     let no_verify = args.iter().any(|a| a == "--no-verify");
     let policy = Policy::process_default().unwrap_or_else(|_| panic!("default policy"));
-    let rules = HistoryRules::new(&policy);
+    let rules = HistoryRules::new(policy.config());
     let repo = GitRepo::discover(Path::new(path)).unwrap();
     let resolved = repo.resolve_range(&RangeSpec::Expr(range.clone())).unwrap();
     let commits = repo.commits(&resolved).unwrap();

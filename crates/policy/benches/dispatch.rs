@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use plasma_policy::config::{DispatchConfig, DispatchMode, DispatchRule};
+use plasma_config::{DispatchConfig, DispatchMode, DispatchRule};
 use plasma_policy::dispatch::{Dispatcher, Scratch};
 
 const SHARED_BENCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/bench/");

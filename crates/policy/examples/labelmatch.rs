@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use plasma_policy::config::{DispatchConfig, DispatchMode, DispatchRule};
+use plasma_config::{DispatchConfig, DispatchMode, DispatchRule};
 use plasma_policy::dispatch::Dispatcher;
 
 const SHARED_BENCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/bench/");

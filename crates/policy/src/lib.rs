@@ -1,30 +1,22 @@
-//! The pure policy core of plasma-ops: the Plasma Engine DevOps process as data and rules.
+//! The pull-request and issue process of plasma-ops: snapshots, the rules that judge them, agent
+//! dispatch, verdicts and the plan (the labels, comment, status and re-review requests a pull
+//! request should have, as the minimal list of writes).
 //!
 //! Nothing in this crate performs I/O, spawns tasks or reads the clock: every function takes plain
-//! data and returns plain data, so the CLI, the service, the MCP server and tests all get the same
+//! data and returns plain data, so every front door (the CLI, the service) and every test gets the same
 //! answer for the same input.
 
-pub mod audit;
-pub mod commitlint;
-pub mod config;
-pub mod conventional;
-pub mod coverage;
 pub mod dispatch;
-pub mod finding;
-pub mod history;
-pub mod issue_key;
 pub mod plan;
 pub mod policy;
-pub mod release;
 pub mod render;
-pub mod report;
 pub mod rules;
 pub mod snapshot;
 #[cfg(test)]
 mod test_support;
 pub mod verdict;
 
-pub use finding::{Finding, Severity, rule_id};
-pub use policy::{Policy, PolicyError};
+pub use plasma_config::{Finding, PolicyError, Severity, rule_id};
+pub use policy::{Policy, compile_policy};
 pub use snapshot::{IssueSnapshot, PrSnapshot};
 pub use verdict::{IssueVerdict, Verdict, evaluate, evaluate_issue};

@@ -3,36 +3,22 @@
 
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
-use crate::config::{Config, RuleSeverity};
+use plasma_config::{Config, ConfigSource, Finding, LocatedErrors, PolicyError, compile, rule_id};
+
 use crate::dispatch::Dispatcher;
 use crate::rules::branch::BranchRule;
 use crate::rules::checklist::ChecklistRule;
 use crate::rules::checks::RequiredChecksRule;
-use crate::rules::pattern::PatternError;
 use crate::rules::review_loop::ReviewLoopRule;
 use crate::rules::title::TitleRule;
-use crate::{Finding, Severity, rule_id};
 
-/// A configuration problem found while compiling the policy, located by key path.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{key}: {message}")]
-pub struct PolicyError {
-    /// Dotted key path, e.g. `dispatch.rules[2].globs[0]`.
-    pub key: String,
-    /// What is wrong, naming the value.
-    pub message: String,
-    /// What to do.
-    pub hint: String,
-}
-
-impl From<PatternError> for PolicyError {
-    fn from(e: PatternError) -> Self {
-        PolicyError {
-            key: e.key.clone(),
-            message: format!("invalid pattern `{}`: {}", e.pattern, e.reason),
-            hint: "fix the pattern; `plasma-ops config init` shows working examples".into(),
-        }
-    }
+/// Loads the organisation's and the repository's files over the built-in defaults and compiles
+/// the policy: what every front door calls, so a bad key is reported alike everywhere.
+pub fn compile_policy(
+    org: Option<ConfigSource<'_>>,
+    repo: Option<ConfigSource<'_>>,
+) -> Result<Policy, LocatedErrors> {
+    compile(org, repo, |c| Policy::new(c.clone())).map(|(policy, _)| policy)
 }
 
 /// The compiled policy.
@@ -149,27 +135,12 @@ impl Policy {
 
     /// Whether a rule is switched off by configuration.
     pub fn is_off(&self, rule: &str) -> bool {
-        self.config.rules.get(rule).is_some_and(|o| o.severity == RuleSeverity::Off)
+        self.config.is_off(rule)
     }
 
     /// Apply `rules:` overrides: drop findings of rules that are off, demote errors to warnings.
     pub fn apply_overrides(&self, findings: Vec<Finding>) -> Vec<Finding> {
-        findings
-            .into_iter()
-            .filter(|f| !self.is_off(&f.rule))
-            .map(|mut f| {
-                if f.severity == Severity::Error
-                    && self
-                        .config
-                        .rules
-                        .get(&f.rule)
-                        .is_some_and(|o| o.severity == RuleSeverity::Warning)
-                {
-                    f.severity = Severity::Warning;
-                }
-                f
-            })
-            .collect()
+        self.config.apply_overrides(findings)
     }
 
     /// `check branch`: the branch-name rule alone. `repository` (`owner/name`) pins the `<repo>`
@@ -218,7 +189,7 @@ fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyError> {
 fn validate(c: &Config, errors: &mut Vec<PolicyError>) {
     for id in c.rules.keys() {
         if !rule_id::ALL.contains(&id.as_str()) {
-            let hint = match crate::config::did_you_mean(id, rule_id::ALL) {
+            let hint = match plasma_config::did_you_mean(id, rule_id::ALL) {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!("known rules: {}", rule_id::ALL.join(", ")),
             };
@@ -299,7 +270,7 @@ fn validate(c: &Config, errors: &mut Vec<PolicyError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ConfigSource, load};
+    use plasma_config::{ConfigSource, load};
 
     #[test]
     fn the_defaults_compile() {
@@ -341,5 +312,23 @@ labels:
         }
         let unknown = errs.iter().find(|e| e.key == "rules.signed-commit").unwrap();
         assert_eq!(unknown.hint, "did you mean `signed-commits`?");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn whatever_loads_compiles_or_is_rejected_with_located_errors(
+            lines in proptest::collection::vec(
+                ("[ ]{0,6}", "(issue_key|prefix|branches|exempt|rules|title|pattern|- |&a |\\*a|[a-z_-]{1,10})", ":? ?", "(\\[|\\]|\\{|\\}|\"|'|[a-zA-Z0-9*/{}._-]{0,12}|-1|1e9|null|true)"),
+                0..20,
+            )
+        ) {
+            let text: String = lines.iter().map(|(a, b, c, d)| format!("{a}{b}{c}{d}\n")).collect();
+            let src = plasma_config::ConfigSource { name: ".github/plasma.yml", text: &text };
+            if let Ok(eff) = plasma_config::load(None, Some(src)) {
+                let _ = Policy::new(eff.config);
+            }
+        }
     }
 }

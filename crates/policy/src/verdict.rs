@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::config::DispatchWhen;
 use crate::dispatch::DispatchReport;
 use crate::policy::Policy;
 use crate::rules::review_loop::{ReviewLoop, ReviewLoopState};
 use crate::rules::{approval, commits, issue_labels, state};
 use crate::snapshot::{IssueSnapshot, PrSnapshot, PrState};
 use crate::{Finding, Severity, rule_id};
+use plasma_config::DispatchWhen;
 
 /// The policy's judgement of one pull request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -163,7 +163,7 @@ fn desired_labels(
     let mut labels = BTreeSet::new();
     labels.insert(status.label(&policy.config().labels.status).to_string());
     // When dispatch does not apply (or is off) the wanted set holds no agent label, so any left
-    // from an earlier round is removed: the old script never removed one.
+    // from an earlier round is removed: a stale agent label sends an agent to work already done.
     if applies {
         // Agent labels are wanted, so the files must be known to say which.
         labels.extend(dispatch?.labels.iter().cloned());
@@ -296,10 +296,10 @@ pub(crate) mod tests {
 
     #[test]
     fn overrides_demote_and_switch_off() {
-        let mut cfg = crate::config::Config::default();
-        let ov = |s| crate::config::RuleOverride { severity: s };
-        cfg.rules.insert("human-approval".into(), ov(crate::config::RuleSeverity::Warning));
-        cfg.rules.insert("title-format".into(), ov(crate::config::RuleSeverity::Off));
+        let mut cfg = plasma_config::Config::default();
+        let ov = |s| plasma_config::RuleOverride { severity: s };
+        cfg.rules.insert("human-approval".into(), ov(plasma_config::RuleSeverity::Warning));
+        cfg.rules.insert("title-format".into(), ov(plasma_config::RuleSeverity::Off));
         let policy = Policy::new(cfg).unwrap();
         let mut p = full_pr();
         p.title = "no key".into();

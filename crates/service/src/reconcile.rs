@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use plasma_config::ConfigSource;
 use plasma_github::{FetchOptions, GitHubError, WebhookEvent, parse_event, pr_snapshot};
-use plasma_policy::config::{self, ConfigSource};
 use plasma_policy::plan::{self, CurrentState, Plan, PlanOptions, Write};
-use plasma_policy::{Policy, PrSnapshot, Verdict, evaluate};
+use plasma_policy::{Policy, PrSnapshot, Verdict, compile_policy, evaluate};
 use plasma_store::{Job, NewAction};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -135,28 +135,8 @@ fn policy_for(app: &App, org: Option<&str>, base: Option<&str>) -> Result<Arc<Po
 fn policy_from(org: Option<&str>, base: Option<&str>) -> Result<Policy, String> {
     let org_src = org.map(|text| ConfigSource { name: "<org>/.github/.github/plasma.yml", text });
     let repo_src = base.map(|text| ConfigSource { name: ".github/plasma.yml", text });
-    let eff = config::load(org_src, repo_src).map_err(|e| e.to_string())?;
-    Policy::new(eff.config.clone()).map_err(|errs| {
-        errs.iter()
-            .map(|e| {
-                let src = match eff.origin(&e.key) {
-                    config::Layer::Org => org_src,
-                    _ => repo_src,
-                };
-                match src {
-                    Some(s) => config::config_error_at(
-                        s,
-                        &e.key,
-                        format!("{}: {}", e.key, e.message),
-                        Some(e.hint.clone()),
-                    )
-                    .to_string(),
-                    None => e.to_string(),
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    compile_policy(org_src, repo_src)
+        .map_err(|e| e.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
 }
 
 /// A stable fingerprint of the files that earned each agent label.

@@ -4,7 +4,7 @@
 //! for an unprotected branch, but also 403 or a bare 404 when the token lacks admin read, and
 //! those must never be reported as "missing".
 
-use plasma_policy::audit::protection::Remote;
+use plasma_audit::protection::Remote;
 use serde_json::Value;
 
 use super::route::route;

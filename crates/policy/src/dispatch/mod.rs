@@ -1,10 +1,10 @@
 //! Agent dispatch: which `agent:*` labels a pull request's changed files call for.
 //!
-//! The old dispatcher matched substrings, so `docs/devops/x.md` went to the ops agent and
-//! `src/shops/cart.ts` too. Here every rule is a glob over whole path segments (`*` never crosses
-//! `/`, `**` does), and the globs of all rules are compiled into one [`globset::GlobSet`]: a path
-//! is matched against every rule in one pass, then the matched globs are walked in rule order to
-//! apply additive and exclusive semantics.
+//! Every rule is a glob over whole path segments (`*` never crosses `/`, `**` does), never a
+//! substring, which would send `docs/devops/x.md` and `src/shops/cart.ts` to the ops agent. The
+//! globs of all rules are compiled into one [`globset::GlobSet`]: a path is matched against every
+//! rule in one pass, then the matched globs are walked in rule order to apply additive and
+//! exclusive semantics.
 //!
 //! Order of evaluation: the `CURSOR_AGENT_CLASSIFIERS` entries (`dispatch.classifiers`, each an
 //! exclusive path-prefix rule), then `dispatch.rules` in order. A file no rule labels gets
@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use crate::config::{DispatchConfig, DispatchMode};
+use plasma_config::{DispatchConfig, DispatchMode};
 
 pub use classifiers::{
     CLASSIFIERS_SYNTAX, ClassifiersError, ClassifiersErrorKind, parse_classifiers,

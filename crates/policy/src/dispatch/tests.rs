@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::config::{DispatchConfig, DispatchMode, DispatchRule};
+use plasma_config::{DispatchConfig, DispatchMode, DispatchRule};
 
 fn default() -> Dispatcher {
     Dispatcher::new(&DispatchConfig::default()).unwrap()

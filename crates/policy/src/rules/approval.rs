@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::ApprovalsConfig;
 use crate::rules::checks::short_sha;
 use crate::rules::review_loop::ReviewLoopRule;
 use crate::snapshot::{PrSnapshot, Review, ReviewState};
 use crate::{Finding, rule_id};
+use plasma_config::ApprovalsConfig;
 
 const RULE: &str = rule_id::HUMAN_APPROVAL;
 
@@ -100,9 +100,9 @@ pub fn check(pr: &PrSnapshot, cfg: &ApprovalsConfig, coderabbit: &ReviewLoopRule
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::CodeRabbitConfig;
     use crate::test_support::{HEAD, OLD, pr, review};
     use ReviewState::*;
+    use plasma_config::CodeRabbitConfig;
 
     fn judge(reviews: Vec<Review>, cfg: ApprovalsConfig) -> Vec<Finding> {
         let mut p = pr();

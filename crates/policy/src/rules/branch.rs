@@ -16,12 +16,12 @@ use std::ops::Range;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::{Captures, Regex};
 
-use crate::config::{BranchesConfig, IssueKeyConfig};
-use crate::issue_key::{IssueKey, IssueKeyFormat};
-use crate::rules::pattern::{
+use crate::{Finding, rule_id};
+use plasma_config::issue_key::{IssueKey, IssueKeyFormat};
+use plasma_config::pattern::{
     CompiledTemplate, PatternError, Placeholder, Segment, Template, bounded_regex, check_length,
 };
-use crate::{Finding, rule_id};
+use plasma_config::{BranchesConfig, IssueKeyConfig};
 
 /// Lowercase kebab case, for `{repo}` and `{slug}`.
 const KEBAB: &str = "[a-z0-9]+(?:-[a-z0-9]+)*";

@@ -19,9 +19,9 @@
 //! is unticked. An item with matching lines, none ticked, is unticked (the finding names the
 //! lines); an item with no matching line is missing. An empty body has every item missing.
 
-use crate::config::{ChecklistConfig, ChecklistItem};
-use crate::rules::pattern::{PatternError, check_length};
 use crate::{Finding, rule_id};
+use plasma_config::pattern::{PatternError, check_length};
+use plasma_config::{ChecklistConfig, ChecklistItem};
 
 /// One task-list line of a body.
 #[derive(Debug, Clone, PartialEq, Eq)]

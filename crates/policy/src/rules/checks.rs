@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use jiff::Timestamp;
 
-use crate::config::{ConclusionPolicy, RequiredChecksConfig};
-use crate::rules::pattern::PatternError;
 use crate::snapshot::PrSnapshot;
 use crate::{Finding, rule_id};
+use plasma_config::pattern::PatternError;
+use plasma_config::{ConclusionPolicy, RequiredChecksConfig};
 
 const RULE: &str = rule_id::REQUIRED_CHECKS;
 

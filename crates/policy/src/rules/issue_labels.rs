@@ -3,9 +3,9 @@
 
 use globset::GlobMatcher;
 
-use crate::config::IssuesConfig;
 use crate::snapshot::{IssueSnapshot, PrState};
 use crate::{Finding, rule_id};
+use plasma_config::IssuesConfig;
 
 const RULE: &str = rule_id::ISSUE_LABELS;
 

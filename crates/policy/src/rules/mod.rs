@@ -5,7 +5,6 @@ pub mod checklist;
 pub mod checks;
 pub mod commits;
 pub mod issue_labels;
-pub mod pattern;
 pub mod review_loop;
 pub mod state;
 pub mod title;

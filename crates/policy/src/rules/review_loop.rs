@@ -1,20 +1,20 @@
 //! `coderabbit-review`: the autonomous review loop. Decides which one of the three coordination
 //! labels a pull request carries and whether CodeRabbit should be asked for a review now.
 //!
-//! The old script read only the first 100 reviews (oldest first), so it could miss the newest
-//! one; it asked `@coderabbit` (a different account) on every run. Here every review counts, the
-//! latest is chosen by `submitted_at` then id, and a re-review is requested at most once per head
-//! SHA, with the configured trigger.
+//! Every review counts (a long-lived pull request has more than one page of them), the latest is
+//! chosen by `submitted_at` then id, and a re-review is requested at most once per head SHA, with
+//! the configured trigger (`@coderabbitai review`: another handle reaches another account).
+//! ADR-0001 lists the defects of the scripts this replaces.
 
 use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::Serialize;
 
-use crate::config::{CodeRabbitConfig, CommentedReview, StatusLabels};
 use crate::rules::checks::short_sha;
 use crate::snapshot::{PrSnapshot, PrState, Review, ReviewState};
 use crate::{Finding, rule_id};
+use plasma_config::{CodeRabbitConfig, CommentedReview, StatusLabels};
 
 const RULE: &str = rule_id::CODERABBIT_REVIEW;
 

@@ -1,5 +1,5 @@
 //! `state`, `draft` and `base-branch`: what kind of pull request this is before any other rule
-//! matters. The old script treated drafts and closed pull requests like open ones.
+//! matters, so that drafts and closed pull requests are never judged like open ones.
 
 use globset::GlobSet;
 

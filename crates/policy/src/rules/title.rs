@@ -6,10 +6,10 @@
 //! `#12`), the summary is what remains once the separators around the key are dropped, and a
 //! corrected title is offered when it passes the strict form.
 
-use crate::config::{IssueKeyConfig, TitleConfig};
-use crate::issue_key::{IssueKey, IssueKeyFormat};
-use crate::rules::pattern::{CompiledTemplate, PatternError, Placeholder, Template};
 use crate::{Finding, rule_id};
+use plasma_config::issue_key::{IssueKey, IssueKeyFormat};
+use plasma_config::pattern::{CompiledTemplate, PatternError, Placeholder, Template};
+use plasma_config::{IssueKeyConfig, TitleConfig};
 
 /// `{summary}`: starts and ends with a non-space character, one line.
 const SUMMARY: &str = r"\S(?:.*\S)?";

@@ -1,0 +1,37 @@
+//! The vocabulary every plasma-ops product shares: the configuration model and its built-in
+//! defaults (the process, exactly), the layered loader and its guard, findings and the report
+//! they make, issue keys, and the bounded pattern templates issue keys compile with.
+//!
+//! Pure: no I/O, no threads, no clock. The pull-request process (`plasma-policy`), the audit
+//! (`plasma-audit`), history and releases (`plasma-history`) and the coverage gate
+//! (`plasma-coverage`) each compile their own part of a [`Config`]; none of them depends on
+//! another through this crate.
+
+mod audit;
+mod commit_messages;
+mod compile;
+mod coverage;
+mod error;
+mod extras;
+pub mod finding;
+pub mod guard;
+pub mod issue_key;
+mod load;
+mod locate;
+mod model;
+mod overrides;
+pub mod pattern;
+mod release;
+pub mod report;
+
+pub use audit::*;
+pub use commit_messages::*;
+pub use compile::{LocatedErrors, compile, locate};
+pub use coverage::*;
+pub use error::PolicyError;
+pub use extras::*;
+pub use finding::{Finding, Severity, rule_id};
+pub use load::*;
+pub use model::*;
+pub use release::*;
+pub use report::{RepoFinding, RepoReport};
