@@ -100,7 +100,7 @@ mod tests {
         let rules = |files: &[&str]| -> Vec<String> {
             check(&Checkout::from_files(files.iter().map(|f| (*f, ""))))
                 .into_iter()
-                .map(|f| f.rule)
+                .map(|f| f.finding.rule)
                 .collect()
         };
         assert_eq!(rules(&["src/a.rs"]), vec![MISSING]);

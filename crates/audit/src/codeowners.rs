@@ -276,7 +276,7 @@ mod tests {
     use super::*;
 
     fn rules_of(findings: &[RepoFinding]) -> Vec<(&str, Option<u32>)> {
-        findings.iter().map(|f| (f.rule.as_str(), f.line)).collect()
+        findings.iter().map(|f| (f.finding.rule.as_str(), f.location.line)).collect()
     }
 
     #[test]
@@ -336,7 +336,7 @@ mod tests {
         );
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[1].owners, vec!["@ok"]);
-        assert!(findings[3].message.contains("bad-owner"));
+        assert!(findings[3].finding.message.contains("bad-owner"));
     }
 
     #[test]
@@ -349,10 +349,12 @@ mod tests {
             ("README.md", ""),
         ]);
         let f = check(&c);
-        let rules: Vec<_> = f.iter().map(|f| (f.rule.as_str(), f.path.as_deref())).collect();
+        let rules: Vec<_> =
+            f.iter().map(|f| (f.finding.rule.as_str(), f.location.path.as_deref())).collect();
         assert!(rules.contains(&(SHADOWED, Some("docs/CODEOWNERS"))), "{rules:?}");
         assert!(rules.contains(&(UNMATCHED, Some("CODEOWNERS"))), "{rules:?}");
-        let unowned: Vec<_> = f.iter().filter(|f| f.rule == UNOWNED).map(|f| &f.message).collect();
+        let unowned: Vec<_> =
+            f.iter().filter(|f| f.finding.rule == UNOWNED).map(|f| &f.finding.message).collect();
         assert_eq!(unowned.len(), 3, "{unowned:?}");
     }
 
@@ -363,12 +365,12 @@ mod tests {
         files.push((".github/CODEOWNERS".into(), "/src/ @a\n".into()));
         files.push(("src/x".into(), String::new()));
         let f = check(&Checkout::from_files(files));
-        let unowned: Vec<_> = f.iter().filter(|f| f.rule == UNOWNED).collect();
+        let unowned: Vec<_> = f.iter().filter(|f| f.finding.rule == UNOWNED).collect();
         assert_eq!(unowned.len(), 1);
         assert!(
-            unowned[0].message.starts_with("26 files have no code owner"),
+            unowned[0].finding.message.starts_with("26 files have no code owner"),
             "{}",
-            unowned[0].message
+            unowned[0].finding.message
         );
     }
 

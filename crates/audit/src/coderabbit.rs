@@ -263,7 +263,7 @@ mod tests {
         ] {
             let got: Vec<_> = check_text(".coderabbit.yaml", text)
                 .into_iter()
-                .map(|f| (f.rule, f.line))
+                .map(|f| (f.finding.rule, f.location.line))
                 .collect();
             let expect: Vec<_> = expect.into_iter().map(|(r, l)| (r.to_string(), l)).collect();
             assert_eq!(got, expect, "{text}");
@@ -273,8 +273,12 @@ mod tests {
     #[test]
     fn did_you_mean_and_the_loop_explanation() {
         let f = check_text("c.yml", "reviews:\n  request_change_workflow: true\n");
-        assert!(f[0].hint.contains("`reviews.request_changes_workflow`"), "{}", f[0].hint);
-        assert!(f[1].message.contains("can never finish"));
-        assert_eq!(check(&Checkout::default())[0].rule, MISSING);
+        assert!(
+            f[0].finding.hint.contains("`reviews.request_changes_workflow`"),
+            "{}",
+            f[0].finding.hint
+        );
+        assert!(f[1].finding.message.contains("can never finish"));
+        assert_eq!(check(&Checkout::default())[0].finding.rule, MISSING);
     }
 }

@@ -312,8 +312,8 @@ mod tests {
         ]);
         let f = check(&c);
         assert_eq!(f.len(), 1, "{f:?}");
-        assert_eq!(f[0].rule, MISSING);
-        assert!(f[0].message.contains("`task`"));
+        assert_eq!(f[0].finding.rule, MISSING);
+        assert!(f[0].finding.message.contains("`task`"));
     }
 
     #[test]
@@ -345,7 +345,7 @@ mod tests {
             ("name: [x\n", vec!["Not valid YAML"]),
         ] {
             let got: Vec<String> =
-                check_form("f.yml", text).into_iter().map(|f| f.message).collect();
+                check_form("f.yml", text).into_iter().map(|f| f.finding.message).collect();
             assert_eq!(got.len(), expect.len(), "{text}: {got:?}");
             for (g, e) in got.iter().zip(&expect) {
                 assert!(g.contains(e), "{text}: {g} lacks {e}");
@@ -356,7 +356,7 @@ mod tests {
     #[test]
     fn yaml_errors_carry_line_and_column() {
         let f = check_form("f.yml", "name: x\ndescription: y\nbody: [\n");
-        assert!(f[0].line.is_some() && f[0].column.is_some(), "{f:?}");
+        assert!(f[0].location.line.is_some() && f[0].location.column.is_some(), "{f:?}");
     }
 
     #[test]

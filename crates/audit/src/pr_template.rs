@@ -122,7 +122,8 @@ mod tests {
                 vec![CHECKLIST, CODERABBIT],
             ),
         ] {
-            let got: Vec<_> = check_text("t.md", text, &cfg).into_iter().map(|f| f.rule).collect();
+            let got: Vec<_> =
+                check_text("t.md", text, &cfg).into_iter().map(|f| f.finding.rule).collect();
             assert_eq!(got, expect, "{text}");
         }
     }
@@ -130,7 +131,7 @@ mod tests {
     #[test]
     fn locations() {
         let cfg = ChecklistConfig::default();
-        assert_eq!(check(&Checkout::from_files([("a", "")]), &cfg)[0].rule, MISSING);
+        assert_eq!(check(&Checkout::from_files([("a", "")]), &cfg)[0].finding.rule, MISSING);
         let c = Checkout::from_files([(".github/PULL_REQUEST_TEMPLATE.md", "x")]);
         assert_eq!(templates(&c), vec![".github/PULL_REQUEST_TEMPLATE.md"]);
         let c = Checkout::from_files([

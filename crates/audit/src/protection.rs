@@ -287,7 +287,10 @@ mod tests {
     }
 
     fn rules(s: &RemoteSettings) -> Vec<(String, plasma_config::Severity)> {
-        check(s, &Config::default()).into_iter().map(|f| (f.rule, f.severity)).collect()
+        check(s, &Config::default())
+            .into_iter()
+            .map(|f| (f.finding.rule, f.finding.severity))
+            .collect()
     }
 
     #[test]
@@ -340,7 +343,10 @@ mod tests {
             &settings(Remote::NoPermission, Remote::NoPermission, Remote::Found(env_ok())),
             &Config::default(),
         );
-        assert!(f.iter().all(|f| f.message.contains("unknown (needs admin read)")), "{f:?}");
+        assert!(
+            f.iter().all(|f| f.finding.message.contains("unknown (needs admin read)")),
+            "{f:?}"
+        );
     }
 
     #[test]
@@ -356,12 +362,12 @@ mod tests {
             ),
             &Config::default(),
         );
-        let got: Vec<&str> = f.iter().map(|f| f.rule.as_str()).collect();
+        let got: Vec<&str> = f.iter().map(|f| f.finding.rule.as_str()).collect();
         assert_eq!(got, vec![APPROVALS, CHECKS, PRODUCTION]);
         assert!(
-            f[1].message.contains("`tests`, `security scan`, `CodeRabbit summary`"),
+            f[1].finding.message.contains("`tests`, `security scan`, `CodeRabbit summary`"),
             "{}",
-            f[1].message
+            f[1].finding.message
         );
     }
 }

@@ -152,7 +152,10 @@ mod tests {
     use super::*;
 
     fn rules(files: &[(&str, &str)]) -> Vec<String> {
-        check(&Checkout::from_files(files.iter().copied())).into_iter().map(|f| f.rule).collect()
+        check(&Checkout::from_files(files.iter().copied()))
+            .into_iter()
+            .map(|f| f.finding.rule)
+            .collect()
     }
 
     #[test]
@@ -199,6 +202,6 @@ mod tests {
     #[test]
     fn syntax_errors_are_located() {
         let f = check(&Checkout::from_files([("renovate.json", "{\n  \"a\": 1,\n}\n")]));
-        assert_eq!((f[0].line, f[0].column), (Some(3), Some(1)), "{f:?}");
+        assert_eq!((f[0].location.line, f[0].location.column), (Some(3), Some(1)), "{f:?}");
     }
 }

@@ -271,7 +271,7 @@ mod tests {
             ),
             ("{\n  \"a\": 1,\n}", vec![SYNTAX]),
         ] {
-            let got: Vec<_> = check_text(text).into_iter().map(|f| f.rule).collect();
+            let got: Vec<_> = check_text(text).into_iter().map(|f| f.finding.rule).collect();
             assert_eq!(got, expect, "{text}");
         }
     }
@@ -283,9 +283,13 @@ mod tests {
         );
         let f = check_text(&text);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].line, Some(4));
+        assert_eq!(f[0].location.line, Some(4));
         let shown = format!("{f:?}");
         assert!(!shown.contains(&GHP[4..]), "{shown}");
-        assert!(f[0].message.contains("ghp_*** (40 characters)"), "{}", f[0].message);
+        assert!(
+            f[0].finding.message.contains("ghp_*** (40 characters)"),
+            "{}",
+            f[0].finding.message
+        );
     }
 }

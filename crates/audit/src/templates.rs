@@ -192,7 +192,7 @@ pub fn all(config: &Config) -> Vec<NewFile> {
 /// path.
 pub fn missing(checkout: &Checkout, config: &Config) -> Vec<NewFile> {
     let findings = super::audit(checkout, config);
-    let has = |rule: &str| findings.iter().any(|f| f.rule == rule);
+    let has = |rule: &str| findings.iter().any(|f| f.finding.rule == rule);
     all(config)
         .into_iter()
         .filter(|t| !checkout.has(&t.path))
@@ -204,7 +204,8 @@ pub fn missing(checkout: &Checkout, config: &Config) -> Vec<NewFile> {
                 p.strip_prefix(issue_templates::DIR).and_then(|n| n.strip_suffix(".yml"))
             {
                 findings.iter().any(|f| {
-                    f.rule == issue_templates::MISSING && f.message.contains(&format!("`{name}`"))
+                    f.finding.rule == issue_templates::MISSING
+                        && f.finding.message.contains(&format!("`{name}`"))
                 })
             } else if p == pr_template::LOCATIONS[0] {
                 has(pr_template::MISSING)
@@ -253,7 +254,7 @@ mod tests {
         let fixed = Checkout::from_files(with);
         let errors: Vec<_> = super::super::audit(&fixed, &config)
             .into_iter()
-            .filter(|f| f.severity == Severity::Error)
+            .filter(|f| f.finding.severity == Severity::Error)
             .collect();
         assert!(errors.is_empty(), "{errors:#?}");
         assert!(missing(&fixed, &config).is_empty());

@@ -279,7 +279,7 @@ mod tests {
     fn rules(text: &str) -> Vec<(String, Option<u32>)> {
         let c = Checkout::from_files([(".github/workflows/ci.yml", text)]);
         let cfg = AuditConfig { stages: vec![] };
-        check(&c, &cfg).into_iter().map(|f| (f.rule, f.line)).collect()
+        check(&c, &cfg).into_iter().map(|f| (f.finding.rule, f.location.line)).collect()
     }
 
     #[test]
@@ -366,11 +366,11 @@ mod tests {
         let f = check(&c, &AuditConfig::default());
         let missing: Vec<_> = f
             .iter()
-            .filter(|f| f.rule == STAGE)
-            .map(|f| f.message.split('`').nth(1).unwrap_or(""))
+            .filter(|f| f.finding.rule == STAGE)
+            .map(|f| f.finding.message.split('`').nth(1).unwrap_or(""))
             .collect();
         assert_eq!(missing, vec!["Build", "Package/Deploy", "Notify"]);
-        assert_eq!(check(&Checkout::default(), &AuditConfig::default())[0].rule, MISSING);
+        assert_eq!(check(&Checkout::default(), &AuditConfig::default())[0].finding.rule, MISSING);
     }
 
     proptest::proptest! {

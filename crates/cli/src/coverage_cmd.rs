@@ -128,19 +128,19 @@ fn check_run(base: &str, r: &GateResult) -> NewCheckRun {
         let _ = write!(
             summary,
             "\n- **{}** `{}`: {}\n  fix: {}",
-            f.severity.as_str(),
-            f.rule,
-            f.message,
-            f.hint
+            f.finding.severity.as_str(),
+            f.finding.rule,
+            f.finding.message,
+            f.finding.hint
         );
     }
     let annotations = r
         .findings
         .iter()
         .filter_map(|f| {
-            let path = f.path.clone()?;
-            let line = f.line.unwrap_or(1);
-            let level = match f.severity {
+            let path = f.location.path.clone()?;
+            let line = f.location.line.unwrap_or(1);
+            let level = match f.finding.severity {
                 Severity::Error => "failure",
                 Severity::Warning => "warning",
                 Severity::Info => "notice",
@@ -150,8 +150,8 @@ fn check_run(base: &str, r: &GateResult) -> NewCheckRun {
                 start_line: line,
                 end_line: line,
                 annotation_level: level.into(),
-                title: format!("plasma-ops coverage {}", f.rule),
-                message: format!("{}\nfix: {}", f.message, f.hint),
+                title: format!("plasma-ops coverage {}", f.finding.rule),
+                message: format!("{}\nfix: {}", f.finding.message, f.finding.hint),
             })
         })
         .collect();

@@ -165,7 +165,7 @@ fn repo_findings(
 
 fn about_ref(f: Finding, full_name: &str) -> RepoFinding {
     let mut rf = RepoFinding::from_finding(f);
-    rf.message = format!("{full_name}: {}", rf.message);
+    rf.finding.message = format!("{full_name}: {}", rf.finding.message);
     rf
 }
 

@@ -38,17 +38,17 @@ impl Out {
         for (sev, code) in
             [(Severity::Error, "31"), (Severity::Warning, "33"), (Severity::Info, "36")]
         {
-            for f in report.findings.iter().filter(|f| f.severity == sev) {
+            for f in report.findings.iter().filter(|f| f.finding.severity == sev) {
                 let place = location(f);
                 let place = if place.is_empty() { String::new() } else { format!("{place}: ") };
                 let _ = writeln!(
                     s,
                     "{place}{}[{}] {}",
                     self.paint(code, sev.as_str()),
-                    f.rule,
-                    f.message
+                    f.finding.rule,
+                    f.finding.message
                 );
-                let _ = writeln!(s, "    {} {}", self.paint("2", "fix:"), f.hint);
+                let _ = writeln!(s, "    {} {}", self.paint("2", "fix:"), f.finding.hint);
             }
         }
         let (e, w, i) = (
@@ -66,47 +66,51 @@ impl Out {
 /// `path:line:col`, `commit abc1234`, `message #3`, joined; empty when the finding has no place.
 fn location(f: &RepoFinding) -> String {
     let mut parts = Vec::new();
-    if let Some(p) = &f.path {
+    if let Some(p) = &f.location.path {
         let mut s = p.clone();
-        if let Some(l) = f.line {
+        if let Some(l) = f.location.line {
             let _ = write!(s, ":{l}");
-            if let Some(c) = f.column {
+            if let Some(c) = f.location.column {
                 let _ = write!(s, ":{c}");
             }
         }
         parts.push(s);
     }
-    if let Some(c) = &f.commit {
+    if let Some(c) = &f.location.commit {
         parts.push(format!("commit {}", c.get(..12).unwrap_or(c)));
     }
-    if let Some(i) = f.index {
+    if let Some(i) = f.location.index {
         parts.push(format!("message {i}"));
     }
     parts.join(" ")
 }
 
 fn annotation(tool: &str, f: &RepoFinding) -> String {
-    let cmd = match f.severity {
+    let cmd = match f.finding.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Info => "notice",
     };
     let mut props = String::new();
-    if let Some(p) = &f.path {
+    if let Some(p) = &f.location.path {
         let _ = write!(props, "file={},", escape_property(p));
-        if let Some(l) = f.line {
+        if let Some(l) = f.location.line {
             let _ = write!(props, "line={l},");
-            if let Some(c) = f.column {
+            if let Some(c) = f.location.column {
                 let _ = write!(props, "col={c},");
             }
         }
     }
-    let _ = write!(props, "title={}", escape_property(&format!("plasma-ops {tool} {}", f.rule)));
-    let mut msg = f.message.clone();
-    if let Some(c) = &f.commit {
+    let _ = write!(
+        props,
+        "title={}",
+        escape_property(&format!("plasma-ops {tool} {}", f.finding.rule))
+    );
+    let mut msg = f.finding.message.clone();
+    if let Some(c) = &f.location.commit {
         msg = format!("{msg} (commit {c})");
     }
-    format!("::{cmd} {props}::{}", escape_data(&format!("{msg}\nfix: {}", f.hint)))
+    format!("::{cmd} {props}::{}", escape_data(&format!("{msg}\nfix: {}", f.finding.hint)))
 }
 
 fn markdown(tool: &str, report: &RepoReport) -> String {
@@ -121,11 +125,11 @@ fn markdown(tool: &str, report: &RepoReport) -> String {
         let _ = writeln!(
             md,
             "| {} | `{}` | {} | {} | {} |",
-            f.severity.as_str(),
-            f.rule,
+            f.finding.severity.as_str(),
+            f.finding.rule,
             cell(&location(f)),
-            cell(&f.message),
-            cell(&f.hint)
+            cell(&f.finding.message),
+            cell(&f.finding.hint)
         );
     }
     md
@@ -133,7 +137,7 @@ fn markdown(tool: &str, report: &RepoReport) -> String {
 
 /// A SARIF 2.1.0 log with one run, so GitHub code scanning can show the findings.
 pub fn sarif(tool: &str, report: &RepoReport) -> Value {
-    let mut rule_ids: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    let mut rule_ids: Vec<&str> = report.findings.iter().map(|f| f.finding.rule.as_str()).collect();
     rule_ids.sort_unstable();
     rule_ids.dedup();
     let rules: Vec<Value> = rule_ids
@@ -142,8 +146,8 @@ pub fn sarif(tool: &str, report: &RepoReport) -> Value {
             let hint = report
                 .findings
                 .iter()
-                .find(|f| f.rule == *id)
-                .map(|f| f.hint.as_str())
+                .find(|f| f.finding.rule == *id)
+                .map(|f| f.finding.hint.as_str())
                 .unwrap_or_default();
             json!({
                 "id": id,
@@ -157,30 +161,30 @@ pub fn sarif(tool: &str, report: &RepoReport) -> Value {
         .findings
         .iter()
         .map(|f| {
-            let level = match f.severity {
+            let level = match f.finding.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
                 Severity::Info => "note",
             };
-            let rule_index = rule_ids.iter().position(|r| *r == f.rule).unwrap_or(0);
-            let mut text = f.message.clone();
-            if let Some(c) = &f.commit {
+            let rule_index = rule_ids.iter().position(|r| *r == f.finding.rule).unwrap_or(0);
+            let mut text = f.finding.message.clone();
+            if let Some(c) = &f.location.commit {
                 let _ = write!(text, " (commit {c})");
             }
-            let _ = write!(text, "\nFix: {}", f.hint);
+            let _ = write!(text, "\nFix: {}", f.finding.hint);
             let mut result = json!({
-                "ruleId": f.rule,
+                "ruleId": f.finding.rule,
                 "ruleIndex": rule_index,
                 "level": level,
                 "message": { "text": text },
             });
-            if let Some(path) = &f.path {
+            if let Some(path) = &f.location.path {
                 let mut physical = json!({
                     "artifactLocation": { "uri": path, "uriBaseId": "%SRCROOT%" }
                 });
-                if let Some(line) = f.line {
+                if let Some(line) = f.location.line {
                     let mut region = json!({ "startLine": line });
-                    if let Some(col) = f.column {
+                    if let Some(col) = f.location.column {
                         region["startColumn"] = json!(col);
                     }
                     physical["region"] = region;

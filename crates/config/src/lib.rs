@@ -34,4 +34,4 @@ pub use finding::{Finding, Severity, rule_id};
 pub use load::*;
 pub use model::*;
 pub use release::*;
-pub use report::{RepoFinding, RepoReport};
+pub use report::{Location, RepoFinding, RepoReport};

@@ -6,17 +6,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Severity};
 
-/// One finding, with where it was found.
+/// One finding, with where it was found: a [`Finding`] as every rule returns it, plus its
+/// [`Location`]. Serialized flat (`rule`, `severity`, `message`, `hint`, `path`, `line`, ...), the
+/// shape `--format json` has always printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepoFinding {
-    /// Stable rule id, e.g. `codeowners-owner`.
-    pub rule: String,
-    /// How much it matters.
-    pub severity: Severity,
-    /// What is wrong, naming the offending value.
-    pub message: String,
-    /// How to fix it.
-    pub hint: String,
+    /// What the rule found.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// Where.
+    #[serde(flatten)]
+    pub location: Location,
+}
+
+/// Where in a repository a finding was made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
     /// Repository-relative path, `/`-separated, when the finding is about a file.
     pub path: Option<String>,
     /// 1-based line in `path`.
@@ -40,17 +45,7 @@ impl RepoFinding {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) -> Self {
-        RepoFinding {
-            rule: rule.to_string(),
-            severity,
-            message: message.into(),
-            hint: hint.into(),
-            path: None,
-            line: None,
-            column: None,
-            commit: None,
-            index: None,
-        }
+        Self::from_finding(Finding::new(rule, severity, message, hint))
     }
 
     /// An error finding.
@@ -70,38 +65,38 @@ impl RepoFinding {
 
     /// About the file at `path`.
     pub fn at(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
+        self.location.path = Some(path.into());
         self
     }
 
     /// At `line` (1-based) of its file.
     pub fn line(mut self, line: u32) -> Self {
-        self.line = Some(line);
+        self.location.line = Some(line);
         self
     }
 
     /// At `line:column` (both 1-based) of its file.
     pub fn line_col(mut self, line: u32, column: u32) -> Self {
-        self.line = Some(line);
-        self.column = Some(column);
+        self.location.line = Some(line);
+        self.location.column = Some(column);
         self
     }
 
     /// About the commit `sha`.
     pub fn commit(mut self, sha: impl Into<String>) -> Self {
-        self.commit = Some(sha.into());
+        self.location.commit = Some(sha.into());
         self
     }
 
     /// About the message at `index` of a message list.
     pub fn index(mut self, index: usize) -> Self {
-        self.index = Some(index);
+        self.location.index = Some(index);
         self
     }
 
-    /// The same finding from a pull-request rule, placed somewhere.
-    pub fn from_finding(f: Finding) -> Self {
-        Self::new(&f.rule, f.severity, f.message, f.hint)
+    /// A rule's finding, not placed yet.
+    pub fn from_finding(finding: Finding) -> Self {
+        RepoFinding { finding, location: Location::default() }
     }
 }
 
@@ -118,16 +113,25 @@ impl RepoReport {
     /// Sorts the findings into their stable order and works out `ok`.
     pub fn new(mut findings: Vec<RepoFinding>) -> Self {
         findings.sort_by(|a, b| {
-            (&a.path, a.line, a.column, &a.commit, a.index, &a.rule, &a.message)
-                .cmp(&(&b.path, b.line, b.column, &b.commit, b.index, &b.rule, &b.message))
+            let (l, r) = (&a.location, &b.location);
+            (&l.path, l.line, l.column, &l.commit, l.index, &a.finding.rule, &a.finding.message)
+                .cmp(&(
+                    &r.path,
+                    r.line,
+                    r.column,
+                    &r.commit,
+                    r.index,
+                    &b.finding.rule,
+                    &b.finding.message,
+                ))
         });
-        let ok = !findings.iter().any(|f| f.severity == Severity::Error);
+        let ok = !findings.iter().any(|f| f.finding.severity == Severity::Error);
         RepoReport { ok, findings }
     }
 
     /// Number of findings of `severity`.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings.iter().filter(|f| f.finding.severity == severity).count()
     }
 }
 
@@ -143,7 +147,8 @@ mod tests {
             RepoFinding::warning("a", "m", "h").at("a.txt").line(1),
         ]);
         assert!(r.ok);
-        let order: Vec<_> = r.findings.iter().map(|f| (f.path.clone(), f.line)).collect();
+        let order: Vec<_> =
+            r.findings.iter().map(|f| (f.location.path.clone(), f.location.line)).collect();
         assert_eq!(
             order,
             vec![

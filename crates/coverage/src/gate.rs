@@ -509,8 +509,8 @@ mod tests {
             let errors: Vec<&str> = r
                 .findings
                 .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .map(|f| f.rule.as_str())
+                .filter(|f| f.finding.severity == Severity::Error)
+                .map(|f| f.finding.rule.as_str())
                 .collect();
             assert_eq!(errors, c.rule.into_iter().collect::<Vec<_>>(), "{}", c.name);
         }
@@ -533,14 +533,14 @@ mod tests {
         });
         let f = &r.findings[0];
         assert_eq!(
-            f.message,
+            f.finding.message,
             "new module `cli/x.rs` (added since v0.1.0) has 20.0% line coverage (1 of 5 lines), below its 50.0% threshold (set for this path: spawned-binary tests are not measured)"
         );
         assert_eq!(
-            f.hint,
+            f.finding.hint,
             "add tests that run its uncovered lines (lines 2-4, 9); 2 more covered line(s) reach the threshold"
         );
-        assert_eq!((f.path.as_deref(), f.line), (Some("cli/x.rs"), Some(2)));
+        assert_eq!((f.location.path.as_deref(), f.location.line), (Some("cli/x.rs"), Some(2)));
     }
 
     #[test]
@@ -581,12 +581,12 @@ mod tests {
             outside_repo: &[],
         });
         assert_eq!(r.changed_lines, ChangedLines { lines: 2, covered: 1, percent: Some(50.0) });
-        let info = r.findings.iter().find(|f| f.rule == CHANGED_LINES).unwrap();
-        assert_eq!(info.severity, Severity::Info);
+        let info = r.findings.iter().find(|f| f.finding.rule == CHANGED_LINES).unwrap();
+        assert_eq!(info.finding.severity, Severity::Info);
         assert!(
-            info.message.contains("1 of 2 executable changed lines are covered (50.0%)"),
+            info.finding.message.contains("1 of 2 executable changed lines are covered (50.0%)"),
             "{}",
-            info.message
+            info.finding.message
         );
     }
 
@@ -602,13 +602,13 @@ mod tests {
             threshold: None,
             outside_repo: &outside,
         });
-        let f = r.findings.iter().find(|f| f.rule == NO_DATA).unwrap();
+        let f = r.findings.iter().find(|f| f.finding.rule == NO_DATA).unwrap();
         assert!(
-            f.hint.contains("coverage.strip_prefixes to [\"/runner/work/p/p/\"]"),
+            f.finding.hint.contains("coverage.strip_prefixes to [\"/runner/work/p/p/\"]"),
             "{}",
-            f.hint
+            f.finding.hint
         );
-        assert!(r.findings.iter().any(|f| f.rule == OUTSIDE_REPO));
+        assert!(r.findings.iter().any(|f| f.finding.rule == OUTSIDE_REPO));
     }
 
     #[test]

@@ -27,8 +27,8 @@ fn main() {
         let found = plasma_history::rules::lint_messages(policy.config(), &rules, &bytes, threads);
         let mut rejected: Vec<usize> = found
             .iter()
-            .filter(|f| f.severity == plasma_config::Severity::Error)
-            .filter_map(|f| f.index)
+            .filter(|f| f.finding.severity == plasma_config::Severity::Error)
+            .filter_map(|f| f.location.index)
             .collect();
         rejected.dedup();
         println!("findings {} rejected {}", found.len(), rejected.len());

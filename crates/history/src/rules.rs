@@ -397,10 +397,10 @@ mod tests {
         }
         let got = lint_messages(&config, &rules, &input, 3);
         assert_eq!(got, lint_messages(&config, &rules, &input, 1));
-        let indices: Vec<usize> = got.iter().filter_map(|f| f.index).collect();
+        let indices: Vec<usize> = got.iter().filter_map(|f| f.location.index).collect();
         let want: Vec<usize> = (0..(PARALLEL_FROM + 500)).filter(|i| i % 3 == 0).collect();
         assert_eq!(indices, want);
-        assert!(got.iter().all(|f| f.rule == "commit-subject"));
+        assert!(got.iter().all(|f| f.finding.rule == "commit-subject"));
     }
 
     #[test]
