@@ -200,20 +200,15 @@ impl Default for RequiredChecksConfig {
         };
         RequiredChecksConfig {
             checks: vec![
-                check("lint", &["lint", "* / lint", "Lint", "* / Lint"]),
-                check("tests", &["test", "tests", "* / test", "* / tests", "Test", "* / Test"]),
+                check("lint", &["lint"]),
+                check("tests", &["tests", "test"]),
+                // The process's "Security scans (Trivy, pip-audit, npm audit)": each scanner's
+                // own job counts as the security scan.
                 check(
                     "security scan",
-                    &[
-                        "security",
-                        "security-scan",
-                        "* / security",
-                        "* / security-scan",
-                        "Security",
-                        "* / Security",
-                    ],
+                    &["security scan", "security", "trivy", "pip-audit", "npm audit"],
                 ),
-                check("CodeRabbit summary", &["CodeRabbit"]),
+                check("CodeRabbit summary", &["CodeRabbit summary", "CodeRabbit"]),
             ],
             neutral: ConclusionPolicy::Pass,
             skipped: ConclusionPolicy::Pass,
@@ -227,7 +222,10 @@ impl Default for RequiredChecksConfig {
 pub struct RequiredCheck {
     /// The process's name for it, used in findings.
     pub name: String,
-    /// Globs over check-run names and status contexts (`*` does not cross `/`).
+    /// Globs over check-run names and status contexts (`*` does not cross `/`), case-insensitive.
+    /// Each is tried against the name as reported and, with ` `, `-` and `_` alike and matrix
+    /// suffixes (`(3.12)`) dropped, against the whole name and its job name (the part after the
+    /// last ` / `), so `tests` accepts `CI / Build / Tests (3.12)`.
     pub sources: Vec<String>,
 }
 
