@@ -47,7 +47,9 @@ impl Check {
     fn matches(&self, real: &str) -> bool {
         self.raw.is_match(real) || {
             let (whole, job) = canonical_forms(real);
-            self.canonical.is_match(&whole) || self.canonical.is_match(&job)
+            // The job with its matrix suffix, for a glob that names one leg (`tests (3.12)`).
+            let leg = fold(real.rsplit(" / ").next().unwrap_or(real));
+            [whole, job, leg].iter().any(|form| self.canonical.is_match(form))
         }
     }
 
@@ -634,6 +636,8 @@ mod tests {
                 RequiredCheck { name: "tests".into(), sources: vec!["[Uu]nit-tests".into()] },
                 RequiredCheck { name: "e2e".into(), sources: vec!["e2e / *".into()] },
                 RequiredCheck { name: "build".into(), sources: vec!["CI / build".into()] },
+                // One matrix leg only.
+                RequiredCheck { name: "smoke".into(), sources: vec!["smoke tests (3.12)".into()] },
             ],
             ..Default::default()
         };
@@ -647,12 +651,15 @@ mod tests {
             ("ci / Build (amd64)", &["build"]),
             ("build", &[]),
             ("e2e", &[]),
+            ("Smoke Tests (3.12)", &["smoke"]),
+            ("ci / smoke_tests (3.12)", &["smoke"]),
+            ("smoke-tests (3.11)", &[]),
         ];
         let mut wrong = Vec::new();
         for (real, want) in cases {
             let runs = vec![run(1, real, "completed", Some("success"), "2026-01-01T00:00:00Z")];
             let f = judge_with(runs, vec![], cfg.clone());
-            let satisfied: Vec<&str> = ["tests", "e2e", "build"]
+            let satisfied: Vec<&str> = ["tests", "e2e", "build", "smoke"]
                 .into_iter()
                 .filter(|c| !f.iter().any(|x| x.message.contains(&format!("`{c}` is missing"))))
                 .collect();
