@@ -6,10 +6,11 @@
 //! Real names are not the process's words: GitHub names a check run after its job, prefixes the
 //! caller's job for a reusable workflow (`ci / lint`, `CI / Build / tests`), appends a matrix
 //! job's values (`tests (3.12)`), and authors write `Security Scan`, `security-scan` or
-//! `security_scan` as they like. So each glob is tried three ways: against the real name as it is
-//! (what configurations written for plain globs expect), and, with case ignored and ` `, `-`
-//! and `_` alike, against the whole name and against its job name alone (the part after the last
-//! ` / `), each without matrix suffixes. The job's whole name must match: a job that merely starts
+//! `security_scan` as they like. So each glob is tried against the real name as it is (what
+//! configurations written for plain globs expect), and, with case ignored and ` `, `-` and `_`
+//! alike, against the whole name and against its job name alone (the part after the last ` / `),
+//! each without matrix suffixes, and against the job name with its suffix (a glob naming one leg,
+//! `tests (3.12)`). The job's whole name must match: a job that merely starts
 //! with a check's name (`lint-docs-preview`, `test-report`) is another job, one that can pass while
 //! the check itself failed or never ran.
 
