@@ -4,11 +4,11 @@
 //! "unknown (needs admin read)" — a warning, never an error — because reporting it missing would
 //! be a guess.
 
-use globset::{GlobBuilder, GlobSetBuilder};
 use serde_json::Value;
 
 use plasma_config::Config;
 use plasma_config::report::RepoFinding;
+use plasma_policy::rules::checks::RequiredChecksRule;
 
 /// What reading one source gave.
 #[derive(Debug, Clone, PartialEq)]
@@ -210,21 +210,12 @@ pub fn check(settings: &RemoteSettings, config: &Config) -> Vec<RepoFinding> {
 
     // Required checks: every process check must be matched by some required context.
     let contexts = required_contexts(settings);
-    let mut missing = Vec::new();
-    for check in &config.required_checks.checks {
-        let mut set = GlobSetBuilder::new();
-        for s in &check.sources {
-            if let Ok(g) =
-                GlobBuilder::new(s).literal_separator(true).case_insensitive(true).build()
-            {
-                set.add(g);
-            }
-        }
-        let hit = set.build().map(|s| contexts.iter().any(|c| s.is_match(c))).unwrap_or(false);
-        if !hit {
-            missing.push(check.name.clone());
-        }
-    }
+    // Matched as the pull-request rule matches check results, so both accept the same names.
+    let missing: Vec<String> = match RequiredChecksRule::new(&config.required_checks) {
+        Ok(rule) => rule.unmatched(contexts.iter().map(String::as_str)),
+        // An invalid glob matches nothing; `config validate` names it.
+        Err(_) => config.required_checks.checks.iter().map(|c| c.name.clone()).collect(),
+    };
     if !missing.is_empty() {
         let names = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
         let shown = if contexts.is_empty() {

@@ -122,6 +122,14 @@ impl Out {
                         let _ = writeln!(s, "review loop: unknown (no reviews in the input)");
                     }
                 }
+                if let Some(bot) = &v.dependency_bot {
+                    let _ = writeln!(
+                        s,
+                        "dependency bot {}: {} not applied (dependency_bots.logins)",
+                        bot.login,
+                        bot.exempt_rules.join(", ")
+                    );
+                }
                 let verb = if v.review.rereview.request { "request" } else { "no request" };
                 let _ = writeln!(s, "re-review: {verb} ({})", v.review.rereview.reason);
                 match &v.desired_labels {

@@ -32,6 +32,8 @@ pub struct Config {
     pub coderabbit: CodeRabbitConfig,
     /// Human approvals.
     pub approvals: ApprovalsConfig,
+    /// Bots that open dependency-update pull requests (Renovate, Dependabot).
+    pub dependency_bots: DependencyBotsConfig,
     /// Commit signatures and linear history.
     pub commits: CommitsConfig,
     /// Label names, colours and descriptions, and which labels plasma-ops owns.
@@ -200,20 +202,15 @@ impl Default for RequiredChecksConfig {
         };
         RequiredChecksConfig {
             checks: vec![
-                check("lint", &["lint", "* / lint", "Lint", "* / Lint"]),
-                check("tests", &["test", "tests", "* / test", "* / tests", "Test", "* / Test"]),
+                check("lint", &["lint"]),
+                check("tests", &["tests", "test"]),
+                // The process's "Security scans (Trivy, pip-audit, npm audit)": each scanner's
+                // own job counts as the security scan.
                 check(
                     "security scan",
-                    &[
-                        "security",
-                        "security-scan",
-                        "* / security",
-                        "* / security-scan",
-                        "Security",
-                        "* / Security",
-                    ],
+                    &["security scan", "security", "trivy", "pip-audit", "npm audit"],
                 ),
-                check("CodeRabbit summary", &["CodeRabbit"]),
+                check("CodeRabbit summary", &["CodeRabbit summary", "CodeRabbit"]),
             ],
             neutral: ConclusionPolicy::Pass,
             skipped: ConclusionPolicy::Pass,
@@ -227,7 +224,10 @@ impl Default for RequiredChecksConfig {
 pub struct RequiredCheck {
     /// The process's name for it, used in findings.
     pub name: String,
-    /// Globs over check-run names and status contexts (`*` does not cross `/`).
+    /// Globs over check-run names and status contexts (`*` does not cross `/`), case-insensitive.
+    /// Each is tried against the name as reported and, with ` `, `-` and `_` alike and matrix
+    /// suffixes (`(3.12)`) dropped, against the whole name and its job name (the part after the
+    /// last ` / `), so `tests` accepts `CI / Build / Tests (3.12)`.
     pub sources: Vec<String>,
 }
 
@@ -289,6 +289,26 @@ pub struct ApprovalsConfig {
 impl Default for ApprovalsConfig {
     fn default() -> Self {
         ApprovalsConfig { required: 1, on_head_commit: false }
+    }
+}
+
+/// `dependency_bots:` section. The process has Renovate open weekly batch pull requests; their
+/// titles (`chore(deps): ...`), branches and generated bodies cannot carry an issue key or the
+/// checklist, so a pull request whose author is listed here is exempt from `title-format`,
+/// `branch-name` and `checklist`, and still needs the required checks, CodeRabbit and a human
+/// approval. `branches.exempt` recognises the same bots by branch name where no author is known
+/// (`check branch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DependencyBotsConfig {
+    /// Author logins, compared ignoring case as GitHub does. Listing an account exempts every
+    /// pull request it opens, so list only bots (a self-hosted Renovate's user, say).
+    pub logins: Vec<String>,
+}
+
+impl Default for DependencyBotsConfig {
+    fn default() -> Self {
+        DependencyBotsConfig { logins: vec!["renovate[bot]".into(), "dependabot[bot]".into()] }
     }
 }
 

@@ -11,6 +11,7 @@ use crate::rules::checklist::ChecklistRule;
 use crate::rules::checks::RequiredChecksRule;
 use crate::rules::review_loop::ReviewLoopRule;
 use crate::rules::title::TitleRule;
+use crate::snapshot::Actor;
 
 /// Loads the organisation's and the repository's files over the built-in defaults and compiles
 /// the policy: what every front door calls, so a bad key is reported alike everywhere.
@@ -133,6 +134,15 @@ impl Policy {
         name.strip_prefix(self.config.repository.strip_prefix.as_str()).unwrap_or(name).to_string()
     }
 
+    /// The author's login when it is a dependency bot (`dependency_bots.logins`, any case).
+    pub fn dependency_bot<'a>(&self, author: &'a Actor) -> Option<&'a str> {
+        let login = author.login.as_str();
+        // An unknown author (empty login) is nobody's bot.
+        let listed = !login.is_empty()
+            && self.config.dependency_bots.logins.iter().any(|l| l.eq_ignore_ascii_case(login));
+        listed.then_some(login)
+    }
+
     /// Whether a rule is switched off by configuration.
     pub fn is_off(&self, rule: &str) -> bool {
         self.config.is_off(rule)
@@ -251,6 +261,15 @@ fn validate(c: &Config, errors: &mut Vec<PolicyError>) {
             });
         }
     }
+    for (i, login) in c.dependency_bots.logins.iter().enumerate() {
+        if login.trim().is_empty() {
+            errors.push(PolicyError {
+                key: format!("dependency_bots.logins[{i}]"),
+                message: "an empty login names no bot".into(),
+                hint: "write the bot's login, e.g. `renovate[bot]`, or remove the entry".into(),
+            });
+        }
+    }
     if c.coderabbit.logins.is_empty() && c.coderabbit.extra_logins.is_empty() {
         errors.push(PolicyError {
             key: "coderabbit.logins".into(),
@@ -297,6 +316,8 @@ labels:
   definitions:
     - name: status:x
       color: \"#fff\"
+dependency_bots:
+  logins: [\"renovate[bot]\", \" \"]
 ";
         let eff = load(None, Some(ConfigSource { name: "plasma.yml", text })).unwrap();
         let errs = Policy::new(eff.config).unwrap_err();
@@ -307,6 +328,7 @@ labels:
             "base_branches.allowed[1]",
             "dispatch.rules[0].label",
             "labels.definitions[0].color",
+            "dependency_bots.logins[1]",
         ] {
             assert!(keys.contains(&want), "{keys:?} lacks {want}");
         }

@@ -90,6 +90,15 @@ fn render(
         cell(&pr.base.name),
         short_sha(&pr.head.sha)
     );
+    if let Some(bot) = &v.dependency_bot {
+        let rules: Vec<String> = bot.exempt_rules.iter().map(|r| format!("`{r}`")).collect();
+        let _ = writeln!(
+            s,
+            "ℹ️ Opened by dependency bot `{}` (`dependency_bots.logins`): {} do not apply; the required checks, CodeRabbit and a human approval still do.\n",
+            cell(&bot.login),
+            rules.join(", ")
+        );
+    }
     let labels = &policy.config().labels.status;
     let loop_line = match v.review.state {
         Some(st) => format!("`{}`", st.label(labels)),

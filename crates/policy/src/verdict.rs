@@ -37,9 +37,28 @@ pub struct Verdict {
     pub dispatch: Option<DispatchReport>,
     /// Whether agent labels apply now (configuration `dispatch.when`).
     pub dispatch_applies: bool,
+    /// Set when the author is a dependency bot, saying which rules were not applied and why;
+    /// absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependency_bot: Option<DependencyBot>,
     /// The Markdown summary (the sticky comment's body).
     #[serde(skip)]
     pub summary: String,
+}
+
+/// Rules a dependency bot's pull request is exempt from: its title (`chore(deps): ...`), branch
+/// and generated body are the bot's and cannot name an issue or tick the checklist. What keeps a
+/// bad update out (required checks, CodeRabbit, a human approval) still applies.
+pub const DEPENDENCY_BOT_EXEMPT: &[&str] =
+    &[rule_id::TITLE_FORMAT, rule_id::BRANCH_NAME, rule_id::CHECKLIST];
+
+/// Why some rules were not applied to a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DependencyBot {
+    /// The author's login, e.g. `renovate[bot]`, as listed in `dependency_bots.logins`.
+    pub login: String,
+    /// The rules not applied ([`DEPENDENCY_BOT_EXEMPT`]).
+    pub exempt_rules: Vec<String>,
 }
 
 impl Verdict {
@@ -72,15 +91,23 @@ pub fn evaluate(pr: &PrSnapshot, policy: &Policy) -> Verdict {
     if !policy.is_off(rule_id::BASE_BRANCH) {
         findings.extend(state::base(pr, &policy.base, &cfg.base_branches.allowed));
     }
+    let dependency_bot = policy.dependency_bot(&pr.author).map(|login| DependencyBot {
+        login: login.to_string(),
+        exempt_rules: DEPENDENCY_BOT_EXEMPT.iter().map(|r| r.to_string()).collect(),
+    });
+    let applies = |rule: &str| {
+        !policy.is_off(rule)
+            && dependency_bot.as_ref().is_none_or(|b| !b.exempt_rules.iter().any(|r| r == rule))
+    };
     let title_key = policy.title.parse(&pr.title).map(|p| p.key);
-    if !policy.is_off(rule_id::TITLE_FORMAT) {
+    if applies(rule_id::TITLE_FORMAT) {
         findings.extend(policy.title.check(&pr.title));
     }
-    if !policy.is_off(rule_id::BRANCH_NAME) {
+    if applies(rule_id::BRANCH_NAME) {
         let short = policy.repo_short_name(&pr.repository);
         findings.extend(policy.branch.check(&pr.head.name, Some(&short), title_key.as_ref()));
     }
-    if !policy.is_off(rule_id::CHECKLIST) {
+    if applies(rule_id::CHECKLIST) {
         findings.extend(policy.checklist.check(&pr.body));
     }
     if !policy.is_off(rule_id::REQUIRED_CHECKS) {
@@ -143,6 +170,7 @@ pub fn evaluate(pr: &PrSnapshot, policy: &Policy) -> Verdict {
         desired_labels,
         dispatch,
         dispatch_applies,
+        dependency_bot,
         summary: String::new(),
     };
     v.summary = crate::render::summary(pr, &v, policy);
@@ -351,6 +379,167 @@ pub(crate) mod tests {
         assert!(
             v.summary.contains("20000 file(s)") || v.summary.contains("| `agent:python` | 20000 |")
         );
+    }
+
+    /// Renovate's weekly batch pull request as it arrives: the grouped title, the
+    /// `renovate/all-minor-patch` branch, the App's login and Renovate's generated body.
+    fn renovate_batch() -> PrSnapshot {
+        let mut p = full_pr();
+        p.number = 57;
+        p.title = "chore(deps): update all non-major dependencies".into();
+        p.head.name = "renovate/all-minor-patch".into();
+        p.author = Actor { login: "renovate[bot]".into(), kind: ActorKind::Bot };
+        p.body = concat!(
+            "This PR contains the following updates:\n\n",
+            "| Package | Change | Age | Confidence |\n",
+            "|---|---|---|---|\n",
+            "| [fastapi](https://github.com/fastapi/fastapi) | `0.115.4` -> `0.115.6` | ",
+            "[![age](https://developer.mend.io/api/mc/badges/age/pypi/fastapi/0.115.6?slim=true)]",
+            "(https://docs.renovatebot.com/merge-confidence/) | ",
+            "[![confidence](https://developer.mend.io/api/mc/badges/confidence/pypi/fastapi/0.115.4/0.115.6?slim=true)]",
+            "(https://docs.renovatebot.com/merge-confidence/) |\n",
+            "| [pytest](https://github.com/pytest-dev/pytest) | `8.3.3` -> `8.3.4` | | |\n",
+            "| [typescript](https://www.typescriptlang.org/) | `5.6.3` -> `5.7.2` | | |\n\n",
+            "---\n\n",
+            "### Release Notes\n\n",
+            "<details>\n<summary>fastapi/fastapi (fastapi)</summary>\n\n",
+            "### [`v0.115.6`](https://github.com/fastapi/fastapi/releases/tag/0.115.6)\n\n",
+            "- Fix tests run under Python 3.13 (lint pass, docs updated).\n\n",
+            "</details>\n\n",
+            "---\n\n",
+            "### Configuration\n\n",
+            "📅 **Schedule**: Branch creation - \"before 6am on monday\" (UTC), ",
+            "Automerge - At any time (no schedule defined).\n\n",
+            "🚦 **Automerge**: Disabled by config. Please merge this manually once you are satisfied.\n\n",
+            "♻ **Rebasing**: Whenever PR becomes conflicted, or you tick the rebase/retry checkbox.\n\n",
+            "🔕 **Ignore**: Close this PR and you won't be reminded about these updates again.\n\n",
+            "---\n\n",
+            " - [ ] <!-- rebase-check -->If you want to rebase/retry this PR, check this box\n\n",
+            "---\n\n",
+            "This PR was generated by [Mend Renovate](https://mend.io/renovate/). ",
+            "View the [repository job log](https://developer.mend.io/github/plasma-engine/plasma-engine-gateway).\n",
+            "<!--renovate-debug:eyJjcmVhdGVkSW5WZXIiOiIzOS40Mi40IiwidXBkYXRlZEluVmVyIjoiMzkuNDIuNCIsInRhcmdldEJyYW5jaCI6Im1haW4iLCJsYWJlbHMiOltdfQ==-->\n",
+        )
+        .into();
+        p
+    }
+
+    fn rules_of(v: &Verdict) -> Vec<&str> {
+        v.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.rule.as_str())
+            .collect()
+    }
+
+    /// The process has Renovate open weekly batch pull requests: the title, issue-key and
+    /// checklist rules (made for humans' pull requests) do not apply to them, and a green,
+    /// reviewed, approved batch is ready.
+    #[test]
+    fn a_renovate_batch_is_judged_as_a_bot_and_can_be_ready() {
+        let v = evaluate(&renovate_batch(), &policy());
+        assert!(v.ready && v.ok, "{:?}", v.findings);
+        for rule in [rule_id::TITLE_FORMAT, rule_id::BRANCH_NAME, rule_id::CHECKLIST] {
+            assert!(v.findings.iter().all(|f| f.rule != rule), "{rule}: {:?}", v.findings);
+        }
+        // Nobody should wonder why a `chore(deps)` title passed.
+        assert!(v.summary.contains("dependency bot `renovate[bot]`"), "{}", v.summary);
+        assert!(
+            v.summary.contains("`title-format`, `branch-name`, `checklist` do not apply"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            v.dependency_bot,
+            Some(DependencyBot {
+                login: "renovate[bot]".into(),
+                exempt_rules: vec!["title-format".into(), "branch-name".into(), "checklist".into()],
+            })
+        );
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["dependency_bot"]["login"], "renovate[bot]");
+        // Everyone else's verdict keeps its JSON shape.
+        let json = serde_json::to_value(evaluate(&full_pr(), &policy())).unwrap();
+        assert!(json.get("dependency_bot").is_none(), "{json}");
+    }
+
+    /// What stays: the required checks, CodeRabbit's review and a human's approval.
+    #[test]
+    fn a_renovate_batch_still_needs_checks_coderabbit_and_a_human() {
+        let mut p = renovate_batch();
+        p.check_runs = Some(vec![]);
+        p.statuses = Some(vec![]);
+        p.reviews = Some(vec![]);
+        let v = evaluate(&p, &policy());
+        assert!(!v.ok && !v.ready);
+        let rules = rules_of(&v);
+        assert_eq!(
+            rules.iter().filter(|r| **r == rule_id::REQUIRED_CHECKS).count(),
+            4,
+            "{:?}",
+            v.findings
+        );
+        assert!(rules.contains(&rule_id::CODERABBIT_REVIEW), "{:?}", v.findings);
+        assert!(rules.contains(&rule_id::HUMAN_APPROVAL), "{:?}", v.findings);
+        for rule in [rule_id::TITLE_FORMAT, rule_id::BRANCH_NAME, rule_id::CHECKLIST] {
+            assert!(!rules.contains(&rule), "{rule}: {:?}", v.findings);
+        }
+        // CodeRabbit's approval is not a human's, and the bot cannot approve its own.
+        p.check_runs = full_pr().check_runs;
+        p.statuses = full_pr().statuses;
+        p.reviews = Some(vec![
+            review(1, "coderabbitai[bot]", ReviewState::Approved, HEAD, "2026-01-01T00:00:00Z"),
+            review(2, "renovate[bot]", ReviewState::Approved, HEAD, "2026-01-01T00:00:00Z"),
+        ]);
+        let v = evaluate(&p, &policy());
+        assert_eq!(rules_of(&v), vec![rule_id::HUMAN_APPROVAL], "{:?}", v.findings);
+    }
+
+    /// The exemption follows the author, not the title or branch: the same pull request by a
+    /// person is judged in full, and the list of bots is the configuration's.
+    #[test]
+    fn only_listed_dependency_bots_are_exempt() {
+        let mut by_person = renovate_batch();
+        by_person.author = Actor::user("alice");
+        let v = evaluate(&by_person, &policy());
+        let rules = rules_of(&v);
+        assert!(rules.contains(&rule_id::TITLE_FORMAT), "{:?}", v.findings);
+        assert!(rules.contains(&rule_id::CHECKLIST), "{:?}", v.findings);
+        assert!(!v.summary.contains("dependency bot"), "{}", v.summary);
+
+        // Which authors are exempt, under the defaults and under a configured list.
+        let mut deps = plasma_config::Config::default();
+        deps.dependency_bots.logins = vec!["plasma-deps".into()];
+        let deps = Policy::new(deps).unwrap();
+        let mut none = plasma_config::Config::default();
+        none.dependency_bots.logins = vec![];
+        let none = Policy::new(none).unwrap();
+        let cases: &[(&str, ActorKind, &Policy, bool)] = &[
+            ("renovate[bot]", ActorKind::Bot, &policy(), true),
+            ("dependabot[bot]", ActorKind::Bot, &policy(), true),
+            // GitHub logins ignore case.
+            ("Renovate[bot]", ActorKind::Bot, &policy(), true),
+            // Another bot is not a dependency bot.
+            ("some-app[bot]", ActorKind::Bot, &policy(), false),
+            ("coderabbitai[bot]", ActorKind::Bot, &policy(), false),
+            // A person named like the bot without the App suffix is a person.
+            ("renovate", ActorKind::User, &policy(), false),
+            // An unknown author (a payload without one) is nobody's bot.
+            ("", ActorKind::User, &policy(), false),
+            // A self-hosted Renovate running as a user account, once listed.
+            ("plasma-deps", ActorKind::User, &deps, true),
+            ("renovate[bot]", ActorKind::Bot, &deps, false),
+            // An empty list exempts nobody.
+            ("renovate[bot]", ActorKind::Bot, &none, false),
+        ];
+        for (login, kind, policy, exempt) in cases {
+            let mut p = renovate_batch();
+            p.author = Actor { login: login.to_string(), kind: *kind };
+            let v = evaluate(&p, policy);
+            let judged = rules_of(&v).contains(&rule_id::TITLE_FORMAT);
+            assert_eq!(v.dependency_bot.is_some(), *exempt, "`{login}`: {:?}", v.findings);
+            assert_eq!(judged, !*exempt, "`{login}`: {:?}", v.findings);
+        }
     }
 
     fn arb_review() -> impl Strategy<Value = Review> {
