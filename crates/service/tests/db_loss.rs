@@ -110,13 +110,7 @@ async fn a_replica_survives_losing_its_database_and_resumes_without_a_restart() 
     .unwrap();
     let app = plasma_service::App::new(cfg, store, Some(gh), plasma_service::system_clock());
     let running = plasma_service::start(app).await.unwrap();
-    let env = Env {
-        hub,
-        running: Some(running),
-        http: reqwest::Client::new(),
-        db: temp_db("db-loss-unused"),
-        api_url: api,
-    };
+    let env = Env::around(hub, Some(running), temp_db("db-loss-unused"), api);
 
     // Healthy: a delivery is acknowledged and applied.
     let first = good_pull(&env.hub);

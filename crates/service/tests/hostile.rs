@@ -410,13 +410,7 @@ async fn an_app_authenticated_service_logs_no_key_jwt_or_installation_token() {
     .unwrap();
     let app = plasma_service::App::new(cfg, store, Some(gh), plasma_service::system_clock());
     let running = plasma_service::start(app).await.unwrap();
-    let env = Env {
-        hub,
-        running: Some(running),
-        http: reqwest::Client::new(),
-        db,
-        api_url: String::new(),
-    };
+    let env = Env::around(hub, Some(running), db, String::new());
     let n = good_pull(&env.hub);
     let mut event = pr_event("opened", n);
     event["installation"] = serde_json::json!({ "id": installation });
