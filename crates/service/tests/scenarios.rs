@@ -326,8 +326,8 @@ async fn the_loop_on_postgresql() {
         std::process::Command::new("psql")
             .args([admin.as_str(), "-q", "-c", sql])
             .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
+            .unwrap_or_else(|e| panic!("cannot run psql ({e}): apt-get install postgresql-client"))
+            .success()
     };
     let _ = psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
     assert!(
