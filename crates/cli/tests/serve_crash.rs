@@ -154,12 +154,28 @@ async fn sigkill_between_plan_and_apply_loses_nothing_and_duplicates_nothing() {
     assert_eq!(sticky(&hub), 1);
     assert_eq!(rereviews(&hub), 1);
     assert_eq!(hub.labels_of(REPO, n), ["status:needs-coderabbit-review"]);
-    let _ = second.kill();
-    let _ = second.wait();
+    // A clean stop (SIGTERM) must end in exit 0: a panic in any task, before or during the stop,
+    // ends serve with an "internal error" and another status.
+    let _ = Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .expect("kill (procps) sends the SIGTERM");
+    let start = Instant::now();
+    let exit = loop {
+        if let Some(exit) = second.try_wait().unwrap() {
+            break exit;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = second.kill();
+            panic!("serve did not stop within 30 s of SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
 
     // Its log: JSON lines, the delivery id carried into the job that finished the work, and no
     // secret anywhere.
     let text = std::fs::read_to_string(&log).unwrap();
+    assert!(exit.success(), "serve did not stop cleanly ({exit}):\n{text}");
     let lines: Vec<serde_json::Value> = text
         .lines()
         .filter(|l| l.starts_with('{'))
