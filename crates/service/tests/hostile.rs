@@ -397,7 +397,7 @@ fn app_private_key() -> String {
     let out = std::process::Command::new("openssl")
         .args(["genrsa", "-traditional", "2048"])
         .output()
-        .expect("openssl is needed to make a test App key");
+        .unwrap_or_else(|e| panic!("cannot run openssl ({e}): apt-get install openssl"));
     assert!(out.status.success(), "openssl genrsa: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
