@@ -80,8 +80,12 @@ pub fn serve(file: Option<&Path>) -> Result<u8> {
         eprintln!("plasma-ops listening on http://{}", running.addr);
         shutdown_signal().await;
         tracing::info!("shutting down: finishing running jobs");
-        running.shutdown().await;
-        Ok(exit::OK)
+        let failed = running.shutdown().await;
+        if failed.is_empty() {
+            return Ok(exit::OK);
+        }
+        let failed: Vec<String> = failed.iter().map(ToString::to_string).collect();
+        Err(anyhow!("service tasks ended abnormally: {}", failed.join("; ")))
     })
 }
 

@@ -11,6 +11,16 @@ struct Run {
     stderr: String,
 }
 
+/// Fails the test because `program` could not be run, saying how to install it: a test whose tool
+/// is missing has checked nothing, so it must not pass.
+fn cannot_run(program: &str, e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        let package = if program == "ssh-keygen" { "openssh-client" } else { program };
+        panic!("{program} is not installed: apt-get install {package}");
+    }
+    panic!("cannot run {program}: {e}");
+}
+
 /// A scratch repository with a private HOME, fixed identities and dates.
 struct Repo {
     _tmp: tempfile::TempDir,
@@ -62,7 +72,7 @@ impl Repo {
             .env("GIT_AUTHOR_DATE", &date)
             .env("GIT_COMMITTER_DATE", &date)
             .output()
-            .unwrap();
+            .unwrap_or_else(|e| cannot_run("git", &e));
         assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
@@ -88,7 +98,7 @@ impl Repo {
             c.args(["-q", "-t", "ed25519", "-N", "", "-C", "ann", "-f"])
                 .arg(&key)
                 .status()
-                .unwrap()
+                .unwrap_or_else(|e| cannot_run("ssh-keygen", &e))
                 .success()
         );
         let pubkey = std::fs::read_to_string(key.with_extension("pub")).unwrap();

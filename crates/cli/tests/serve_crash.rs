@@ -108,18 +108,18 @@ async fn sigkill_between_plan_and_apply_loses_nothing_and_duplicates_nothing() {
         .unwrap();
     assert!(answer.status().is_success(), "{}", answer.status());
 
-    // Labels were applied, then the comment write hung: kill now.
+    // Labels were applied, then the comment write hung (the stall fault was consumed): kill now.
     wait_until("the labels", Duration::from_secs(20), || {
         hub.labels_of(REPO, n).contains(&"status:needs-coderabbit-review".to_string())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_until("the comment write to reach the fake", Duration::from_secs(20), || {
+        hub.faults_pending() == 0
+    })
+    .await;
     first.kill().expect("SIGKILL");
     let _ = first.wait();
     assert!(hub.comments_of(REPO, n).is_empty(), "the comment write must still be hanging");
-    // On a slow machine the kill may land before the comment write reached the fake: make sure
-    // the restarted process is not stalled by a fault meant for the first one.
-    hub.clear_faults();
 
     // Started again on the same database: the expired lease is taken over and the job finishes.
     let log = dir.join("second.log");
@@ -138,17 +138,44 @@ async fn sigkill_between_plan_and_apply_loses_nothing_and_duplicates_nothing() {
         sticky(&hub) == 1 && rereviews(&hub) == 1 && !hub.statuses_of(REPO, &head).is_empty()
     })
     .await;
-    // Give a wrongly repeated write time to show up before judging.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Judge once the queue is empty: writes happen only inside a job, so a wrongly repeated one
+    // would have been made by then.
+    let store = plasma_store::open(&format!("sqlite://{}", db.display())).await.unwrap();
+    let start = Instant::now();
+    loop {
+        let d = store.queue_depth().await.unwrap();
+        if d.pending == 0 && d.leased == 0 {
+            assert_eq!(d.dead, 0, "the job dead-lettered");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the queue never drained: {d:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(sticky(&hub), 1);
     assert_eq!(rereviews(&hub), 1);
     assert_eq!(hub.labels_of(REPO, n), ["status:needs-coderabbit-review"]);
-    let _ = second.kill();
-    let _ = second.wait();
+    // A clean stop (SIGTERM) must end in exit 0: a panic in any task, before or during the stop,
+    // ends serve with an "internal error" and another status.
+    let _ = Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .expect("kill (procps) sends the SIGTERM");
+    let start = Instant::now();
+    let exit = loop {
+        if let Some(exit) = second.try_wait().unwrap() {
+            break exit;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = second.kill();
+            panic!("serve did not stop within 30 s of SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
 
     // Its log: JSON lines, the delivery id carried into the job that finished the work, and no
     // secret anywhere.
     let text = std::fs::read_to_string(&log).unwrap();
+    assert!(exit.success(), "serve did not stop cleanly ({exit}):\n{text}");
     let lines: Vec<serde_json::Value> = text
         .lines()
         .filter(|l| l.starts_with('{'))

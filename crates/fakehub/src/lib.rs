@@ -413,6 +413,12 @@ impl FakeHub {
         }
     }
 
+    /// How many queued faults no request has consumed yet: a test waits for 0 to know that the
+    /// request a fault was meant for has arrived (a stalled write is held from then on).
+    pub fn faults_pending(&self) -> usize {
+        self.inner.shared.lock().faults.len()
+    }
+
     /// Drops every queued fault and the periodic failure.
     pub fn clear_faults(&self) {
         let mut st = self.inner.shared.lock();

@@ -1,6 +1,6 @@
 //! GitHub App authentication: RS256 JWT -> installation token, cached until shortly before it
-//! expires. The RSA key is generated at test time with `openssl`; without it the tests say so and
-//! pass.
+//! expires. The RSA key is generated at test time with `openssl`; without it the tests fail and
+//! say how to install it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write as _;
@@ -16,33 +16,36 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const APP_ID: u64 = 424242;
 
-/// A throwaway 2048-bit key in GitHub's PKCS#1 form, and its public half; `None` without openssl.
-fn keypair() -> Option<(String, String)> {
-    let out = Command::new("openssl").args(["genrsa", "-traditional", "2048"]).output().ok()?;
-    if !out.status.success() {
-        eprintln!("openssl genrsa failed; skipping: {}", String::from_utf8_lossy(&out.stderr));
-        return None;
+/// Fails the test because `openssl` could not be run: a test that cannot make its key has checked
+/// nothing, so it must not pass.
+fn no_openssl(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        panic!("openssl is not installed: apt-get install openssl");
     }
+    panic!("cannot run openssl: {e}");
+}
+
+/// A throwaway 2048-bit key in GitHub's PKCS#1 form, and its public half.
+fn keypair() -> (String, String) {
+    let out = Command::new("openssl")
+        .args(["genrsa", "-traditional", "2048"])
+        .output()
+        .unwrap_or_else(|e| no_openssl(&e));
+    assert!(out.status.success(), "openssl genrsa: {}", String::from_utf8_lossy(&out.stderr));
     let private = String::from_utf8(out.stdout).unwrap();
     let mut child = Command::new("openssl")
         .args(["rsa", "-pubout"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-        .ok()?;
+        .unwrap_or_else(|e| no_openssl(&e));
     child.stdin.take().unwrap().write_all(private.as_bytes()).unwrap();
-    let public = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "openssl rsa -pubout: {}", String::from_utf8_lossy(&out.stderr));
+    let public = String::from_utf8(out.stdout).unwrap();
     assert!(private.contains("BEGIN RSA PRIVATE KEY"), "{private}");
-    Some((private, public))
-}
-
-fn keys_or_skip() -> Option<(String, String)> {
-    let k = keypair();
-    if k.is_none() {
-        eprintln!("openssl is not installed: skipping the GitHub App test");
-    }
-    k
+    (private, public)
 }
 
 fn app_client(server: &MockServer, private: &str) -> GitHubClient {
@@ -73,7 +76,7 @@ struct Claims {
 
 #[tokio::test]
 async fn jwt_then_installation_token_which_is_cached() {
-    let Some((private, public)) = keys_or_skip() else { return };
+    let (private, public) = keypair();
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/app/installations/77/access_tokens"))
@@ -120,7 +123,7 @@ async fn jwt_then_installation_token_which_is_cached() {
 
 #[tokio::test]
 async fn a_token_close_to_expiry_is_renewed() {
-    let Some((private, _)) = keys_or_skip() else { return };
+    let (private, _) = keypair();
     let server = MockServer::start().await;
     // Expires in four minutes: inside the five-minute margin, so never reused.
     Mock::given(method("POST"))
@@ -144,7 +147,7 @@ async fn a_token_close_to_expiry_is_renewed() {
 
 #[tokio::test]
 async fn a_rejected_token_is_minted_again_once() {
-    let Some((private, _)) = keys_or_skip() else { return };
+    let (private, _) = keypair();
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/app/installations/5/access_tokens"))
@@ -179,7 +182,7 @@ async fn a_rejected_token_is_minted_again_once() {
 
 #[tokio::test]
 async fn without_an_installation_id_the_repository_installation_is_looked_up_once() {
-    let Some((private, _)) = keys_or_skip() else { return };
+    let (private, _) = keypair();
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/repos/o/r/installation"))
@@ -224,7 +227,7 @@ async fn without_an_installation_id_the_repository_installation_is_looked_up_onc
 
 #[tokio::test]
 async fn installation_repositories_are_read_from_their_wrapper() {
-    let Some((private, _)) = keys_or_skip() else { return };
+    let (private, _) = keypair();
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/app/installations/8/access_tokens"))

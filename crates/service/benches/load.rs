@@ -225,7 +225,8 @@ async fn main() {
     }
     let ack_secs = t0.elapsed().as_secs_f64();
     let recorded = running.app.store.deliveries_unprocessed().await.unwrap_or(0);
-    running.shutdown().await;
+    let failed = running.shutdown().await;
+    assert!(failed.is_empty(), "service tasks ended abnormally: {failed:?}");
     eprintln!("ack phase done");
     println!("peak RSS after the acknowledgement phase: {:.0} MiB", peak_rss_mib());
     println!(
@@ -320,7 +321,8 @@ async fn main() {
         l.last().copied().unwrap_or(f64::NAN) * 1000.0,
         reqs.len()
     );
-    running.shutdown().await;
+    let failed = running.shutdown().await;
+    assert!(failed.is_empty(), "service tasks ended abnormally: {failed:?}");
     println!(
         "peak RSS of the whole process (service + fake GitHub + generator): {:.0} MiB",
         peak_rss_mib()

@@ -15,7 +15,7 @@ use plasma_github::GitHubClient;
 use plasma_policy::Policy;
 use plasma_store::Store;
 use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
 use tower_http::timeout::TimeoutLayer;
 use tracing::info;
 
@@ -182,12 +182,21 @@ pub struct Running {
 
 impl Running {
     /// Stop accepting, let workers finish their current job, and wait.
-    pub async fn shutdown(self) {
+    ///
+    /// Returns how each task that did not end normally ended (a panic, with its message), empty
+    /// when every task stopped cleanly: a worker that panicked is gone without a trace otherwise,
+    /// and a test or an operator would take the stop for a clean one.
+    #[must_use = "a task that panicked is reported only through the returned errors"]
+    pub async fn shutdown(self) -> Vec<JoinError> {
         let _ = self.stop.send(true);
         self.app.notify.notify_waiters();
+        let mut failed = Vec::new();
         for t in self.tasks {
-            let _ = t.await;
+            if let Err(e) = t.await {
+                failed.push(e);
+            }
         }
+        failed
     }
 }
 

@@ -41,12 +41,34 @@ async fn the_review_loop_through_prism_has_zero_violations() {
     env.settle(limit).await;
     assert_eq!(env.labels(n), ["bug", "status:coderabbit-approved"]);
     assert_eq!(env.our_status(n).as_deref(), Some("success"));
-    // The commit -> pull requests lookup of a status event.
-    let status = retarget(example("status", None), n);
-    let mut status = status;
+    // The commit -> pull requests lookup of a status event: a status names a commit, not a pull
+    // request, so the service must ask GitHub which pull requests carry it and reconcile those.
+    // Another open pull request, on another head, must be left alone.
+    let other = good_pull(&env.hub);
+    assert_ne!(env.hub.head_sha(REPO, other).unwrap(), sha);
+    let mut status = retarget(example("status", None), n);
     status["sha"] = serde_json::json!(sha);
+    let seen = env.hub.requests().len();
     assert_eq!(env.deliver("status", "p-4", &status).await, 202);
     env.settle(limit).await;
+    let after: Vec<String> = env.hub.requests()[seen..]
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+        .collect();
+    let lookup = format!("GET /repos/{REPO}/commits/{sha}/pulls 200");
+    let at = after
+        .iter()
+        .position(|r| *r == lookup)
+        .unwrap_or_else(|| panic!("no `{lookup}` for the status event: {after:#?}"));
+    let read = |number: u64| format!("GET /repos/{REPO}/pulls/{number} ");
+    assert!(
+        after[at..].iter().any(|r| r.starts_with(&read(n))),
+        "#{n}, named by the lookup, was not reconciled after it: {after:#?}"
+    );
+    assert!(
+        !after.iter().any(|r| r.starts_with(&read(other))),
+        "#{other}, not on {sha}, was reconciled: {after:#?}"
+    );
     env.stop().await;
 
     let problems: Vec<String> =

@@ -12,7 +12,7 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -74,8 +74,16 @@ fn psql(sql: &str) -> bool {
     std::process::Command::new("psql")
         .args([admin_url().as_str(), "-q", "-c", sql])
         .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+        .unwrap_or_else(|e| panic!("cannot run psql ({e}): apt-get install postgresql-client"))
+        .success()
+}
+
+/// Jobs whose end could not be recorded (`plasma_ops_job_attempts_total{outcome="lease_lost"}`).
+async fn lease_lost(env: &Env) -> u64 {
+    let text = env.http.get(env.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("plasma_ops_job_attempts_total{outcome=\"lease_lost\"} "))
+        .map_or(0, |v| v.trim().parse::<f64>().unwrap() as u64)
 }
 
 async fn status(http: &reqwest::Client, url: String) -> u16 {
@@ -108,15 +116,16 @@ async fn a_replica_survives_losing_its_database_and_resumes_without_a_restart() 
             .base_url(api.clone()),
     )
     .unwrap();
-    let app = plasma_service::App::new(cfg, store, Some(gh), plasma_service::system_clock());
-    let running = plasma_service::start(app).await.unwrap();
-    let env = Env {
-        hub,
-        running: Some(running),
-        http: reqwest::Client::new(),
-        db: temp_db("db-loss-unused"),
-        api_url: api,
+    // The wall clock plus an offset the test moves forward, to let a lease lapse without waiting.
+    let offset = Arc::new(AtomicI64::new(0));
+    let clock: plasma_service::app::Clock = {
+        let (wall, offset) = (plasma_service::system_clock(), Arc::clone(&offset));
+        Arc::new(move || wall() + offset.load(Ordering::SeqCst))
     };
+    let lease_ms = i64::try_from(cfg.lease.as_millis()).unwrap();
+    let app = plasma_service::App::new(cfg, store, Some(gh), clock);
+    let running = plasma_service::start(app).await.unwrap();
+    let env = Env::around(hub, Some(running), temp_db("db-loss-unused"), api);
 
     // Healthy: a delivery is acknowledged and applied.
     let first = good_pull(&env.hub);
@@ -136,8 +145,11 @@ async fn a_replica_survives_losing_its_database_and_resumes_without_a_restart() 
     });
     assert_eq!(env.deliver("pull_request", "loss-2", &pr_event("opened", second)).await, 202);
     let start = Instant::now();
-    while env.hub.labels_of(REPO, second).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(30), "job for loss-2 never started");
+    while env.hub.labels_of(REPO, second).is_empty() || env.hub.faults_pending() > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "job for loss-2 never reached its write"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     proxy.cut();
@@ -151,8 +163,14 @@ async fn a_replica_survives_losing_its_database_and_resumes_without_a_restart() 
         metrics.lines().any(|l| l.starts_with("plasma_ops_store_up") && l.ends_with(" 0")),
         "store_up gauge should read 0 while the database is away:\n{metrics}"
     );
-    // Long enough for the running job's lease (3 s) to lapse while the store is away.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // The running job ends while the store is away and cannot record its completion; then its
+    // lease lapses (the clock moved past it) before the store is back.
+    let start = Instant::now();
+    while lease_lost(&env).await == 0 {
+        assert!(start.elapsed() < Duration::from_secs(30), "the job for loss-2 never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    offset.fetch_add(lease_ms + 1_000, Ordering::SeqCst);
 
     // Back: ready again without a restart, the refused delivery is accepted on redelivery, and
     // the job that was interrupted is finished by the lease protocol.

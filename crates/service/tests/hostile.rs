@@ -183,8 +183,12 @@ async fn slow_clients_are_cut_off_without_holding_a_worker() {
     let addr = env.running.as_ref().unwrap().addr;
     let body_timeouts = rejected(&env, "body_timeout").await;
     let header_timeouts = rejected(&env, "header_timeout").await;
+    // Each slow client says when it is connected and sending, so the honest delivery below is
+    // sent while all of them are holding their connections.
+    let (connected, mut all_connected) = tokio::sync::mpsc::channel::<()>(3);
 
     // Slow body: headers at once, then one byte of a 1,000-byte signed body every 250 ms.
+    let body_connected = connected.clone();
     let slow_body = tokio::spawn(async move {
         let body = vec![b' '; 1000];
         let head = format!(
@@ -196,6 +200,7 @@ async fn slow_clients_are_cut_off_without_holding_a_worker() {
         );
         let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
         wr.write_all(head.as_bytes()).await.unwrap();
+        body_connected.send(()).await.unwrap();
         let start = Instant::now();
         let writer = tokio::spawn(async move {
             for b in body {
@@ -211,12 +216,15 @@ async fn slow_clients_are_cut_off_without_holding_a_worker() {
     });
 
     // Slow headers: the request line and a header, one byte every 250 ms, never finished.
+    let headers_connected = connected.clone();
     let slow_headers = tokio::spawn(async move {
         let head = b"POST /webhook HTTP/1.1\r\nx-github-event: pull_request\r\nx-padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
         let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
+        wr.write_all(&head[..1]).await.unwrap();
+        headers_connected.send(()).await.unwrap();
         let start = Instant::now();
         let writer = tokio::spawn(async move {
-            for b in head {
+            for b in &head[1..] {
                 if wr.write_all(&[*b]).await.is_err() {
                     break;
                 }
@@ -233,6 +241,7 @@ async fn slow_clients_are_cut_off_without_holding_a_worker() {
     // A connection that sends nothing at all.
     let idle = tokio::spawn(async move {
         let (mut rd, _wr) = TcpStream::connect(addr).await.unwrap().into_split();
+        connected.send(()).await.unwrap();
         let start = Instant::now();
         let (_, closed) = read_until_close(&mut rd).await;
         closed - start
@@ -240,7 +249,9 @@ async fn slow_clients_are_cut_off_without_holding_a_worker() {
 
     // Meanwhile a real delivery is admitted and processed: the slow clients hold no worker and
     // no store connection (the store is only touched once a body is complete and signed).
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    for _ in 0..3 {
+        all_connected.recv().await.expect("a slow client failed before connecting");
+    }
     let n = good_pull(&env.hub);
     let t = Instant::now();
     assert_eq!(env.deliver("pull_request", "while-slow", &pr_event("opened", n)).await, 202);
@@ -386,7 +397,7 @@ fn app_private_key() -> String {
     let out = std::process::Command::new("openssl")
         .args(["genrsa", "-traditional", "2048"])
         .output()
-        .expect("openssl is needed to make a test App key");
+        .unwrap_or_else(|e| panic!("cannot run openssl ({e}): apt-get install openssl"));
     assert!(out.status.success(), "openssl genrsa: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
@@ -410,13 +421,7 @@ async fn an_app_authenticated_service_logs_no_key_jwt_or_installation_token() {
     .unwrap();
     let app = plasma_service::App::new(cfg, store, Some(gh), plasma_service::system_clock());
     let running = plasma_service::start(app).await.unwrap();
-    let env = Env {
-        hub,
-        running: Some(running),
-        http: reqwest::Client::new(),
-        db,
-        api_url: String::new(),
-    };
+    let env = Env::around(hub, Some(running), db, String::new());
     let n = good_pull(&env.hub);
     let mut event = pr_event("opened", n);
     event["installation"] = serde_json::json!({ "id": installation });

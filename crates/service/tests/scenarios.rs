@@ -326,8 +326,8 @@ async fn the_loop_on_postgresql() {
         std::process::Command::new("psql")
             .args([admin.as_str(), "-q", "-c", sql])
             .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
+            .unwrap_or_else(|e| panic!("cannot run psql ({e}): apt-get install postgresql-client"))
+            .success()
     };
     let _ = psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
     assert!(
@@ -353,13 +353,7 @@ async fn the_loop_on_postgresql() {
     .unwrap();
     let app = plasma_service::App::new(cfg, store, Some(gh), plasma_service::system_clock());
     let running = plasma_service::start(app).await.unwrap();
-    let mut env = Env {
-        hub,
-        running: Some(running),
-        http: reqwest::Client::new(),
-        db: temp_db("pg-unused"),
-        api_url: api,
-    };
+    let mut env = Env::around(hub, Some(running), temp_db("pg-unused"), api);
     let n = good_pull(&env.hub);
     assert_eq!(env.deliver("pull_request", "pg-1", &pr_event("opened", n)).await, 202);
     assert_eq!(env.deliver("pull_request", "pg-1", &pr_event("opened", n)).await, 200);
@@ -443,5 +437,71 @@ async fn retention_prunes_processed_deliveries_and_keeps_the_action_log() {
     env.settle(SETTLE).await;
     assert_eq!((env.labels(n), env.sticky_comments(n)), before);
     assert_eq!(app.store.actions(&key, 100).await.unwrap().len(), actions, "no write repeated");
+    env.stop().await;
+}
+
+/// Makes the job of pull request `n` dead-letter, as a job out of attempts does. Its run is due an
+/// hour from now, so the service's workers (on the wall clock) cannot lease it before the test.
+async fn dead_letter(env: &Env, n: u64) {
+    let store = env.app().store.clone();
+    let later = plasma_service::system_clock()() + 3_600_000;
+    store.trigger(&format!("{REPO}#{n}"), "test", later).await.unwrap();
+    let job = store.lease("test", Duration::from_secs(30), later).await.unwrap().unwrap();
+    store.fail(&job, "meant to fail", None, 1, later).await.unwrap();
+}
+
+/// The harness itself: a dead letter the test did not declare fails it, where the drained queue
+/// alone would have let it pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "1 job(s) dead-lettered, 0 expected")]
+async fn an_undeclared_dead_letter_fails_the_test() {
+    let env = Env::new("dead-undeclared").await;
+    dead_letter(&env, 1).await;
+    env.settle(SETTLE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_dead_letter_does_not_fail_the_test() {
+    let mut env = Env::new("dead-declared").await;
+    env.expect_dead_letters(1);
+    dead_letter(&env, 1).await;
+    env.settle(SETTLE).await;
+    env.stop().await;
+}
+
+/// The harness itself: a service task that panicked fails the test at `stop`. The panic comes from
+/// the injected clock, which every worker reads when it looks for a job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "service tasks panicked")]
+async fn a_panicking_worker_fails_the_test() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let hub = plasma_fakehub::FakeHub::start().await.unwrap();
+    let db = temp_db("panicking-worker");
+    let cfg = service_config(&db, &hub.url());
+    let store = plasma_store::open(&cfg.database_url).await.unwrap();
+    let broken = Arc::new(AtomicBool::new(false));
+    let panics = Arc::new(AtomicUsize::new(0));
+    let wall = plasma_service::system_clock();
+    let clock: plasma_service::app::Clock = {
+        let (broken, panics) = (Arc::clone(&broken), Arc::clone(&panics));
+        Arc::new(move || {
+            if broken.load(Ordering::SeqCst) {
+                panics.fetch_add(1, Ordering::SeqCst);
+                panic!("the test broke the clock");
+            }
+            wall()
+        })
+    };
+    let app = plasma_service::App::new(cfg, store, None, clock);
+    let running = plasma_service::start(app).await.unwrap();
+    let mut env = Env::around(hub, Some(running), db, String::new());
+    broken.store(true, Ordering::SeqCst);
+    // Idle workers look for a job every 250 ms: wait for the first to have panicked.
+    let start = std::time::Instant::now();
+    while panics.load(Ordering::SeqCst) == 0 {
+        assert!(start.elapsed() < SETTLE, "no task read the clock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     env.stop().await;
 }

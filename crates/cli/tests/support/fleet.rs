@@ -26,8 +26,8 @@ pub fn psql(sql: &str) -> bool {
     Command::new("psql")
         .args([admin_url().as_str(), "-q", "-c", sql])
         .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+        .unwrap_or_else(|e| panic!("cannot run psql ({e}): apt-get install postgresql-client"))
+        .success()
 }
 
 /// The machine's documented way to restart its PostgreSQL cluster.

@@ -17,12 +17,18 @@ pub const REPO: &str = "plasma-engine/plasma-engine-gateway";
 pub const SECRET: &str = "It's a Secret to Everybody";
 pub const CODERABBIT: &str = "coderabbitai[bot]";
 
+/// A running service and its fake GitHub. It must be ended with [`Env::stop`], which fails the
+/// test if a service task panicked or a job dead-lettered that the test did not expect.
 pub struct Env {
     pub hub: FakeHub,
     pub running: Option<Running>,
     pub http: reqwest::Client,
     pub db: PathBuf,
     pub api_url: String,
+    /// Dead letters the test means to cause ([`Env::expect_dead_letters`]); any beyond them fail
+    /// the test, since a job that ran out of attempts leaves its pull request unreconciled while
+    /// the queue looks drained.
+    dead_letters_expected: u64,
 }
 
 fn root() -> PathBuf {
@@ -65,10 +71,20 @@ impl Env {
     }
 
     pub async fn with_hub(name: &str, hub: FakeHub, api_url: String) -> Env {
-        let db = temp_db(name);
-        let mut env = Env { hub, running: None, http: reqwest::Client::new(), db, api_url };
+        let mut env = Env::around(hub, None, temp_db(name), api_url);
         env.start().await;
         env
+    }
+
+    /// An environment for a service the test started itself (another store, another client).
+    pub fn around(hub: FakeHub, running: Option<Running>, db: PathBuf, api_url: String) -> Env {
+        Env { hub, running, http: reqwest::Client::new(), db, api_url, dead_letters_expected: 0 }
+    }
+
+    /// Declares that the test makes `n` jobs dead-letter; [`Env::settle`] and [`Env::stop`] fail on
+    /// more.
+    pub fn expect_dead_letters(&mut self, n: u64) {
+        self.dead_letters_expected = n;
     }
 
     pub async fn start(&mut self) {
@@ -84,9 +100,34 @@ impl Env {
         self.running = Some(start(app).await.expect("start service"));
     }
 
+    /// Stops the service; fails the test if any of its tasks panicked (a worker that panics
+    /// leaves its job to another worker, so nothing else would show it) or if an unexpected job
+    /// dead-lettered.
     pub async fn stop(&mut self) {
         if let Some(r) = self.running.take() {
-            r.shutdown().await;
+            let app = Arc::clone(&r.app);
+            let failed = r.shutdown().await;
+            let failed: Vec<String> = failed.iter().map(ToString::to_string).collect();
+            assert!(failed.is_empty(), "service tasks panicked:\n{}", failed.join("\n"));
+            self.check_dead_letters(&app).await;
+        }
+    }
+
+    /// Fails the test if more jobs dead-lettered than it declared, naming them and their errors.
+    async fn check_dead_letters(&self, app: &App) {
+        let d = app.store.queue_depth().await.expect("depth");
+        if d.dead > self.dead_letters_expected {
+            let dead = app.store.jobs(plasma_store::JobFilter::Dead).await.expect("dead jobs");
+            let dead: Vec<String> = dead
+                .iter()
+                .map(|j| format!("{}: {}", j.key, j.last_error.as_deref().unwrap_or("no error")))
+                .collect();
+            panic!(
+                "{} job(s) dead-lettered, {} expected (Env::expect_dead_letters):\n{}",
+                d.dead,
+                self.dead_letters_expected,
+                dead.join("\n")
+            );
         }
     }
 
@@ -115,12 +156,14 @@ impl Env {
             .as_u16()
     }
 
-    /// Wait until no job is pending or running (retries included), or panic after `limit`.
+    /// Wait until no job is pending or running (retries included), or panic after `limit`; panic
+    /// at once when a job dead-lettered that the test did not expect.
     pub async fn settle(&self, limit: Duration) {
         let app = self.app();
         let start = Instant::now();
         let mut quiet = 0;
         loop {
+            self.check_dead_letters(&app).await;
             let d = app.store.queue_depth().await.expect("depth");
             if d.pending == 0 && d.leased == 0 {
                 quiet += 1;
@@ -165,6 +208,16 @@ impl Env {
             .into_iter()
             .find(|s| s.context == "plasma-ops/process")
             .map(|s| s.state)
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        // Only `stop` can wait for the tasks and see their panics; an environment dropped while
+        // running would let a crashed worker pass unnoticed. During a panic the test already fails.
+        if self.running.is_some() && !std::thread::panicking() {
+            panic!("the test ended without Env::stop: its service tasks were never checked");
+        }
     }
 }
 
