@@ -9,8 +9,11 @@
 mod backoff;
 mod causes;
 mod error;
+mod exec;
 mod postgres;
+mod queue;
 mod rows;
+mod sql;
 mod sqlite;
 mod types;
 
