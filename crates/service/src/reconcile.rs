@@ -9,7 +9,7 @@ use plasma_github::{FetchOptions, GitHubError, WebhookEvent, parse_event, pr_sna
 use plasma_policy::config::{self, ConfigSource};
 use plasma_policy::plan::{self, CurrentState, Plan, PlanOptions, Write};
 use plasma_policy::{Policy, PrSnapshot, Verdict, evaluate};
-use plasma_store::{Job, NewAction};
+use plasma_store::{Cause, Job, NewAction};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
@@ -72,8 +72,8 @@ pub async fn run(app: &App, job: &Job) -> Result<Outcome, ReconcileError> {
 pub struct JobContext<'a> {
     /// `owner/repo#n`.
     pub key: &'a str,
-    /// Delivery ids (and "sweep") since the last run.
-    pub causes: &'a [String],
+    /// What triggered it since the last run.
+    pub causes: &'a [Cause],
     /// The job, when run by a worker.
     pub job_id: Option<i64>,
 }
@@ -96,15 +96,15 @@ pub fn cause(job: &Job) -> Option<String> {
     first_delivery(&job.causes)
 }
 
-fn first_delivery(causes: &[String]) -> Option<String> {
-    causes.iter().find(|c| !matches!(c.as_str(), "sweep" | "cli" | "sha")).cloned()
+fn first_delivery(causes: &[Cause]) -> Option<String> {
+    causes.iter().find_map(Cause::delivery_id).map(str::to_owned)
 }
 
-async fn installation(app: &App, causes: &[String], repo: &str) -> Option<u64> {
+async fn installation(app: &App, causes: &[Cause], repo: &str) -> Option<u64> {
     if let Some(i) = app.installation_of(repo) {
         return Some(i);
     }
-    for c in causes {
+    for c in causes.iter().filter_map(Cause::delivery_id) {
         if let Ok(Some(d)) = app.store.delivery(c).await
             && let Some(i) = d.installation.and_then(|i| u64::try_from(i).ok())
         {
@@ -317,9 +317,9 @@ async fn apply(
 /// Without credentials: judge what the newest payload of the job's deliveries says.
 async fn snapshot_from_deliveries(
     app: &App,
-    causes: &[String],
+    causes: &[Cause],
 ) -> Result<Option<PrSnapshot>, ReconcileError> {
-    for c in causes.iter().rev() {
+    for c in causes.iter().rev().filter_map(Cause::delivery_id) {
         let Some(d) = app.store.delivery(c).await? else { continue };
         match parse_event(&d.event, &d.body) {
             Ok(ev @ (WebhookEvent::PullRequest(_) | WebhookEvent::PullRequestReview(_))) => {
@@ -345,7 +345,7 @@ async fn fan_out_sha(
     };
     let inst = installation(app, &job.causes, repo).await;
     let pulls = gh.repo(inst, repo)?.pulls_for_commit(sha).await?;
-    let cause = cause(job).unwrap_or_else(|| "sha".into());
+    let cause = cause(job).map_or(Cause::Sha, Cause::Delivery);
     for pr in pulls.iter().filter(|p| p.state == "open") {
         let key = JobKey::Pr { repo: repo.into(), number: pr.number }.render();
         app.store.trigger(&key, &cause, app.now()).await?;

@@ -80,7 +80,7 @@ pub async fn sweep(app: &App) -> Result<usize, String> {
             if dead.contains(&key) {
                 continue;
             }
-            app.store.trigger(&key, "sweep", app.now()).await.map_err(|e| e.to_string())?;
+            app.store.trigger(&key, &plasma_store::Cause::Sweep, app.now()).await.map_err(|e| e.to_string())?;
             n += 1;
         }
     }

@@ -304,7 +304,7 @@ async fn the_sweep_does_not_revive_dead_letters() {
     env.stop().await; // no worker races us for the job we kill
     let key = format!("{REPO}#{b}");
     let now = plasma_service::system_clock()();
-    store.trigger(&key, "test", now).await.unwrap();
+    store.trigger(&key, &plasma_store::Cause::from("test"), now).await.unwrap();
     let job = store.lease("test", Duration::from_secs(30), now).await.unwrap().unwrap();
     store.fail(&job, "meant to fail", None, 1, now).await.unwrap();
     cfg.repositories = vec![REPO.to_string()];

@@ -15,7 +15,7 @@ use sqlx::{Database, Encode, Executor, IntoArguments, Transaction, Type};
 
 use crate::Store;
 use crate::backoff::millis;
-use crate::causes;
+use crate::causes::{self, Cause};
 use crate::error::StoreError;
 use crate::queue::{self, Failure, JobState, Phase, Write};
 use crate::rows::{
@@ -254,9 +254,10 @@ pub(crate) async fn record_in<C: Conn>(
     let mut keys: Vec<&str> = job_keys.to_vec();
     keys.sort_unstable();
     keys.dedup();
+    let cause = Cause::Delivery(d.id.clone());
     let mut first = None;
     for key in keys {
-        let outcome = trigger_in(conn, key, &d.id, now).await?;
+        let outcome = trigger_in(conn, key, &cause, now).await?;
         if job_keys.first() == Some(&key) {
             first = Some(outcome);
         }
@@ -321,7 +322,7 @@ async fn apply<C: Conn>(
 pub(crate) async fn trigger_in<C: Conn>(
     conn: &mut C,
     key: &str,
-    cause: &str,
+    cause: &Cause,
     now: Timestamp,
 ) -> Result<TriggerOutcome, StoreError> {
     const OP: &str = "trigger a job";
@@ -368,7 +369,7 @@ impl<B: Backend> Store for B {
     async fn trigger(
         &self,
         job_key: &str,
-        cause: &str,
+        cause: &Cause,
         now: Timestamp,
     ) -> Result<TriggerOutcome, StoreError> {
         const OP: &str = "trigger a job";
@@ -438,7 +439,7 @@ impl<B: Backend> Store for B {
         // between two separate transactions would leave an acknowledged delivery unprocessed for
         // ever.
         for id in delivered(job) {
-            let params = [Param::Text(&id), Param::Int(now), Param::Text(APPLIED)];
+            let params = [Param::Text(id), Param::Int(now), Param::Text(APPLIED)];
             tx.execute(sql::MARK_DELIVERY_PROCESSED, &params, OP).await?;
         }
         tx.commit(OP).await

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
-pub use causes::MAX_CAUSES;
+pub use causes::{Cause, MAX_CAUSES};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -48,12 +48,12 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<RecordOutcome, StoreError>;
 
-    /// Trigger (enqueue or coalesce) the job for a key without a delivery (sweep, CLI). `cause` is a
-    /// delivery id or "sweep". A dead job is brought back with a fresh series of attempts.
+    /// Trigger (enqueue or coalesce) the job for a key without a delivery of its own (sweep, CLI,
+    /// a commit's fan-out). A dead job is brought back with a fresh series of attempts.
     async fn trigger(
         &self,
         job_key: &str,
-        cause: &str,
+        cause: &Cause,
         now: Timestamp,
     ) -> Result<TriggerOutcome, StoreError>;
 

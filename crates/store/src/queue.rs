@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use crate::backoff::{millis, retry_delay_drawn};
-use crate::causes;
+use crate::causes::{self, Cause};
 use crate::error::StoreError;
 use crate::types::{FailOutcome, Job, Timestamp, TriggerOutcome};
 
@@ -65,9 +65,9 @@ pub(crate) struct JobState {
     /// The generation the current lease was granted at.
     pub(crate) lease_generation: Option<i64>,
     /// The causes of the pending (or running) run.
-    pub(crate) causes: Vec<String>,
+    pub(crate) causes: Vec<Cause>,
     /// The causes that arrived while the job was leased.
-    pub(crate) rerun_causes: Vec<String>,
+    pub(crate) rerun_causes: Vec<Cause>,
     /// When the first of `rerun_causes` arrived.
     pub(crate) rerun_since: Option<Timestamp>,
     pub(crate) last_error: Option<String>,
@@ -77,9 +77,9 @@ pub(crate) struct JobState {
 
 impl JobState {
     /// The causes of the current run followed by those that arrived during it.
-    pub(crate) fn all_causes(&self) -> Vec<String> {
+    pub(crate) fn all_causes(&self) -> Vec<Cause> {
         let mut all = self.causes.clone();
-        causes::merge(&mut all, self.rerun_causes.iter().map(String::as_str));
+        causes::merge(&mut all, &self.rerun_causes);
         all
     }
 
@@ -124,7 +124,7 @@ pub(crate) enum Write {
 pub(crate) fn trigger(
     current: Option<JobState>,
     key: &str,
-    cause: &str,
+    cause: &Cause,
     now: Timestamp,
 ) -> (TriggerOutcome, Write) {
     let Some(job) = current else {
@@ -138,7 +138,7 @@ pub(crate) fn trigger(
             lease_owner: None,
             lease_expires: None,
             lease_generation: None,
-            causes: vec![cause.to_owned()],
+            causes: vec![cause.clone()],
             rerun_causes: Vec::new(),
             rerun_since: None,
             last_error: None,
@@ -352,12 +352,16 @@ mod tests {
     const KEY: &str = "o/r#1";
     const MINUTE: Duration = Duration::from_secs(60);
 
-    fn strings(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
+    fn strings(list: &[&str]) -> Vec<Cause> {
+        list.iter().map(|s| c(s)).collect()
+    }
+
+    fn c(text: &str) -> Cause {
+        Cause::from(text.to_owned())
     }
 
     fn pending(causes: &[&str]) -> JobState {
-        match trigger(None, KEY, causes.first().copied().unwrap_or("d0"), NOW - 100) {
+        match trigger(None, KEY, &c(causes.first().copied().unwrap_or("d0")), NOW - 100) {
             (_, Write::Insert(mut job)) => {
                 job.id = 7;
                 job.causes = strings(causes);
@@ -412,7 +416,7 @@ mod tests {
         ];
         for (before, cause, outcome, after, rerun) in cases {
             let label = format!("{before:?} + {cause}");
-            let (got, write) = trigger(before, KEY, cause, NOW);
+            let (got, write) = trigger(before, KEY, &c(cause), NOW);
             assert_eq!(got, outcome, "{label}");
             let job = match write {
                 Write::Insert(job) | Write::Update(job) => job,
@@ -426,7 +430,7 @@ mod tests {
 
     #[test]
     fn a_new_job_is_due_at_once() {
-        let (_, write) = trigger(None, KEY, "d1", NOW);
+        let (_, write) = trigger(None, KEY, &c("d1"), NOW);
         let Write::Insert(job) = write else { panic!("{write:?}") };
         assert_eq!((job.phase, job.attempts, job.generation), (Phase::Pending, 0, 0));
         assert_eq!((job.run_after, job.first_triggered_at), (NOW, NOW));
@@ -435,17 +439,17 @@ mod tests {
     #[test]
     fn a_trigger_keeps_a_backing_off_job_waiting() {
         let backing_off = JobState { run_after: NOW + 5_000, attempts: 2, ..pending(&["d1"]) };
-        let job = updated(trigger(Some(backing_off), KEY, "d2", NOW).1);
+        let job = updated(trigger(Some(backing_off), KEY, &c("d2"), NOW).1);
         assert_eq!((job.run_after, job.attempts), (NOW + 5_000, 2));
     }
 
     #[test]
     fn a_trigger_during_a_run_moves_the_generation_and_keeps_the_first_rerun_time() {
         let (running, lease) = leased(&["d1"]);
-        let once = updated(trigger(Some(running), KEY, "d2", NOW).1);
+        let once = updated(trigger(Some(running), KEY, &c("d2"), NOW).1);
         assert_eq!(once.generation, lease.generation + 1);
         assert_eq!(once.rerun_since, Some(NOW));
-        let twice = updated(trigger(Some(once), KEY, "d3", NOW + 9).1);
+        let twice = updated(trigger(Some(once), KEY, &c("d3"), NOW + 9).1);
         assert_eq!(twice.generation, lease.generation + 2);
         assert_eq!(twice.rerun_since, Some(NOW));
         assert_eq!(twice.lease_generation, Some(lease.generation), "the lease stays valid");
@@ -460,7 +464,7 @@ mod tests {
             last_error: Some("boom".into()),
             ..pending(&["d1"])
         };
-        let job = updated(trigger(Some(dead), KEY, "sweep", NOW).1);
+        let job = updated(trigger(Some(dead), KEY, &c("sweep"), NOW).1);
         assert_eq!((job.phase, job.attempts, job.run_after), (Phase::Pending, 0, NOW));
         assert_eq!(job.last_error.as_deref(), Some("boom"), "kept until a run succeeds");
     }
@@ -496,7 +500,7 @@ mod tests {
     #[test]
     fn taking_over_an_expired_lease_folds_in_the_triggers_of_the_crashed_run() {
         let (running, _) = leased(&["d1"]);
-        let retriggered = updated(trigger(Some(running), KEY, "d2", NOW - 200).1);
+        let retriggered = updated(trigger(Some(running), KEY, &c("d2"), NOW - 200).1);
         let (row, handed) = lease(retriggered, "w2", MINUTE, NOW).unwrap();
         assert_eq!(handed.causes, strings(&["d1", "d2"]));
         assert_eq!(handed.first_triggered_at, NOW - 200, "the earlier of the two");
@@ -534,7 +538,7 @@ mod tests {
     fn complete_requeues_a_job_triggered_during_the_run_with_those_causes_only() {
         let (row, job) = leased(&["d1"]);
         let row = JobState { attempts: 3, last_error: Some("x".into()), ..row };
-        let retriggered = updated(trigger(Some(row), KEY, "d2", NOW - 10).1);
+        let retriggered = updated(trigger(Some(row), KEY, &c("d2"), NOW - 10).1);
         let next = updated(complete(retriggered, &job, NOW).unwrap());
         assert_eq!(next.phase, Phase::Pending);
         assert_eq!(next.causes, strings(&["d2"]));
@@ -643,7 +647,7 @@ mod tests {
             let row = JobState { attempts: case.attempt, ..row };
             let job = Job { attempt: u32::try_from(case.attempt).unwrap(), ..job };
             let row = if case.retriggered {
-                updated(trigger(Some(row), KEY, "d2", NOW - 5).1)
+                updated(trigger(Some(row), KEY, &c("d2"), NOW - 5).1)
             } else {
                 row
             };
@@ -684,7 +688,7 @@ mod tests {
     fn a_retry_keeps_the_earliest_trigger_for_latency() {
         let (row, job) = leased(&["d1"]);
         let first = row.first_triggered_at;
-        let row = updated(trigger(Some(row), KEY, "d2", NOW - 5).1);
+        let row = updated(trigger(Some(row), KEY, &c("d2"), NOW - 5).1);
         let (_, after) = fail(row, &job, &failure(5), NOW, |c| c).unwrap();
         assert_eq!(after.first_triggered_at, first.min(NOW - 5));
     }

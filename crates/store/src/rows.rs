@@ -87,7 +87,7 @@ pub(crate) fn decode_job_row(row: &impl StoreRow) -> Result<JobRow, StoreError> 
     let key = row.text("job_key", OP)?;
     let mut all = causes::decode(&row.text("causes", OP)?, &key)?;
     let rerun = causes::decode(&row.text("rerun_causes", OP)?, &key)?;
-    causes::merge(&mut all, rerun.iter().map(String::as_str));
+    causes::merge(&mut all, &rerun);
     Ok(JobRow {
         id: row.int("id", OP)?,
         state: row.text("state", OP)?,
@@ -162,7 +162,7 @@ pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
 /// The outcome recorded for the deliveries a completed run covered.
 pub(crate) const APPLIED: &str = "applied";
 
-/// The delivery ids among a job's causes (the sweep is a cause, not a delivery).
-pub(crate) fn delivered(job: &crate::types::Job) -> Vec<String> {
-    job.causes.iter().filter(|c| c.as_str() != "sweep").cloned().collect()
+/// The delivery ids among a job's causes.
+pub(crate) fn delivered(job: &crate::types::Job) -> Vec<&str> {
+    job.causes.iter().filter_map(crate::causes::Cause::delivery_id).collect()
 }

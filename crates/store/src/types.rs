@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::causes::Cause;
+
 /// A point in time as unix milliseconds; callers pass `now` so tests control the clock.
 pub type Timestamp = i64;
 
@@ -65,9 +67,8 @@ pub struct Job {
     pub lease_owner: String,
     /// When the lease expires unless renewed (as granted; `renew` does not update this copy).
     pub lease_expires: Timestamp,
-    /// Delivery ids (and `"sweep"`) that triggered the job since its last run; deduplicated,
-    /// the first 50 kept.
-    pub causes: Vec<String>,
+    /// What triggered the job since its last run; deduplicated, the first 50 kept.
+    pub causes: Vec<Cause>,
     /// When the earliest of those triggers arrived (for delivery-to-applied latency).
     pub first_triggered_at: Timestamp,
 }
@@ -119,7 +120,7 @@ pub struct JobRow {
     /// The last failure's message.
     pub last_error: Option<String>,
     /// What triggered it: the causes of the current run followed by any that arrived during it.
-    pub causes: Vec<String>,
+    pub causes: Vec<Cause>,
     /// When the earliest pending trigger arrived.
     pub first_triggered_at: Timestamp,
     /// When the row last changed.

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use plasma_store::{FailOutcome, QueueDepth, RecordOutcome, Store, StoreError, TriggerOutcome};
+use plasma_store::{
+    Cause, FailOutcome, QueueDepth, RecordOutcome, Store, StoreError, TriggerOutcome,
+};
 use rand::Rng;
 use support::{Backend, T0, TestDb, delivery};
 
@@ -33,7 +35,7 @@ struct Observed {
     /// Leases granted while another worker's unexpired lease on the same key was outstanding.
     overlaps: Vec<String>,
     /// (key, sequence number taken before the lease, causes) of every run that completed.
-    completed: Vec<(String, u64, Vec<String>)>,
+    completed: Vec<(String, u64, Vec<Cause>)>,
     /// (key, cause, sequence number taken after the trigger committed).
     triggers: Vec<(String, String, u64)>,
     outcomes: HashMap<&'static str, u64>,
@@ -80,7 +82,7 @@ async fn race(stores: Vec<Arc<dyn Store>>) {
                         other => panic!("{cause}: {other:?}"),
                     }
                 } else {
-                    store.trigger(&key, &cause, now).await.unwrap()
+                    store.trigger(&key, &Cause::from(cause.as_str()), now).await.unwrap()
                 };
                 let after = seq.fetch_add(1, Ordering::SeqCst);
                 {
@@ -228,7 +230,10 @@ async fn race(stores: Vec<Arc<dyn Store>>) {
             // Processed: a run that completed successfully was handed this cause, so it started
             // after the trigger committed. (Should the 50-cause cap ever drop the cause from the list,
             // a completed run of the key leased after the trigger returned proves it just as well.)
-            let named = o.completed.iter().any(|(k, _, causes)| k == key && causes.contains(cause));
+            let named = o
+                .completed
+                .iter()
+                .any(|(k, _, causes)| k == key && causes.iter().any(|c| c == cause));
             let later = o.completed.iter().any(|(k, leased, _)| k == key && leased > triggered);
             if !named && !later {
                 missed.push(format!("{cause} for {key}"));

@@ -35,5 +35,8 @@ async fn a_committed_delivery_survives_the_process_aborting() {
     let row = store.delivery("d-crash").await.unwrap().expect("the delivery survived");
     assert_eq!(row.body, delivery("d-crash").body);
     let job = store.lease("w", std::time::Duration::from_secs(30), T0).await.unwrap();
-    assert_eq!(job.map(|j| (j.key, j.causes)), Some((KEY.to_owned(), vec!["d-crash".to_owned()])));
+    assert_eq!(
+        job.map(|j| (j.key, j.causes)),
+        Some((KEY.to_owned(), vec![plasma_store::Cause::from("d-crash")]))
+    );
 }

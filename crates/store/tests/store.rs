@@ -9,8 +9,9 @@ mod support;
 use std::time::Duration;
 
 use plasma_store::{
-    FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PRUNE_BATCH, PgStore, Prunable, QueueDepth,
-    RecordOutcome, SqliteStore, Store, StoreError, TriggerOutcome, backoff_ceiling, prune,
+    Cause, FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PRUNE_BATCH, PgStore, Prunable,
+    QueueDepth, RecordOutcome, SqliteStore, Store, StoreError, TriggerOutcome, backoff_ceiling,
+    prune,
 };
 use serde_json::json;
 use support::{Backend, PgDb, T0, TempDb, TestDb, delivery};
@@ -86,7 +87,7 @@ async fn completing_a_job_marks_its_deliveries_processed_in_the_same_commit(db: 
     let store = db.open().await;
     store.record_delivery(&delivery("c1"), &[KEY], T0).await.unwrap();
     store.record_delivery(&delivery("c2"), &[KEY], T0 + 1).await.unwrap();
-    store.trigger(KEY, "sweep", T0 + 2).await.unwrap();
+    store.trigger(KEY, &Cause::Sweep, T0 + 2).await.unwrap();
     let job = leased(&*store, "w1", T0 + 10).await;
     // A delivery arriving during the run belongs to the next run, not this one.
     store.record_delivery(&delivery("c3"), &[KEY], T0 + 11).await.unwrap();
@@ -143,7 +144,7 @@ async fn open_explains_a_path_it_cannot_create() {
 #[tokio::test]
 async fn in_memory_database_keeps_its_data_across_calls() {
     let store = SqliteStore::open("sqlite::memory:").await.unwrap();
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
     assert_eq!(store.queue_depth().await.unwrap().pending, 1);
 }
 
@@ -205,7 +206,7 @@ async fn postgres_replicas_opening_together_apply_the_migrations_once() {
         stores.push(open.await.unwrap());
     }
     for store in &stores {
-        store.trigger(KEY, "sweep", T0).await.unwrap();
+        store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
     }
     assert_eq!(stores[0].queue_depth().await.unwrap().pending, 1);
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
@@ -236,7 +237,7 @@ async fn postgres_ping_after_close_is_unavailable() {
 async fn postgres_connections_killed_by_the_server_are_unavailable_then_replaced() {
     let db = PgDb::create().await;
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
 
     // What a database restart or failover does to every open connection.
     let mut admin =
@@ -291,7 +292,7 @@ async fn recording_a_delivery_stores_it_and_enqueues_its_job(db: &TestDb) {
     assert_eq!((row.processed_at, row.outcome), (None, None));
 
     let job = leased(&*store, "w1", T0).await;
-    assert_eq!((job.key.as_str(), job.causes.clone()), (KEY, vec!["d1".to_owned()]));
+    assert_eq!((job.key.as_str(), job.causes.clone()), (KEY, vec![Cause::from("d1")]));
     assert_eq!(job.first_triggered_at, T0);
 }
 
@@ -314,7 +315,7 @@ async fn a_duplicate_delivery_changes_nothing(db: &TestDb) {
     assert_eq!(store.delivery("d1").await.unwrap().unwrap().body, delivery("d1").body);
     let jobs = store.jobs(JobFilter::All).await.unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!((jobs[0].key.as_str(), jobs[0].causes.clone()), (KEY, vec!["d1".to_owned()]));
+    assert_eq!((jobs[0].key.as_str(), jobs[0].causes.clone()), (KEY, vec![Cause::from("d1")]));
 
     // A redelivery during the run does not make the job run again.
     let job = leased(&*store, "w1", T0 + 10).await;
@@ -370,9 +371,9 @@ async fn triggers_for_a_pending_job_are_absorbed_by_it(db: &TestDb) {
         store.record_delivery(&delivery("d2"), &[KEY], T0 + 1).await.unwrap(),
         RecordOutcome::Recorded { job: Some(TriggerOutcome::Coalesced) }
     );
-    assert_eq!(store.trigger(KEY, "sweep", T0 + 2).await.unwrap(), TriggerOutcome::Coalesced);
+    assert_eq!(store.trigger(KEY, &Cause::Sweep, T0 + 2).await.unwrap(), TriggerOutcome::Coalesced);
     assert_eq!(
-        store.trigger("other/repo#3", "sweep", T0 + 3).await.unwrap(),
+        store.trigger("other/repo#3", &Cause::Sweep, T0 + 3).await.unwrap(),
         TriggerOutcome::Enqueued
     );
 
@@ -387,8 +388,8 @@ async fn triggers_for_a_pending_job_are_absorbed_by_it(db: &TestDb) {
 async fn causes_are_deduplicated_and_capped(db: &TestDb) {
     let store = db.open().await;
     for i in 0..(MAX_CAUSES + 20) {
-        store.trigger(KEY, &format!("d{i}"), T0).await.unwrap();
-        store.trigger(KEY, "sweep", T0).await.unwrap();
+        store.trigger(KEY, &Cause::from(format!("d{i}")), T0).await.unwrap();
+        store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
     }
     let job = leased(&*store, "w1", T0).await;
     assert_eq!(job.causes.len(), MAX_CAUSES);
@@ -403,7 +404,7 @@ async fn a_trigger_during_a_run_makes_the_job_run_again(db: &TestDb) {
 
     let outcome = store.record_delivery(&delivery("d2"), &[KEY], T0 + 2).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Rerun) });
-    assert_eq!(store.trigger(KEY, "sweep", T0 + 3).await.unwrap(), TriggerOutcome::Rerun);
+    assert_eq!(store.trigger(KEY, &Cause::Sweep, T0 + 3).await.unwrap(), TriggerOutcome::Rerun);
     // Still one row, and nobody else can take the key meanwhile.
     assert_eq!(store.jobs(JobFilter::All).await.unwrap().len(), 1);
     assert!(store.lease("w2", LEASE, T0 + 3).await.unwrap().is_none());
@@ -425,13 +426,13 @@ async fn a_trigger_during_a_run_makes_the_job_run_again(db: &TestDb) {
 
 async fn completing_an_untouched_job_finishes_it(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     store.complete(&job, T0 + 1).await.unwrap();
     assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
 
     // A later trigger starts a new job with a new id: ids in the action log stay unambiguous.
-    assert_eq!(store.trigger(KEY, "sweep", T0 + 2).await.unwrap(), TriggerOutcome::Enqueued);
+    assert_eq!(store.trigger(KEY, &Cause::Sweep, T0 + 2).await.unwrap(), TriggerOutcome::Enqueued);
     let next = leased(&*store, "w1", T0 + 2).await;
     assert_ne!(next.id, job.id);
 }
@@ -440,7 +441,7 @@ async fn completing_an_untouched_job_finishes_it(db: &TestDb) {
 
 async fn a_job_is_not_leased_before_run_after(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     let FailOutcome::Retry { at } =
         store.fail(&job, "502", Some(Duration::from_secs(60)), 5, T0).await.unwrap()
@@ -454,7 +455,7 @@ async fn a_job_is_not_leased_before_run_after(db: &TestDb) {
 
 async fn a_leased_job_is_not_handed_out_until_its_lease_expires(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "d1", T0).await.unwrap();
+    store.trigger(KEY, &Cause::from("d1"), T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     assert_eq!((job.attempt, job.lease_owner.as_str()), (1, "w1"));
     assert_eq!(job.lease_expires, T0 + 30_000);
@@ -465,7 +466,7 @@ async fn a_leased_job_is_not_handed_out_until_its_lease_expires(db: &TestDb) {
     assert_eq!(rows[0].lease_expires, Some(T0 + 30_000));
 
     // w1 crashed: once the lease expires the job is taken over, as the next attempt.
-    store.trigger(KEY, "d2", T0 + 10).await.unwrap();
+    store.trigger(KEY, &Cause::from("d2"), T0 + 10).await.unwrap();
     let taken = leased(&*store, "w2", T0 + 30_000).await;
     assert_eq!((taken.id, taken.attempt, taken.lease_owner.as_str()), (job.id, 2, "w2"));
     assert_eq!(taken.causes, ["d1", "d2"]);
@@ -474,7 +475,7 @@ async fn a_leased_job_is_not_handed_out_until_its_lease_expires(db: &TestDb) {
 
 async fn renewing_extends_the_lease(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     assert!(store.renew(&job, LEASE, T0 + 20_000).await.unwrap());
     assert!(store.lease("w2", LEASE, T0 + 40_000).await.unwrap().is_none());
@@ -483,7 +484,7 @@ async fn renewing_extends_the_lease(db: &TestDb) {
 
 async fn a_worker_that_lost_its_lease_cannot_touch_the_job(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
     let stale = leased(&*store, "w1", T0).await;
     let fresh = leased(&*store, "w2", T0 + 30_000).await;
     let before = store.jobs(JobFilter::All).await.unwrap();
@@ -506,7 +507,7 @@ async fn a_worker_that_lost_its_lease_cannot_touch_the_job(db: &TestDb) {
 
 async fn a_late_worker_may_still_finish_if_nobody_took_over(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     store.complete(&job, T0 + 60_000).await.unwrap();
     assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
@@ -522,7 +523,7 @@ async fn failed_attempts_back_off_with_full_jitter_within_bounds(db: &TestDb) {
         let mut waits = Vec::new();
         for sample in 0..8 {
             let key = format!("o/r#{attempt}-{sample}");
-            store.trigger(&key, "sweep", now).await.unwrap();
+            store.trigger(&key, &Cause::Sweep, now).await.unwrap();
             // Earlier attempts fail with a zero Retry-After to reach attempt `attempt` quickly.
             let mut job = leased(&*store, "w", now).await;
             while job.attempt < attempt {
@@ -552,7 +553,7 @@ async fn retry_after_is_honoured_exactly(db: &TestDb) {
     // Longer than the backoff cap, shorter than any jitter ceiling, and zero: used as given.
     for (attempt, wait) in [(1, 3_600_000), (9, 1), (4, 0)] {
         let key = format!("o/r#{wait}");
-        store.trigger(&key, "sweep", T0).await.unwrap();
+        store.trigger(&key, &Cause::Sweep, T0).await.unwrap();
         let mut job = leased(&*store, "w", T0).await;
         while job.attempt < attempt {
             store.fail(&job, "again", Some(Duration::ZERO), 100, T0).await.unwrap();
@@ -598,7 +599,7 @@ async fn a_job_out_of_attempts_is_dead_lettered_with_its_last_error(db: &TestDb)
 
 async fn retrying_a_dead_job_makes_it_pending_with_attempts_reset(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(KEY, &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w", T0).await;
     assert_eq!(store.fail(&job, "bad", None, 1, T0).await.unwrap(), FailOutcome::Dead);
 
@@ -613,11 +614,14 @@ async fn retrying_a_dead_job_makes_it_pending_with_attempts_reset(db: &TestDb) {
 
 async fn a_trigger_brings_a_dead_job_back(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "d1", T0).await.unwrap();
+    store.trigger(KEY, &Cause::from("d1"), T0).await.unwrap();
     let job = leased(&*store, "w", T0).await;
     store.fail(&job, "bad", None, 1, T0).await.unwrap();
 
-    assert_eq!(store.trigger(KEY, "d2", T0 + 5).await.unwrap(), TriggerOutcome::Enqueued);
+    assert_eq!(
+        store.trigger(KEY, &Cause::from("d2"), T0 + 5).await.unwrap(),
+        TriggerOutcome::Enqueued
+    );
     let job = leased(&*store, "w", T0 + 5).await;
     assert_eq!(job.attempt, 1);
     assert_eq!(job.causes, ["d1", "d2"]);
@@ -625,9 +629,9 @@ async fn a_trigger_brings_a_dead_job_back(db: &TestDb) {
 
 async fn a_trigger_during_the_last_attempt_starts_a_fresh_series(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "d1", T0).await.unwrap();
+    store.trigger(KEY, &Cause::from("d1"), T0).await.unwrap();
     let job = leased(&*store, "w", T0).await;
-    store.trigger(KEY, "d2", T0 + 1).await.unwrap();
+    store.trigger(KEY, &Cause::from("d2"), T0 + 1).await.unwrap();
     let outcome = store.fail(&job, "bad", Some(Duration::from_secs(2)), 1, T0 + 2).await.unwrap();
     assert_eq!(outcome, FailOutcome::Retry { at: T0 + 2_002 });
     let job = leased(&*store, "w", T0 + 2_002).await;
@@ -637,9 +641,12 @@ async fn a_trigger_during_the_last_attempt_starts_a_fresh_series(db: &TestDb) {
 
 async fn a_retry_keeps_the_triggers_that_arrived_during_the_failed_run(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "d1", T0).await.unwrap();
+    store.trigger(KEY, &Cause::from("d1"), T0).await.unwrap();
     let job = leased(&*store, "w", T0).await;
-    assert_eq!(store.trigger(KEY, "d2", T0 + 1).await.unwrap(), TriggerOutcome::Rerun);
+    assert_eq!(
+        store.trigger(KEY, &Cause::from("d2"), T0 + 1).await.unwrap(),
+        TriggerOutcome::Rerun
+    );
     store.fail(&job, "502", Some(Duration::ZERO), 5, T0 + 2).await.unwrap();
     let rows = store.jobs(JobFilter::All).await.unwrap();
     assert_eq!(
@@ -657,7 +664,7 @@ async fn a_retry_keeps_the_triggers_that_arrived_during_the_failed_run(db: &Test
 async fn jobs_are_listed_by_state(db: &TestDb) {
     let store = db.open().await;
     for key in ["a/b#1", "a/b#2", "a/b#3"] {
-        store.trigger(key, "sweep", T0).await.unwrap();
+        store.trigger(key, &Cause::Sweep, T0).await.unwrap();
     }
     let first = leased(&*store, "w", T0).await;
     let second = leased(&*store, "w", T0).await;
