@@ -277,7 +277,8 @@ async fn main() {
     // Warm every pull request once (the sweep's job), then measure changes.
     let t0 = Instant::now();
     for n in 1..=prs {
-        app.store.trigger(&format!("{REPO}#{n}"), &plasma_store::Cause::Sweep, app.now()).await.unwrap();
+        let key = plasma_store::JobKey::Pr { repo: REPO.into(), number: n };
+        app.store.trigger(&key, &plasma_store::Cause::Sweep, app.now()).await.unwrap();
     }
     app.notify.notify_waiters();
     settle(&app, Duration::from_secs(600)).await;

@@ -55,16 +55,15 @@ pub struct Outcome {
 
 /// Run the job.
 pub async fn run(app: &App, job: &Job) -> Result<Outcome, ReconcileError> {
-    let key =
-        JobKey::parse(&job.key).ok_or_else(|| fail(format!("unreadable job key `{}`", job.key)))?;
-    match key {
+    match &job.key {
         JobKey::Pr { repo, number } => {
-            let ctx = JobContext { key: &job.key, causes: &job.causes, job_id: Some(job.id) };
-            let done = reconcile_pr(app, &ctx, &repo, number).await?;
+            let key = job.key.to_string();
+            let ctx = JobContext { key: &key, causes: &job.causes, job_id: Some(job.id) };
+            let done = reconcile_pr(app, &ctx, repo, *number).await?;
             Ok(Outcome { writes: done.plan.writes.len(), dry_run: done.dry_run })
         }
-        JobKey::Sha { repo, sha } => fan_out_sha(app, job, &repo, &sha).await,
-        JobKey::Issue { repo, number } => evaluate_issue(app, job, &repo, number).await,
+        JobKey::Sha { repo, sha } => fan_out_sha(app, job, repo, sha).await,
+        JobKey::Issue { repo, number } => evaluate_issue(app, job, repo, *number).await,
     }
 }
 
@@ -347,7 +346,7 @@ async fn fan_out_sha(
     let pulls = gh.repo(inst, repo)?.pulls_for_commit(sha).await?;
     let cause = cause(job).map_or(Cause::Sha, Cause::Delivery);
     for pr in pulls.iter().filter(|p| p.state == "open") {
-        let key = JobKey::Pr { repo: repo.into(), number: pr.number }.render();
+        let key = JobKey::Pr { repo: repo.into(), number: pr.number };
         app.store.trigger(&key, &cause, app.now()).await?;
     }
     app.notify.notify_waiters();
@@ -377,7 +376,8 @@ async fn evaluate_issue(
         .map(|c| (c.id, c.body));
     let plan = plan::plan_issue(&verdict, sticky.as_ref());
     let dry_run = app.dry_run();
-    let ctx = JobContext { key: &job.key, causes: &job.causes, job_id: Some(job.id) };
+    let key = job.key.to_string();
+    let ctx = JobContext { key: &key, causes: &job.causes, job_id: Some(job.id) };
     let pr_like = PrSnapshot::unknown(repo, number);
     apply(app, &ctx, inst, repo, number, &pr_like, &plan, dry_run).await?;
     Ok(Outcome { writes: plan.writes.len(), dry_run })

@@ -302,7 +302,7 @@ async fn the_sweep_does_not_revive_dead_letters() {
     let github = env.app().github.clone();
     let mut cfg = env.app().cfg.clone();
     env.stop().await; // no worker races us for the job we kill
-    let key = format!("{REPO}#{b}");
+    let key = plasma_store::JobKey::Pr { repo: REPO.into(), number: b };
     let now = plasma_service::system_clock()();
     store.trigger(&key, &plasma_store::Cause::from("test"), now).await.unwrap();
     let job = store.lease("test", Duration::from_secs(30), now).await.unwrap().unwrap();
@@ -312,7 +312,7 @@ async fn the_sweep_does_not_revive_dead_letters() {
     assert_eq!(plasma_service::scheduler::sweep(&app).await.unwrap(), 1, "only #{a} is enqueued");
     let dead = store.jobs(plasma_store::JobFilter::Dead).await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].key, key);
+    assert_eq!(dead[0].key, key.to_string());
     assert_eq!(dead[0].last_error.as_deref(), Some("meant to fail"));
 }
 

@@ -17,7 +17,8 @@ use crate::Store;
 use crate::backoff::millis;
 use crate::causes::{self, Cause};
 use crate::error::StoreError;
-use crate::queue::{self, Failure, JobState, Phase, Write};
+use crate::key::JobKey;
+use crate::queue::{self, Failure, JobState, Leasing, Phase, Write};
 use crate::rows::{
     APPLIED, StoreRow, decode_action, decode_delivery, decode_job_row, decode_job_state, delivered,
     to_u64,
@@ -222,7 +223,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn record(
         &self,
         d: &NewDelivery,
-        job_keys: &[&str],
+        job_keys: &[JobKey],
         now: Timestamp,
     ) -> impl Future<Output = Result<RecordOutcome, StoreError>> + Send;
 }
@@ -230,12 +231,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
 /// Records a delivery and triggers the jobs of `job_keys` inside the caller's transaction;
 /// `None` when the delivery id was stored before (then nothing was written).
 ///
-/// Job rows are locked in one global order (sorted keys) so two deliveries naming the same pull
-/// requests in different orders cannot deadlock; the first key's outcome is reported as given.
+/// Job rows are locked in one global order (sorted stored keys) so two deliveries naming the same
+/// pull requests in different orders cannot deadlock; the first key's outcome is reported as given.
 pub(crate) async fn record_in<C: Conn>(
     conn: &mut C,
     d: &NewDelivery,
-    job_keys: &[&str],
+    job_keys: &[JobKey],
     now: Timestamp,
 ) -> Result<RecordOutcome, StoreError> {
     const OP: &str = "record a delivery";
@@ -251,14 +252,15 @@ pub(crate) async fn record_in<C: Conn>(
     if conn.execute(sql::INSERT_DELIVERY, &params, OP).await? == 0 {
         return Ok(RecordOutcome::Duplicate);
     }
-    let mut keys: Vec<&str> = job_keys.to_vec();
+    let mut keys: Vec<String> = job_keys.iter().map(JobKey::to_string).collect();
+    let first_key = keys.first().cloned();
     keys.sort_unstable();
     keys.dedup();
     let cause = Cause::Delivery(d.id.clone());
     let mut first = None;
     for key in keys {
-        let outcome = trigger_in(conn, key, &cause, now).await?;
-        if job_keys.first() == Some(&key) {
+        let outcome = trigger_in(conn, &key, &cause, now).await?;
+        if first_key.as_ref() == Some(&key) {
             first = Some(outcome);
         }
     }
@@ -318,7 +320,7 @@ async fn apply<C: Conn>(
     Ok(conn.execute(statement, &params, op).await? == 1)
 }
 
-/// Enqueues or coalesces the job for `key` inside the caller's transaction.
+/// Enqueues or coalesces the job for `key` (its stored text) inside the caller's transaction.
 pub(crate) async fn trigger_in<C: Conn>(
     conn: &mut C,
     key: &str,
@@ -360,7 +362,7 @@ impl<B: Backend> Store for B {
     async fn record_delivery(
         &self,
         d: &NewDelivery,
-        job_keys: &[&str],
+        job_keys: &[JobKey],
         now: Timestamp,
     ) -> Result<RecordOutcome, StoreError> {
         self.record(d, job_keys, now).await
@@ -368,13 +370,13 @@ impl<B: Backend> Store for B {
 
     async fn trigger(
         &self,
-        job_key: &str,
+        job_key: &JobKey,
         cause: &Cause,
         now: Timestamp,
     ) -> Result<TriggerOutcome, StoreError> {
         const OP: &str = "trigger a job";
         let mut tx = self.write(OP).await?;
-        let outcome = trigger_in(&mut tx, job_key, cause, now).await?;
+        let outcome = trigger_in(&mut tx, &job_key.to_string(), cause, now).await?;
         tx.commit(OP).await?;
         Ok(outcome)
     }
@@ -388,21 +390,26 @@ impl<B: Backend> Store for B {
         const OP: &str = "lease a job";
         let mut tx = self.write(OP).await?;
         let next = tx.dialect().select_next_runnable;
-        let current = read_job(&mut tx, next, Param::Int(now), OP).await?;
-        let Some(current) = current.filter(|job| queue::runnable(job, now)) else {
-            tx.commit(OP).await?;
-            return Ok(None);
-        };
-        let (id, read_generation) = (current.id, current.generation);
-        let (row, job) = queue::lease(current, worker, lease_for, now)?;
-        if !apply(&mut tx, id, read_generation, &Write::Update(row), OP).await? {
-            // Only possible if something outside the transaction's lock changed the row; let the
-            // caller poll again rather than hand out a lease we did not get.
-            tx.commit(OP).await?;
-            return Ok(None);
+        loop {
+            let current = read_job(&mut tx, next, Param::Int(now), OP).await?;
+            let Some(current) = current.filter(|job| queue::runnable(job, now)) else {
+                tx.commit(OP).await?;
+                return Ok(None);
+            };
+            let (id, read_generation) = (current.id, current.generation);
+            let (row, job) = match queue::lease(current, worker, lease_for, now)? {
+                Leasing::Granted(row, job) => (row, Some(job)),
+                // Dead-lettered, so the next round reads the row after it.
+                Leasing::Unreadable(row) => (row, None),
+            };
+            let written = apply(&mut tx, id, read_generation, &Write::Update(row), OP).await?;
+            if !written || job.is_some() {
+                tx.commit(OP).await?;
+                // Not written is only possible if something outside the transaction's lock
+                // changed the row; the caller polls again rather than get a lease we did not get.
+                return Ok(job.filter(|_| written));
+            }
         }
-        tx.commit(OP).await?;
-        Ok(Some(job))
     }
 
     async fn renew(

@@ -10,6 +10,7 @@ mod backoff;
 mod causes;
 mod error;
 mod exec;
+mod key;
 mod postgres;
 mod queue;
 mod rows;
@@ -23,6 +24,7 @@ use std::time::Duration;
 pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
 pub use causes::{Cause, MAX_CAUSES};
 pub use error::StoreError;
+pub use key::{JobKey, JobKeyError};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::{
@@ -44,7 +46,7 @@ pub trait Store: Send + Sync + 'static {
     async fn record_delivery(
         &self,
         d: &NewDelivery,
-        job_keys: &[&str],
+        job_keys: &[JobKey],
         now: Timestamp,
     ) -> Result<RecordOutcome, StoreError>;
 
@@ -52,13 +54,14 @@ pub trait Store: Send + Sync + 'static {
     /// a commit's fan-out). A dead job is brought back with a fresh series of attempts.
     async fn trigger(
         &self,
-        job_key: &str,
+        job_key: &JobKey,
         cause: &Cause,
         now: Timestamp,
     ) -> Result<TriggerOutcome, StoreError>;
 
     /// Lease the next runnable job (run_after <= now, not leased or lease expired), never a key
-    /// leased by someone else. Each lease counts as an attempt.
+    /// leased by someone else. Each lease counts as an attempt. A row whose key is not a
+    /// [`JobKey`] (written outside plasma-ops) is dead-lettered with the reason instead of leased.
     async fn lease(
         &self,
         worker: &str,

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::backoff::{millis, retry_delay_drawn};
 use crate::causes::{self, Cause};
 use crate::error::StoreError;
+use crate::key::JobKey;
 use crate::types::{FailOutcome, Job, Timestamp, TriggerOutcome};
 
 /// Where a job stands; stored as `pending`, `leased` or `dead`.
@@ -193,14 +194,39 @@ pub(crate) fn runnable(job: &JobState, now: Timestamp) -> bool {
     }
 }
 
-/// Leases a runnable job to `worker`: the row to write and the [`Job`] to hand out. Each lease
-/// counts as an attempt.
+/// What leasing a runnable row decided.
+#[derive(Debug)]
+pub(crate) enum Leasing {
+    /// The row to write and the [`Job`] to hand out.
+    Granted(JobState, Job),
+    /// The row's key is not a [`JobKey`] (the database was changed outside plasma-ops): no worker
+    /// could run it, so it is dead-lettered with the reason rather than leased, or left to block
+    /// the queue.
+    Unreadable(JobState),
+}
+
+/// Leases a runnable job to `worker`. Each lease counts as an attempt.
 pub(crate) fn lease(
     job: JobState,
     worker: &str,
     lease_for: Duration,
     now: Timestamp,
-) -> Result<(JobState, Job), StoreError> {
+) -> Result<Leasing, StoreError> {
+    let key = match job.key.parse::<JobKey>() {
+        Ok(key) => key,
+        Err(e) => {
+            let causes = job.all_causes();
+            let first_triggered_at = job.earliest_trigger();
+            let dead = JobState {
+                phase: Phase::Dead,
+                causes,
+                first_triggered_at,
+                last_error: Some(e.to_string()),
+                ..job.released(now)
+            };
+            return Ok(Leasing::Unreadable(dead));
+        }
+    };
     // A lease taken over from a crashed worker folds in the triggers that arrived meanwhile.
     let causes = job.all_causes();
     let first_triggered_at = job.earliest_trigger();
@@ -224,7 +250,7 @@ pub(crate) fn lease(
     };
     let handed_out = Job {
         id: leased.id,
-        key: leased.key.clone(),
+        key,
         attempt,
         generation,
         lease_owner: worker.to_owned(),
@@ -232,7 +258,7 @@ pub(crate) fn lease(
         causes,
         first_triggered_at,
     };
-    Ok((leased, handed_out))
+    Ok(Leasing::Granted(leased, handed_out))
 }
 
 /// Extends `job`'s lease; `None` when the lease was lost (the row is not held by it).
@@ -341,7 +367,7 @@ pub(crate) fn retry_dead(current: JobState, now: Timestamp) -> Option<JobState> 
 
 /// The error for a worker whose lease is no longer the row's.
 pub(crate) fn lease_lost(job: &Job) -> StoreError {
-    StoreError::LeaseLost { id: job.id, key: job.key.clone() }
+    StoreError::LeaseLost { id: job.id, key: job.key.to_string() }
 }
 
 #[cfg(test)]
@@ -372,7 +398,14 @@ mod tests {
     }
 
     fn leased(causes: &[&str]) -> (JobState, Job) {
-        lease(pending(causes), "w1", MINUTE, NOW - 50).unwrap()
+        granted(lease(pending(causes), "w1", MINUTE, NOW - 50))
+    }
+
+    fn granted(leasing: Result<Leasing, StoreError>) -> (JobState, Job) {
+        match leasing.unwrap() {
+            Leasing::Granted(row, job) => (row, job),
+            other => panic!("expected a lease: {other:?}"),
+        }
     }
 
     fn updated(write: Write) -> JobState {
@@ -487,25 +520,39 @@ mod tests {
     #[test]
     fn a_lease_counts_an_attempt_and_moves_the_generation() {
         let job = JobState { attempts: 2, generation: 4, ..pending(&["d1"]) };
-        let (row, handed) = lease(job, "w1", MINUTE, NOW).unwrap();
+        let (row, handed) = granted(lease(job, "w1", MINUTE, NOW));
         assert_eq!((handed.attempt, handed.generation), (3, 5));
         assert_eq!((row.attempts, row.generation, row.lease_generation), (3, 5, Some(5)));
         assert_eq!(row.phase, Phase::Leased);
         assert_eq!(row.lease_owner.as_deref(), Some("w1"));
         assert_eq!(handed.lease_expires, NOW + 60_000);
         assert_eq!(row.lease_expires, Some(NOW + 60_000));
-        assert_eq!((handed.id, handed.key.as_str()), (7, KEY));
+        assert_eq!((handed.id, handed.key.to_string()), (7, KEY.to_owned()));
     }
 
     #[test]
     fn taking_over_an_expired_lease_folds_in_the_triggers_of_the_crashed_run() {
         let (running, _) = leased(&["d1"]);
         let retriggered = updated(trigger(Some(running), KEY, &c("d2"), NOW - 200).1);
-        let (row, handed) = lease(retriggered, "w2", MINUTE, NOW).unwrap();
+        let (row, handed) = granted(lease(retriggered, "w2", MINUTE, NOW));
         assert_eq!(handed.causes, strings(&["d1", "d2"]));
         assert_eq!(handed.first_triggered_at, NOW - 200, "the earlier of the two");
         assert!(row.rerun_causes.is_empty() && row.rerun_since.is_none());
         assert_eq!(handed.attempt, 2);
+    }
+
+    #[test]
+    fn a_row_whose_key_is_unreadable_is_dead_lettered_instead_of_leased() {
+        let (running, _) = leased(&["d1"]);
+        let retriggered = updated(trigger(Some(running), KEY, &c("d2"), NOW - 5).1);
+        let row = JobState { key: "o/r#x".into(), lease_expires: Some(NOW), ..retriggered };
+        let Leasing::Unreadable(dead) = lease(row, "w2", MINUTE, NOW).unwrap() else {
+            panic!("an unreadable key is never leased");
+        };
+        assert_eq!(dead.phase, Phase::Dead);
+        assert!(dead.last_error.as_deref().is_some_and(|e| e.contains("o/r#x")), "{dead:?}");
+        assert_eq!(dead.causes, strings(&["d1", "d2"]));
+        assert_eq!((dead.lease_owner, dead.rerun_since), (None, None));
     }
 
     #[test]
@@ -555,7 +602,7 @@ mod tests {
     fn a_lost_lease_cannot_complete_or_fail() {
         let (row, job) = leased(&["d1"]);
         let taken =
-            lease(JobState { lease_expires: Some(NOW), ..row }, "w2", MINUTE, NOW).unwrap().0;
+            granted(lease(JobState { lease_expires: Some(NOW), ..row }, "w2", MINUTE, NOW)).0;
         assert!(matches!(
             complete(taken.clone(), &job, NOW),
             Err(StoreError::LeaseLost { id: 7, .. })

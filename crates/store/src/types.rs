@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::causes::Cause;
+use crate::key::JobKey;
 
 /// A point in time as unix milliseconds; callers pass `now` so tests control the clock.
 pub type Timestamp = i64;
@@ -56,8 +57,8 @@ pub enum TriggerOutcome {
 pub struct Job {
     /// The job row's id (never reused).
     pub id: i64,
-    /// The job key, `owner/repo#n`.
-    pub key: String,
+    /// What the job is about.
+    pub key: JobKey,
     /// Which attempt this is, from 1, counted since the last successful run.
     pub attempt: u32,
     /// The job's generation when leased; identifies this lease, and a trigger during the run

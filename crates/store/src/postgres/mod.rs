@@ -15,6 +15,7 @@ use sqlx::{Postgres, Transaction};
 
 use crate::error::StoreError;
 use crate::exec::{Backend, Commit, Exec, record_in};
+use crate::key::JobKey;
 use crate::types::{NewDelivery, RecordOutcome, Timestamp};
 
 /// Connections per replica: workers, ingress and the sweep share them.
@@ -125,7 +126,7 @@ impl Backend for PgStore {
     async fn record(
         &self,
         d: &NewDelivery,
-        job_keys: &[&str],
+        job_keys: &[JobKey],
         now: Timestamp,
     ) -> Result<RecordOutcome, StoreError> {
         const OP: &str = "record a delivery";

@@ -14,6 +14,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::StoreError;
 use crate::exec::{Backend, Commit, Exec, record_in};
+use crate::key::JobKey;
 use crate::types::{NewDelivery, RecordOutcome, Timestamp};
 
 /// How long a statement waits for another process's write lock before giving up.
@@ -47,7 +48,7 @@ pub struct SqliteStore {
 #[derive(Debug)]
 struct PendingDelivery {
     delivery: NewDelivery,
-    keys: Vec<String>,
+    keys: Vec<JobKey>,
     now: Timestamp,
     done: tokio::sync::oneshot::Sender<Result<RecordOutcome, StoreError>>,
 }
@@ -119,8 +120,7 @@ impl SqliteStore {
             let mut tx = Exec::new(tx, &sql::DIALECT, ());
             let mut outcomes = Vec::with_capacity(group.len());
             for p in &group {
-                let keys: Vec<&str> = p.keys.iter().map(String::as_str).collect();
-                outcomes.push(record_in(&mut tx, &p.delivery, &keys, p.now).await?);
+                outcomes.push(record_in(&mut tx, &p.delivery, &p.keys, p.now).await?);
             }
             tx.commit(OP).await?;
             Ok(outcomes)
@@ -191,14 +191,14 @@ impl Backend for SqliteStore {
     async fn record(
         &self,
         d: &NewDelivery,
-        job_keys: &[&str],
+        job_keys: &[JobKey],
         now: Timestamp,
     ) -> Result<RecordOutcome, StoreError> {
         const OP: &str = "record a delivery";
         let (done, answer) = tokio::sync::oneshot::channel();
         self.batch.lock().unwrap_or_else(|e| e.into_inner()).push(PendingDelivery {
             delivery: d.clone(),
-            keys: job_keys.iter().map(|k| k.to_string()).collect(),
+            keys: job_keys.to_vec(),
             now,
             done,
         });
