@@ -176,7 +176,7 @@ pub fn reconcile(target: &str, dry_run: bool, file: Option<&Path>, out: &Out) ->
         }
         let app = App::new(cfg, store, gh, system_clock());
         let key = format!("{repo}#{number}");
-        let causes = vec!["cli".to_string()];
+        let causes = vec![plasma_store::Cause::Cli];
         let done = reconcile_pr(&app, &JobContext { key: &key, causes: &causes, job_id: None }, &repo, number)
             .await
             .map_err(|e| anyhow!("{e}"))?;

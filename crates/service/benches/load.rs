@@ -247,7 +247,7 @@ async fn main() {
         App::new(config(&db, Some(&hub.url()), 4), store, Some(client(&hub.url())), system_clock());
     // Calls of one reconcile, cold then warm, through the same path the workers use.
     hub.reset_requests();
-    let causes = vec!["bench".to_string()];
+    let causes = vec![plasma_store::Cause::from("bench")];
     let key = format!("{REPO}#1");
     reconcile_pr(&app, &JobContext { key: &key, causes: &causes, job_id: None }, REPO, 1)
         .await
@@ -278,7 +278,8 @@ async fn main() {
     // Warm every pull request once (the sweep's job), then measure changes.
     let t0 = Instant::now();
     for n in 1..=prs {
-        app.store.trigger(&format!("{REPO}#{n}"), "sweep", app.now()).await.unwrap();
+        let key = plasma_store::JobKey::Pr { repo: REPO.into(), number: n };
+        app.store.trigger(&key, &plasma_store::Cause::Sweep, app.now()).await.unwrap();
     }
     app.notify.notify_waiters();
     settle(&app, Duration::from_secs(600)).await;

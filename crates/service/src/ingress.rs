@@ -269,10 +269,10 @@ pub async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
         received_at: now,
         body,
     };
-    let rendered: Vec<String> = keys.iter().map(|k| k.render()).collect();
-    let key_refs: Vec<&str> = rendered.iter().map(String::as_str).collect();
+    // The keys as stored, for the log line.
+    let rendered: Vec<String> = keys.iter().map(ToString::to_string).collect();
     // The delivery and every job it triggers commit together, before we answer.
-    let outcome = match app.store.record_delivery(&d, &key_refs, now).await {
+    let outcome = match app.store.record_delivery(&d, &keys, now).await {
         Ok(o) => o,
         Err(e) => {
             warn!(delivery_id = %delivery, error = %e, "store unavailable; delivery refused for redelivery");

@@ -1,53 +1,9 @@
-//! Which jobs a webhook triggers. A PR job key is `owner/repo#n`; an issue's `issue:owner/repo#n`;
-//! a commit whose pull requests must first be looked up `sha:owner/repo@<sha>`.
+//! Which jobs a webhook triggers: a pull request's, an issue's, or a commit's whose pull requests
+//! must first be looked up ([`JobKey`]).
 
 use plasma_github::WebhookEvent;
 
-/// A job key parsed back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobKey {
-    /// Reconcile a pull request.
-    Pr { repo: String, number: u64 },
-    /// Evaluate an issue.
-    Issue { repo: String, number: u64 },
-    /// Find the open pull requests of a commit and trigger them.
-    Sha { repo: String, sha: String },
-}
-
-impl JobKey {
-    /// Parse a stored key.
-    pub fn parse(key: &str) -> Option<JobKey> {
-        if let Some(rest) = key.strip_prefix("issue:") {
-            let (repo, n) = rest.rsplit_once('#')?;
-            return Some(JobKey::Issue { repo: repo.into(), number: n.parse().ok()? });
-        }
-        if let Some(rest) = key.strip_prefix("sha:") {
-            let (repo, sha) = rest.rsplit_once('@')?;
-            return Some(JobKey::Sha { repo: repo.into(), sha: sha.into() });
-        }
-        let (repo, n) = key.rsplit_once('#')?;
-        if repo.split('/').count() != 2 {
-            return None;
-        }
-        Some(JobKey::Pr { repo: repo.into(), number: n.parse().ok()? })
-    }
-
-    /// The stored form.
-    pub fn render(&self) -> String {
-        match self {
-            JobKey::Pr { repo, number } => format!("{repo}#{number}"),
-            JobKey::Issue { repo, number } => format!("issue:{repo}#{number}"),
-            JobKey::Sha { repo, sha } => format!("sha:{repo}@{sha}"),
-        }
-    }
-
-    /// The repository `owner/name`.
-    pub fn repo(&self) -> &str {
-        match self {
-            JobKey::Pr { repo, .. } | JobKey::Issue { repo, .. } | JobKey::Sha { repo, .. } => repo,
-        }
-    }
-}
+pub use plasma_store::JobKey;
 
 const PR_ACTIONS: &[&str] = &[
     "opened",
@@ -115,9 +71,9 @@ mod tests {
             JobKey::Issue { repo: "o/r".into(), number: 3 },
             JobKey::Sha { repo: "o/r".into(), sha: "abc".into() },
         ] {
-            assert_eq!(JobKey::parse(&k.render()), Some(k));
+            assert_eq!(k.to_string().parse::<JobKey>().ok(), Some(k));
         }
-        assert_eq!(JobKey::parse("nonsense"), None);
-        assert_eq!(JobKey::parse("o/r#x"), None);
+        assert_eq!("nonsense".parse::<JobKey>().ok(), None);
+        assert_eq!("o/r#x".parse::<JobKey>().ok(), None);
     }
 }

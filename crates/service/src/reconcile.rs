@@ -9,7 +9,7 @@ use plasma_config::ConfigSource;
 use plasma_github::{FetchOptions, GitHubError, WebhookEvent, parse_event, pr_snapshot};
 use plasma_policy::plan::{self, CurrentState, Plan, PlanOptions, Write};
 use plasma_policy::{Policy, PrSnapshot, Verdict, compile_policy, evaluate};
-use plasma_store::{Job, NewAction};
+use plasma_store::{Cause, Job, NewAction};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
@@ -55,16 +55,15 @@ pub struct Outcome {
 
 /// Run the job.
 pub async fn run(app: &App, job: &Job) -> Result<Outcome, ReconcileError> {
-    let key =
-        JobKey::parse(&job.key).ok_or_else(|| fail(format!("unreadable job key `{}`", job.key)))?;
-    match key {
+    match &job.key {
         JobKey::Pr { repo, number } => {
-            let ctx = JobContext { key: &job.key, causes: &job.causes, job_id: Some(job.id) };
-            let done = reconcile_pr(app, &ctx, &repo, number).await?;
+            let key = job.key.to_string();
+            let ctx = JobContext { key: &key, causes: &job.causes, job_id: Some(job.id) };
+            let done = reconcile_pr(app, &ctx, repo, *number).await?;
             Ok(Outcome { writes: done.plan.writes.len(), dry_run: done.dry_run })
         }
-        JobKey::Sha { repo, sha } => fan_out_sha(app, job, &repo, &sha).await,
-        JobKey::Issue { repo, number } => evaluate_issue(app, job, &repo, number).await,
+        JobKey::Sha { repo, sha } => fan_out_sha(app, job, repo, sha).await,
+        JobKey::Issue { repo, number } => evaluate_issue(app, job, repo, *number).await,
     }
 }
 
@@ -72,8 +71,8 @@ pub async fn run(app: &App, job: &Job) -> Result<Outcome, ReconcileError> {
 pub struct JobContext<'a> {
     /// `owner/repo#n`.
     pub key: &'a str,
-    /// Delivery ids (and "sweep") since the last run.
-    pub causes: &'a [String],
+    /// What triggered it since the last run.
+    pub causes: &'a [Cause],
     /// The job, when run by a worker.
     pub job_id: Option<i64>,
 }
@@ -96,15 +95,15 @@ pub fn cause(job: &Job) -> Option<String> {
     first_delivery(&job.causes)
 }
 
-fn first_delivery(causes: &[String]) -> Option<String> {
-    causes.iter().find(|c| !matches!(c.as_str(), "sweep" | "cli" | "sha")).cloned()
+fn first_delivery(causes: &[Cause]) -> Option<String> {
+    causes.iter().find_map(Cause::delivery_id).map(str::to_owned)
 }
 
-async fn installation(app: &App, causes: &[String], repo: &str) -> Option<u64> {
+async fn installation(app: &App, causes: &[Cause], repo: &str) -> Option<u64> {
     if let Some(i) = app.installation_of(repo) {
         return Some(i);
     }
-    for c in causes {
+    for c in causes.iter().filter_map(Cause::delivery_id) {
         if let Ok(Some(d)) = app.store.delivery(c).await
             && let Some(i) = d.installation.and_then(|i| u64::try_from(i).ok())
         {
@@ -297,9 +296,9 @@ async fn apply(
 /// Without credentials: judge what the newest payload of the job's deliveries says.
 async fn snapshot_from_deliveries(
     app: &App,
-    causes: &[String],
+    causes: &[Cause],
 ) -> Result<Option<PrSnapshot>, ReconcileError> {
-    for c in causes.iter().rev() {
+    for c in causes.iter().rev().filter_map(Cause::delivery_id) {
         let Some(d) = app.store.delivery(c).await? else { continue };
         match parse_event(&d.event, &d.body) {
             Ok(ev @ (WebhookEvent::PullRequest(_) | WebhookEvent::PullRequestReview(_))) => {
@@ -325,9 +324,9 @@ async fn fan_out_sha(
     };
     let inst = installation(app, &job.causes, repo).await;
     let pulls = gh.repo(inst, repo)?.pulls_for_commit(sha).await?;
-    let cause = cause(job).unwrap_or_else(|| "sha".into());
+    let cause = cause(job).map_or(Cause::Sha, Cause::Delivery);
     for pr in pulls.iter().filter(|p| p.state == "open") {
-        let key = JobKey::Pr { repo: repo.into(), number: pr.number }.render();
+        let key = JobKey::Pr { repo: repo.into(), number: pr.number };
         app.store.trigger(&key, &cause, app.now()).await?;
     }
     app.notify.notify_waiters();
@@ -357,7 +356,8 @@ async fn evaluate_issue(
         .map(|c| (c.id, c.body));
     let plan = plan::plan_issue(&verdict, sticky.as_ref());
     let dry_run = app.dry_run();
-    let ctx = JobContext { key: &job.key, causes: &job.causes, job_id: Some(job.id) };
+    let key = job.key.to_string();
+    let ctx = JobContext { key: &key, causes: &job.causes, job_id: Some(job.id) };
     let pr_like = PrSnapshot::unknown(repo, number);
     apply(app, &ctx, inst, repo, number, &pr_like, &plan, dry_run).await?;
     Ok(Outcome { writes: plan.writes.len(), dry_run })

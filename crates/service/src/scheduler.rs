@@ -76,11 +76,14 @@ pub async fn sweep(app: &App) -> Result<usize, String> {
             .await
             .map_err(|e| e.to_string())?;
         for pr in pulls {
-            let key = JobKey::Pr { repo: repo.clone(), number: pr.number }.render();
-            if dead.contains(&key) {
+            let key = JobKey::Pr { repo: repo.clone(), number: pr.number };
+            if dead.contains(&key.to_string()) {
                 continue;
             }
-            app.store.trigger(&key, "sweep", app.now()).await.map_err(|e| e.to_string())?;
+            app.store
+                .trigger(&key, &plasma_store::Cause::Sweep, app.now())
+                .await
+                .map_err(|e| e.to_string())?;
             n += 1;
         }
     }

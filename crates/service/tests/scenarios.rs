@@ -302,9 +302,9 @@ async fn the_sweep_does_not_revive_dead_letters() {
     let github = env.app().github.clone();
     let mut cfg = env.app().cfg.clone();
     env.stop().await; // no worker races us for the job we kill
-    let key = format!("{REPO}#{b}");
+    let key = plasma_store::JobKey::Pr { repo: REPO.into(), number: b };
     let now = plasma_service::system_clock()();
-    store.trigger(&key, "test", now).await.unwrap();
+    store.trigger(&key, &plasma_store::Cause::from("test"), now).await.unwrap();
     let job = store.lease("test", Duration::from_secs(30), now).await.unwrap().unwrap();
     store.fail(&job, "meant to fail", None, 1, now).await.unwrap();
     cfg.repositories = vec![REPO.to_string()];
@@ -312,7 +312,7 @@ async fn the_sweep_does_not_revive_dead_letters() {
     assert_eq!(plasma_service::scheduler::sweep(&app).await.unwrap(), 1, "only #{a} is enqueued");
     let dead = store.jobs(plasma_store::JobFilter::Dead).await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].key, key);
+    assert_eq!(dead[0].key, key.to_string());
     assert_eq!(dead[0].last_error.as_deref(), Some("meant to fail"));
 }
 
@@ -445,7 +445,8 @@ async fn retention_prunes_processed_deliveries_and_keeps_the_action_log() {
 async fn dead_letter(env: &Env, n: u64) {
     let store = env.app().store.clone();
     let later = plasma_service::system_clock()() + 3_600_000;
-    store.trigger(&format!("{REPO}#{n}"), "test", later).await.unwrap();
+    let key = plasma_store::JobKey::Pr { repo: REPO.into(), number: n };
+    store.trigger(&key, &plasma_store::Cause::from("test"), later).await.unwrap();
     let job = store.lease("test", Duration::from_secs(30), later).await.unwrap().unwrap();
     store.fail(&job, "meant to fail", None, 1, later).await.unwrap();
 }

@@ -27,11 +27,22 @@ pub fn backoff_ceiling(attempt: u32) -> Duration {
 /// Full jitter rather than "ceiling plus a little": it spreads a burst of failures (say, every
 /// job hitting the same GitHub outage) evenly over the window instead of re-synchronising them.
 pub fn retry_delay(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    retry_delay_drawn(attempt, retry_after, |ceiling| rand::rng().random_range(0..=ceiling))
+}
+
+/// [`retry_delay`] with the jitter's random draw supplied: `draw` gets the ceiling in
+/// milliseconds and returns a wait from 0 to it (clamped into that range), so the queue's
+/// transitions stay pure and their tests pick the draw.
+pub(crate) fn retry_delay_drawn(
+    attempt: u32,
+    retry_after: Option<Duration>,
+    draw: impl FnOnce(i64) -> i64,
+) -> Duration {
     match retry_after {
         Some(wait) => wait,
         None => {
             let ceiling = millis(backoff_ceiling(attempt));
-            let chosen = rand::rng().random_range(0..=ceiling);
+            let chosen = draw(ceiling).clamp(0, ceiling);
             Duration::from_millis(u64::try_from(chosen).unwrap_or(0))
         }
     }
@@ -73,6 +84,16 @@ mod tests {
         let long = Duration::from_secs(3600);
         assert_eq!(retry_delay(1, Some(long)), long);
         assert_eq!(retry_delay(30, Some(Duration::from_millis(1))), Duration::from_millis(1));
+    }
+
+    #[test]
+    fn a_supplied_draw_is_used_and_kept_within_the_ceiling() {
+        assert_eq!(retry_delay_drawn(3, None, |c| c), Duration::from_secs(4));
+        assert_eq!(retry_delay_drawn(3, None, |_| 250), Duration::from_millis(250));
+        assert_eq!(retry_delay_drawn(1, None, |_| 5_000), Duration::from_secs(1));
+        assert_eq!(retry_delay_drawn(1, None, |_| -3), Duration::ZERO);
+        let wait = Duration::from_secs(7);
+        assert_eq!(retry_delay_drawn(1, Some(wait), |_| 0), wait);
     }
 
     #[test]

@@ -9,8 +9,12 @@
 mod backoff;
 mod causes;
 mod error;
+mod exec;
+mod key;
 mod postgres;
+mod queue;
 mod rows;
+mod sql;
 mod sqlite;
 mod types;
 
@@ -18,8 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
-pub use causes::MAX_CAUSES;
+pub use causes::{Cause, MAX_CAUSES};
 pub use error::StoreError;
+pub use key::{JobKey, JobKeyError};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::{
@@ -41,21 +46,22 @@ pub trait Store: Send + Sync + 'static {
     async fn record_delivery(
         &self,
         d: &NewDelivery,
-        job_keys: &[&str],
+        job_keys: &[JobKey],
         now: Timestamp,
     ) -> Result<RecordOutcome, StoreError>;
 
-    /// Trigger (enqueue or coalesce) the job for a key without a delivery (sweep, CLI). `cause` is a
-    /// delivery id or "sweep". A dead job is brought back with a fresh series of attempts.
+    /// Trigger (enqueue or coalesce) the job for a key without a delivery of its own (sweep, CLI,
+    /// a commit's fan-out). A dead job is brought back with a fresh series of attempts.
     async fn trigger(
         &self,
-        job_key: &str,
-        cause: &str,
+        job_key: &JobKey,
+        cause: &Cause,
         now: Timestamp,
     ) -> Result<TriggerOutcome, StoreError>;
 
     /// Lease the next runnable job (run_after <= now, not leased or lease expired), never a key
-    /// leased by someone else. Each lease counts as an attempt.
+    /// leased by someone else. Each lease counts as an attempt. A row whose key is not a
+    /// [`JobKey`] (written outside plasma-ops) is dead-lettered with the reason instead of leased.
     async fn lease(
         &self,
         worker: &str,

@@ -5,7 +5,8 @@ use sqlx::Row;
 
 use crate::causes;
 use crate::error::StoreError;
-use crate::types::{ActionRow, DeliveryRow, JobRow, Timestamp};
+use crate::queue::{JobState, Phase};
+use crate::types::{ActionRow, DeliveryRow, JobRow};
 
 /// The column reads the decoders need, for any backend's row type.
 pub(crate) trait StoreRow {
@@ -55,67 +56,7 @@ macro_rules! impl_store_row {
 impl_store_row!(sqlx::sqlite::SqliteRow);
 impl_store_row!(sqlx::postgres::PgRow);
 
-/// A job row as the queue logic needs it.
-pub(crate) struct JobState {
-    pub(crate) id: i64,
-    pub(crate) key: String,
-    pub(crate) state: String,
-    pub(crate) attempts: i64,
-    pub(crate) generation: i64,
-    pub(crate) causes: Vec<String>,
-    pub(crate) rerun_causes: Vec<String>,
-    pub(crate) rerun_since: Option<Timestamp>,
-    pub(crate) first_triggered_at: Timestamp,
-}
-
-impl JobState {
-    /// The causes of the current run followed by those that arrived during it.
-    pub(crate) fn all_causes(&self) -> Vec<String> {
-        let mut all = self.causes.clone();
-        causes::merge(&mut all, self.rerun_causes.iter().map(String::as_str));
-        all
-    }
-
-    /// The earliest trigger still owed a run.
-    pub(crate) fn earliest_trigger(&self) -> Timestamp {
-        self.rerun_since.map_or(self.first_triggered_at, |t| t.min(self.first_triggered_at))
-    }
-
-    /// What a failed attempt of the lease `(attempt, lease_generation)` becomes — one rule for
-    /// every backend: out of attempts and not triggered again means dead-lettered; triggered again
-    /// meanwhile starts a fresh series (as a trigger just after the dead-lettering would have);
-    /// otherwise a retry after the backoff, or exactly after GitHub's `Retry-After`.
-    pub(crate) fn after_failure(
-        &self,
-        attempt: u32,
-        lease_generation: i64,
-        max_attempts: u32,
-        retry_after: Option<std::time::Duration>,
-        now: Timestamp,
-    ) -> AfterFailure {
-        let retriggered = self.generation != lease_generation;
-        let out_of_attempts = attempt >= max_attempts;
-        if out_of_attempts && !retriggered {
-            return AfterFailure::Dead;
-        }
-        let (attempts, delay) = if out_of_attempts {
-            (0, crate::backoff::retry_delay(1, retry_after))
-        } else {
-            (self.attempts, crate::backoff::retry_delay(attempt, retry_after))
-        };
-        AfterFailure::Retry { at: now.saturating_add(crate::backoff::millis(delay)), attempts }
-    }
-}
-
-/// The outcome [`JobState::after_failure`] decides.
-pub(crate) enum AfterFailure {
-    /// Dead-letter the job.
-    Dead,
-    /// Schedule another attempt at `at`, with `attempts` recorded so far.
-    Retry { at: Timestamp, attempts: i64 },
-}
-
-/// Reads the columns of `SELECT_JOB_BY_KEY` and friends.
+/// Reads the columns of `crate::sql::select_job_state!`.
 pub(crate) fn decode_job_state(
     row: &impl StoreRow,
     op: &'static str,
@@ -123,13 +64,19 @@ pub(crate) fn decode_job_state(
     let key = row.text("job_key", op)?;
     Ok(JobState {
         id: row.int("id", op)?,
-        state: row.text("state", op)?,
+        phase: Phase::parse(&row.text("state", op)?, &key)?,
         attempts: row.int("attempts", op)?,
         generation: row.int("generation", op)?,
+        run_after: row.int("run_after", op)?,
+        lease_owner: row.opt_text("lease_owner", op)?,
+        lease_expires: row.opt_int("lease_expires", op)?,
+        lease_generation: row.opt_int("lease_generation", op)?,
         causes: causes::decode(&row.text("causes", op)?, &key)?,
         rerun_causes: causes::decode(&row.text("rerun_causes", op)?, &key)?,
         rerun_since: row.opt_int("rerun_since", op)?,
+        last_error: row.opt_text("last_error", op)?,
         first_triggered_at: row.int("first_triggered_at", op)?,
+        updated_at: row.int("updated_at", op)?,
         key,
     })
 }
@@ -140,7 +87,7 @@ pub(crate) fn decode_job_row(row: &impl StoreRow) -> Result<JobRow, StoreError> 
     let key = row.text("job_key", OP)?;
     let mut all = causes::decode(&row.text("causes", OP)?, &key)?;
     let rerun = causes::decode(&row.text("rerun_causes", OP)?, &key)?;
-    causes::merge(&mut all, rerun.iter().map(String::as_str));
+    causes::merge(&mut all, &rerun);
     Ok(JobRow {
         id: row.int("id", OP)?,
         state: row.text("state", OP)?,
@@ -215,7 +162,7 @@ pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
 /// The outcome recorded for the deliveries a completed run covered.
 pub(crate) const APPLIED: &str = "applied";
 
-/// The delivery ids among a job's causes (the sweep is a cause, not a delivery).
-pub(crate) fn delivered(job: &crate::types::Job) -> Vec<String> {
-    job.causes.iter().filter(|c| c.as_str() != "sweep").cloned().collect()
+/// The delivery ids among a job's causes.
+pub(crate) fn delivered(job: &crate::types::Job) -> Vec<&str> {
+    job.causes.iter().filter_map(crate::causes::Cause::delivery_id).collect()
 }

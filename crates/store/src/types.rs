@@ -2,6 +2,9 @@
 
 use serde::Serialize;
 
+use crate::causes::Cause;
+use crate::key::JobKey;
+
 /// A point in time as unix milliseconds; callers pass `now` so tests control the clock.
 pub type Timestamp = i64;
 
@@ -54,8 +57,8 @@ pub enum TriggerOutcome {
 pub struct Job {
     /// The job row's id (never reused).
     pub id: i64,
-    /// The job key, `owner/repo#n`.
-    pub key: String,
+    /// What the job is about.
+    pub key: JobKey,
     /// Which attempt this is, from 1, counted since the last successful run.
     pub attempt: u32,
     /// The job's generation when leased; identifies this lease, and a trigger during the run
@@ -65,9 +68,8 @@ pub struct Job {
     pub lease_owner: String,
     /// When the lease expires unless renewed (as granted; `renew` does not update this copy).
     pub lease_expires: Timestamp,
-    /// Delivery ids (and `"sweep"`) that triggered the job since its last run; deduplicated,
-    /// the first 50 kept.
-    pub causes: Vec<String>,
+    /// What triggered the job since its last run; deduplicated, the first 50 kept.
+    pub causes: Vec<Cause>,
     /// When the earliest of those triggers arrived (for delivery-to-applied latency).
     pub first_triggered_at: Timestamp,
 }
@@ -119,7 +121,7 @@ pub struct JobRow {
     /// The last failure's message.
     pub last_error: Option<String>,
     /// What triggered it: the causes of the current run followed by any that arrived during it.
-    pub causes: Vec<String>,
+    pub causes: Vec<Cause>,
     /// When the earliest pending trigger arrived.
     pub first_triggered_at: Timestamp,
     /// When the row last changed.

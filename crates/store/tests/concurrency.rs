@@ -12,11 +12,13 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use plasma_store::{FailOutcome, QueueDepth, RecordOutcome, Store, StoreError, TriggerOutcome};
+use plasma_store::{
+    Cause, FailOutcome, JobKey, QueueDepth, RecordOutcome, Store, StoreError, TriggerOutcome,
+};
 use rand::Rng;
 use support::{Backend, T0, TestDb, delivery};
 
-const KEYS: usize = 50;
+const KEYS: u64 = 50;
 const PRODUCERS: usize = 2;
 const TRIGGERS_PER_PRODUCER: usize = 300;
 const WORKERS_PER_STORE: usize = 4;
@@ -29,13 +31,13 @@ const LEASE: Duration = Duration::from_secs(60);
 struct Observed {
     /// key -> (worker, lease, expiry) of the newest lease whose worker may still be working.
     /// A lease is (job id, generation): ids grow, and generations grow within a job.
-    holders: HashMap<String, (String, (i64, i64), i64)>,
+    holders: HashMap<JobKey, (String, (i64, i64), i64)>,
     /// Leases granted while another worker's unexpired lease on the same key was outstanding.
     overlaps: Vec<String>,
     /// (key, sequence number taken before the lease, causes) of every run that completed.
-    completed: Vec<(String, u64, Vec<String>)>,
+    completed: Vec<(JobKey, u64, Vec<Cause>)>,
     /// (key, cause, sequence number taken after the trigger committed).
-    triggers: Vec<(String, String, u64)>,
+    triggers: Vec<(JobKey, String, u64)>,
     outcomes: HashMap<&'static str, u64>,
 }
 
@@ -69,18 +71,25 @@ async fn race(stores: Vec<Arc<dyn Store>>) {
             for n in 0..TRIGGERS_PER_PRODUCER {
                 let (key, use_delivery, redeliver, pause) = {
                     let mut rng = rand::rng();
-                    let key = format!("plasma/engine#{}", rng.random_range(0..KEYS));
+                    let key = JobKey::Pr {
+                        repo: "plasma/engine".into(),
+                        number: rng.random_range(0..KEYS),
+                    };
                     (key, rng.random_bool(0.7), rng.random_bool(0.1), rng.random_range(0..300))
                 };
                 let cause = format!("d-{p}-{n}");
                 let now = clock.load(Ordering::SeqCst);
                 let outcome = if use_delivery {
-                    match store.record_delivery(&delivery(&cause), &[&key], now).await.unwrap() {
+                    match store
+                        .record_delivery(&delivery(&cause), std::slice::from_ref(&key), now)
+                        .await
+                        .unwrap()
+                    {
                         RecordOutcome::Recorded { job: Some(outcome) } => outcome,
                         other => panic!("{cause}: {other:?}"),
                     }
                 } else {
-                    store.trigger(&key, &cause, now).await.unwrap()
+                    store.trigger(&key, &Cause::from(cause.as_str()), now).await.unwrap()
                 };
                 let after = seq.fetch_add(1, Ordering::SeqCst);
                 {
@@ -94,7 +103,9 @@ async fn race(stores: Vec<Arc<dyn Store>>) {
                     *o.outcomes.entry(name).or_default() += 1;
                 }
                 if use_delivery && redeliver {
-                    let again = store.record_delivery(&delivery(&cause), &[&key], now).await;
+                    let again = store
+                        .record_delivery(&delivery(&cause), std::slice::from_ref(&key), now)
+                        .await;
                     assert_eq!(again.unwrap(), RecordOutcome::Duplicate);
                 }
                 tokio::time::sleep(Duration::from_micros(pause)).await;
@@ -228,7 +239,10 @@ async fn race(stores: Vec<Arc<dyn Store>>) {
             // Processed: a run that completed successfully was handed this cause, so it started
             // after the trigger committed. (Should the 50-cause cap ever drop the cause from the list,
             // a completed run of the key leased after the trigger returned proves it just as well.)
-            let named = o.completed.iter().any(|(k, _, causes)| k == key && causes.contains(cause));
+            let named = o
+                .completed
+                .iter()
+                .any(|(k, _, causes)| k == key && causes.iter().any(|c| c == cause));
             let later = o.completed.iter().any(|(k, leased, _)| k == key && leased > triggered);
             if !named && !later {
                 missed.push(format!("{cause} for {key}"));

@@ -18,7 +18,8 @@ async fn a_committed_delivery_survives_the_process_aborting() {
     if let Ok(path) = std::env::var(CHILD_DB) {
         // The child: commit, then die at once, as SIGKILL or a panic=abort would leave things.
         let store = plasma_store::SqliteStore::open(&path).await.unwrap();
-        let outcome = store.record_delivery(&delivery("d-crash"), &[KEY], T0).await.unwrap();
+        let outcome =
+            store.record_delivery(&delivery("d-crash"), &[KEY.parse().unwrap()], T0).await.unwrap();
         assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Enqueued) });
         std::process::abort();
     }
@@ -35,5 +36,8 @@ async fn a_committed_delivery_survives_the_process_aborting() {
     let row = store.delivery("d-crash").await.unwrap().expect("the delivery survived");
     assert_eq!(row.body, delivery("d-crash").body);
     let job = store.lease("w", std::time::Duration::from_secs(30), T0).await.unwrap();
-    assert_eq!(job.map(|j| (j.key, j.causes)), Some((KEY.to_owned(), vec!["d-crash".to_owned()])));
+    assert_eq!(
+        job.map(|j| (j.key.to_string(), j.causes)),
+        Some((KEY.to_owned(), vec![plasma_store::Cause::from("d-crash")]))
+    );
 }

@@ -9,11 +9,12 @@ mod support;
 use std::time::Duration;
 
 use plasma_store::{
-    FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PRUNE_BATCH, PgStore, Prunable, QueueDepth,
-    RecordOutcome, SqliteStore, Store, StoreError, TriggerOutcome, backoff_ceiling, prune,
+    Cause, FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PRUNE_BATCH, PgStore, Prunable,
+    QueueDepth, RecordOutcome, SqliteStore, Store, StoreError, TriggerOutcome, backoff_ceiling,
+    prune,
 };
 use serde_json::json;
-use support::{Backend, PgDb, T0, TempDb, TestDb, delivery};
+use support::{Backend, PgDb, T0, TempDb, TestDb, delivery, key};
 
 const LEASE: Duration = Duration::from_secs(30);
 const KEY: &str = "plasma/engine#12";
@@ -84,12 +85,12 @@ shared_tests!(
 
 async fn completing_a_job_marks_its_deliveries_processed_in_the_same_commit(db: &TestDb) {
     let store = db.open().await;
-    store.record_delivery(&delivery("c1"), &[KEY], T0).await.unwrap();
-    store.record_delivery(&delivery("c2"), &[KEY], T0 + 1).await.unwrap();
-    store.trigger(KEY, "sweep", T0 + 2).await.unwrap();
+    store.record_delivery(&delivery("c1"), &[key(KEY)], T0).await.unwrap();
+    store.record_delivery(&delivery("c2"), &[key(KEY)], T0 + 1).await.unwrap();
+    store.trigger(&key(KEY), &Cause::Sweep, T0 + 2).await.unwrap();
     let job = leased(&*store, "w1", T0 + 10).await;
     // A delivery arriving during the run belongs to the next run, not this one.
-    store.record_delivery(&delivery("c3"), &[KEY], T0 + 11).await.unwrap();
+    store.record_delivery(&delivery("c3"), &[key(KEY)], T0 + 11).await.unwrap();
     store.complete(&job, T0 + 12).await.unwrap();
     for id in ["c1", "c2"] {
         let row = store.delivery(id).await.unwrap().unwrap();
@@ -143,7 +144,7 @@ async fn open_explains_a_path_it_cannot_create() {
 #[tokio::test]
 async fn in_memory_database_keeps_its_data_across_calls() {
     let store = SqliteStore::open("sqlite::memory:").await.unwrap();
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
     assert_eq!(store.queue_depth().await.unwrap().pending, 1);
 }
 
@@ -205,7 +206,7 @@ async fn postgres_replicas_opening_together_apply_the_migrations_once() {
         stores.push(open.await.unwrap());
     }
     for store in &stores {
-        store.trigger(KEY, "sweep", T0).await.unwrap();
+        store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
     }
     assert_eq!(stores[0].queue_depth().await.unwrap().pending, 1);
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
@@ -236,7 +237,7 @@ async fn postgres_ping_after_close_is_unavailable() {
 async fn postgres_connections_killed_by_the_server_are_unavailable_then_replaced() {
     let db = PgDb::create().await;
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
 
     // What a database restart or failover does to every open connection.
     let mut admin =
@@ -278,7 +279,7 @@ async fn recording_a_delivery_stores_it_and_enqueues_its_job(db: &TestDb) {
     // Binary, with NUL bytes, and larger than a page: a BLOB, not text.
     d.body = (0..=255u8).cycle().take(1 << 20).collect();
 
-    let outcome = store.record_delivery(&d, &[KEY], T0).await.unwrap();
+    let outcome = store.record_delivery(&d, &[key(KEY)], T0).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Enqueued) });
 
     let row = store.delivery("d1").await.unwrap().unwrap();
@@ -291,7 +292,10 @@ async fn recording_a_delivery_stores_it_and_enqueues_its_job(db: &TestDb) {
     assert_eq!((row.processed_at, row.outcome), (None, None));
 
     let job = leased(&*store, "w1", T0).await;
-    assert_eq!((job.key.as_str(), job.causes.clone()), (KEY, vec!["d1".to_owned()]));
+    assert_eq!(
+        (job.key.to_string(), job.causes.clone()),
+        (KEY.to_owned(), vec![Cause::from("d1")])
+    );
     assert_eq!(job.first_triggered_at, T0);
 }
 
@@ -304,21 +308,21 @@ async fn a_delivery_without_a_job_key_enqueues_nothing(db: &TestDb) {
 
 async fn a_duplicate_delivery_changes_nothing(db: &TestDb) {
     let store = db.open().await;
-    store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap();
+    store.record_delivery(&delivery("d1"), &[key(KEY)], T0).await.unwrap();
 
     // The same id again, even with another body and key: nothing is stored or triggered.
     let mut again = delivery("d1");
     again.body = b"different".to_vec();
-    let outcome = store.record_delivery(&again, &["other/repo#1"], T0 + 5).await.unwrap();
+    let outcome = store.record_delivery(&again, &[key("other/repo#1")], T0 + 5).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Duplicate);
     assert_eq!(store.delivery("d1").await.unwrap().unwrap().body, delivery("d1").body);
     let jobs = store.jobs(JobFilter::All).await.unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!((jobs[0].key.as_str(), jobs[0].causes.clone()), (KEY, vec!["d1".to_owned()]));
+    assert_eq!((jobs[0].key.as_str(), jobs[0].causes.clone()), (KEY, vec![Cause::from("d1")]));
 
     // A redelivery during the run does not make the job run again.
     let job = leased(&*store, "w1", T0 + 10).await;
-    let outcome = store.record_delivery(&delivery("d1"), &[KEY], T0 + 11).await.unwrap();
+    let outcome = store.record_delivery(&delivery("d1"), &[key(KEY)], T0 + 11).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Duplicate);
     store.complete(&job, T0 + 12).await.unwrap();
     assert_eq!(store.queue_depth().await.unwrap(), QueueDepth::default());
@@ -327,7 +331,7 @@ async fn a_duplicate_delivery_changes_nothing(db: &TestDb) {
 async fn a_recorded_delivery_survives_closing_and_reopening(db: &TestDb) {
     {
         let store = db.open().await;
-        store.record_delivery(&delivery("d-durable"), &[KEY], T0).await.unwrap();
+        store.record_delivery(&delivery("d-durable"), &[key(KEY)], T0).await.unwrap();
         // Dropped without `close`: nothing is flushed on the way out.
     }
     let store = db.open().await;
@@ -337,7 +341,7 @@ async fn a_recorded_delivery_survives_closing_and_reopening(db: &TestDb) {
     assert_eq!(job.causes, ["d-durable"]);
     // The second open re-ran migrations on an up-to-date schema without complaint.
     assert_eq!(
-        store.record_delivery(&delivery("d-durable"), &[KEY], T0).await.unwrap(),
+        store.record_delivery(&delivery("d-durable"), &[key(KEY)], T0).await.unwrap(),
         RecordOutcome::Duplicate
     );
 }
@@ -363,23 +367,26 @@ async fn deliveries_are_marked_processed_and_counted(db: &TestDb) {
 async fn triggers_for_a_pending_job_are_absorbed_by_it(db: &TestDb) {
     let store = db.open().await;
     assert_eq!(
-        store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap(),
+        store.record_delivery(&delivery("d1"), &[key(KEY)], T0).await.unwrap(),
         RecordOutcome::Recorded { job: Some(TriggerOutcome::Enqueued) }
     );
     assert_eq!(
-        store.record_delivery(&delivery("d2"), &[KEY], T0 + 1).await.unwrap(),
+        store.record_delivery(&delivery("d2"), &[key(KEY)], T0 + 1).await.unwrap(),
         RecordOutcome::Recorded { job: Some(TriggerOutcome::Coalesced) }
     );
-    assert_eq!(store.trigger(KEY, "sweep", T0 + 2).await.unwrap(), TriggerOutcome::Coalesced);
     assert_eq!(
-        store.trigger("other/repo#3", "sweep", T0 + 3).await.unwrap(),
+        store.trigger(&key(KEY), &Cause::Sweep, T0 + 2).await.unwrap(),
+        TriggerOutcome::Coalesced
+    );
+    assert_eq!(
+        store.trigger(&key("other/repo#3"), &Cause::Sweep, T0 + 3).await.unwrap(),
         TriggerOutcome::Enqueued
     );
 
     let depth = store.queue_depth().await.unwrap();
     assert_eq!(depth, QueueDepth { pending: 2, leased: 0, dead: 0 });
     let job = leased(&*store, "w1", T0 + 4).await;
-    assert_eq!(job.key, KEY);
+    assert_eq!(job.key, key(KEY));
     assert_eq!(job.causes, ["d1", "d2", "sweep"]);
     assert_eq!(job.first_triggered_at, T0);
 }
@@ -387,8 +394,8 @@ async fn triggers_for_a_pending_job_are_absorbed_by_it(db: &TestDb) {
 async fn causes_are_deduplicated_and_capped(db: &TestDb) {
     let store = db.open().await;
     for i in 0..(MAX_CAUSES + 20) {
-        store.trigger(KEY, &format!("d{i}"), T0).await.unwrap();
-        store.trigger(KEY, "sweep", T0).await.unwrap();
+        store.trigger(&key(KEY), &Cause::from(format!("d{i}")), T0).await.unwrap();
+        store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
     }
     let job = leased(&*store, "w1", T0).await;
     assert_eq!(job.causes.len(), MAX_CAUSES);
@@ -398,12 +405,15 @@ async fn causes_are_deduplicated_and_capped(db: &TestDb) {
 
 async fn a_trigger_during_a_run_makes_the_job_run_again(db: &TestDb) {
     let store = db.open().await;
-    store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap();
+    store.record_delivery(&delivery("d1"), &[key(KEY)], T0).await.unwrap();
     let first = leased(&*store, "w1", T0 + 1).await;
 
-    let outcome = store.record_delivery(&delivery("d2"), &[KEY], T0 + 2).await.unwrap();
+    let outcome = store.record_delivery(&delivery("d2"), &[key(KEY)], T0 + 2).await.unwrap();
     assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Rerun) });
-    assert_eq!(store.trigger(KEY, "sweep", T0 + 3).await.unwrap(), TriggerOutcome::Rerun);
+    assert_eq!(
+        store.trigger(&key(KEY), &Cause::Sweep, T0 + 3).await.unwrap(),
+        TriggerOutcome::Rerun
+    );
     // Still one row, and nobody else can take the key meanwhile.
     assert_eq!(store.jobs(JobFilter::All).await.unwrap().len(), 1);
     assert!(store.lease("w2", LEASE, T0 + 3).await.unwrap().is_none());
@@ -425,13 +435,16 @@ async fn a_trigger_during_a_run_makes_the_job_run_again(db: &TestDb) {
 
 async fn completing_an_untouched_job_finishes_it(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     store.complete(&job, T0 + 1).await.unwrap();
     assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
 
     // A later trigger starts a new job with a new id: ids in the action log stay unambiguous.
-    assert_eq!(store.trigger(KEY, "sweep", T0 + 2).await.unwrap(), TriggerOutcome::Enqueued);
+    assert_eq!(
+        store.trigger(&key(KEY), &Cause::Sweep, T0 + 2).await.unwrap(),
+        TriggerOutcome::Enqueued
+    );
     let next = leased(&*store, "w1", T0 + 2).await;
     assert_ne!(next.id, job.id);
 }
@@ -440,7 +453,7 @@ async fn completing_an_untouched_job_finishes_it(db: &TestDb) {
 
 async fn a_job_is_not_leased_before_run_after(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     let FailOutcome::Retry { at } =
         store.fail(&job, "502", Some(Duration::from_secs(60)), 5, T0).await.unwrap()
@@ -454,7 +467,7 @@ async fn a_job_is_not_leased_before_run_after(db: &TestDb) {
 
 async fn a_leased_job_is_not_handed_out_until_its_lease_expires(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "d1", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::from("d1"), T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     assert_eq!((job.attempt, job.lease_owner.as_str()), (1, "w1"));
     assert_eq!(job.lease_expires, T0 + 30_000);
@@ -465,7 +478,7 @@ async fn a_leased_job_is_not_handed_out_until_its_lease_expires(db: &TestDb) {
     assert_eq!(rows[0].lease_expires, Some(T0 + 30_000));
 
     // w1 crashed: once the lease expires the job is taken over, as the next attempt.
-    store.trigger(KEY, "d2", T0 + 10).await.unwrap();
+    store.trigger(&key(KEY), &Cause::from("d2"), T0 + 10).await.unwrap();
     let taken = leased(&*store, "w2", T0 + 30_000).await;
     assert_eq!((taken.id, taken.attempt, taken.lease_owner.as_str()), (job.id, 2, "w2"));
     assert_eq!(taken.causes, ["d1", "d2"]);
@@ -474,7 +487,7 @@ async fn a_leased_job_is_not_handed_out_until_its_lease_expires(db: &TestDb) {
 
 async fn renewing_extends_the_lease(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     assert!(store.renew(&job, LEASE, T0 + 20_000).await.unwrap());
     assert!(store.lease("w2", LEASE, T0 + 40_000).await.unwrap().is_none());
@@ -483,7 +496,7 @@ async fn renewing_extends_the_lease(db: &TestDb) {
 
 async fn a_worker_that_lost_its_lease_cannot_touch_the_job(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
     let stale = leased(&*store, "w1", T0).await;
     let fresh = leased(&*store, "w2", T0 + 30_000).await;
     let before = store.jobs(JobFilter::All).await.unwrap();
@@ -506,7 +519,7 @@ async fn a_worker_that_lost_its_lease_cannot_touch_the_job(db: &TestDb) {
 
 async fn a_late_worker_may_still_finish_if_nobody_took_over(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w1", T0).await;
     store.complete(&job, T0 + 60_000).await.unwrap();
     assert!(store.jobs(JobFilter::All).await.unwrap().is_empty());
@@ -521,15 +534,15 @@ async fn failed_attempts_back_off_with_full_jitter_within_bounds(db: &TestDb) {
         let ceiling = i64::try_from(backoff_ceiling(attempt).as_millis()).unwrap();
         let mut waits = Vec::new();
         for sample in 0..8 {
-            let key = format!("o/r#{attempt}-{sample}");
-            store.trigger(&key, "sweep", now).await.unwrap();
+            let key = format!("o/r-{sample}#{attempt}");
+            store.trigger(&support::key(&key), &Cause::Sweep, now).await.unwrap();
             // Earlier attempts fail with a zero Retry-After to reach attempt `attempt` quickly.
             let mut job = leased(&*store, "w", now).await;
             while job.attempt < attempt {
                 store.fail(&job, "again", Some(Duration::ZERO), 100, now).await.unwrap();
                 job = leased(&*store, "w", now).await;
             }
-            assert_eq!((job.key.as_str(), job.attempt), (key.as_str(), attempt));
+            assert_eq!((job.key.to_string(), job.attempt), (key, attempt));
             let FailOutcome::Retry { at } = store.fail(&job, "502", None, 100, now).await.unwrap()
             else {
                 panic!("expected a retry");
@@ -552,7 +565,7 @@ async fn retry_after_is_honoured_exactly(db: &TestDb) {
     // Longer than the backoff cap, shorter than any jitter ceiling, and zero: used as given.
     for (attempt, wait) in [(1, 3_600_000), (9, 1), (4, 0)] {
         let key = format!("o/r#{wait}");
-        store.trigger(&key, "sweep", T0).await.unwrap();
+        store.trigger(&support::key(&key), &Cause::Sweep, T0).await.unwrap();
         let mut job = leased(&*store, "w", T0).await;
         while job.attempt < attempt {
             store.fail(&job, "again", Some(Duration::ZERO), 100, T0).await.unwrap();
@@ -567,14 +580,14 @@ async fn retry_after_is_honoured_exactly(db: &TestDb) {
         }
         // Retire it so the next round's lease finds only its own job.
         let job = leased(&*store, "w", at).await;
-        assert_eq!(job.key, key);
+        assert_eq!(job.key.to_string(), key);
         assert_eq!(store.fail(&job, "retire", None, 1, at).await.unwrap(), FailOutcome::Dead);
     }
 }
 
 async fn a_job_out_of_attempts_is_dead_lettered_with_its_last_error(db: &TestDb) {
     let store = db.open().await;
-    store.record_delivery(&delivery("d1"), &[KEY], T0).await.unwrap();
+    store.record_delivery(&delivery("d1"), &[key(KEY)], T0).await.unwrap();
     let mut now = T0;
     for attempt in 1..=3 {
         let job = leased(&*store, "w", now).await;
@@ -598,7 +611,7 @@ async fn a_job_out_of_attempts_is_dead_lettered_with_its_last_error(db: &TestDb)
 
 async fn retrying_a_dead_job_makes_it_pending_with_attempts_reset(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "sweep", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::Sweep, T0).await.unwrap();
     let job = leased(&*store, "w", T0).await;
     assert_eq!(store.fail(&job, "bad", None, 1, T0).await.unwrap(), FailOutcome::Dead);
 
@@ -613,11 +626,14 @@ async fn retrying_a_dead_job_makes_it_pending_with_attempts_reset(db: &TestDb) {
 
 async fn a_trigger_brings_a_dead_job_back(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "d1", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::from("d1"), T0).await.unwrap();
     let job = leased(&*store, "w", T0).await;
     store.fail(&job, "bad", None, 1, T0).await.unwrap();
 
-    assert_eq!(store.trigger(KEY, "d2", T0 + 5).await.unwrap(), TriggerOutcome::Enqueued);
+    assert_eq!(
+        store.trigger(&key(KEY), &Cause::from("d2"), T0 + 5).await.unwrap(),
+        TriggerOutcome::Enqueued
+    );
     let job = leased(&*store, "w", T0 + 5).await;
     assert_eq!(job.attempt, 1);
     assert_eq!(job.causes, ["d1", "d2"]);
@@ -625,9 +641,9 @@ async fn a_trigger_brings_a_dead_job_back(db: &TestDb) {
 
 async fn a_trigger_during_the_last_attempt_starts_a_fresh_series(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "d1", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::from("d1"), T0).await.unwrap();
     let job = leased(&*store, "w", T0).await;
-    store.trigger(KEY, "d2", T0 + 1).await.unwrap();
+    store.trigger(&key(KEY), &Cause::from("d2"), T0 + 1).await.unwrap();
     let outcome = store.fail(&job, "bad", Some(Duration::from_secs(2)), 1, T0 + 2).await.unwrap();
     assert_eq!(outcome, FailOutcome::Retry { at: T0 + 2_002 });
     let job = leased(&*store, "w", T0 + 2_002).await;
@@ -637,9 +653,12 @@ async fn a_trigger_during_the_last_attempt_starts_a_fresh_series(db: &TestDb) {
 
 async fn a_retry_keeps_the_triggers_that_arrived_during_the_failed_run(db: &TestDb) {
     let store = db.open().await;
-    store.trigger(KEY, "d1", T0).await.unwrap();
+    store.trigger(&key(KEY), &Cause::from("d1"), T0).await.unwrap();
     let job = leased(&*store, "w", T0).await;
-    assert_eq!(store.trigger(KEY, "d2", T0 + 1).await.unwrap(), TriggerOutcome::Rerun);
+    assert_eq!(
+        store.trigger(&key(KEY), &Cause::from("d2"), T0 + 1).await.unwrap(),
+        TriggerOutcome::Rerun
+    );
     store.fail(&job, "502", Some(Duration::ZERO), 5, T0 + 2).await.unwrap();
     let rows = store.jobs(JobFilter::All).await.unwrap();
     assert_eq!(
@@ -657,7 +676,7 @@ async fn a_retry_keeps_the_triggers_that_arrived_during_the_failed_run(db: &Test
 async fn jobs_are_listed_by_state(db: &TestDb) {
     let store = db.open().await;
     for key in ["a/b#1", "a/b#2", "a/b#3"] {
-        store.trigger(key, "sweep", T0).await.unwrap();
+        store.trigger(&support::key(key), &Cause::Sweep, T0).await.unwrap();
     }
     let first = leased(&*store, "w", T0).await;
     let second = leased(&*store, "w", T0).await;
@@ -666,8 +685,8 @@ async fn jobs_are_listed_by_state(db: &TestDb) {
     let keys =
         |rows: Vec<plasma_store::JobRow>| rows.into_iter().map(|r| r.key).collect::<Vec<_>>();
     assert_eq!(keys(store.jobs(JobFilter::All).await.unwrap()), ["a/b#1", "a/b#2", "a/b#3"]);
-    assert_eq!(keys(store.jobs(JobFilter::Leased).await.unwrap()), [first.key]);
-    assert_eq!(keys(store.jobs(JobFilter::Dead).await.unwrap()), [second.key]);
+    assert_eq!(keys(store.jobs(JobFilter::Leased).await.unwrap()), [first.key.to_string()]);
+    assert_eq!(keys(store.jobs(JobFilter::Dead).await.unwrap()), [second.key.to_string()]);
     assert_eq!(keys(store.jobs(JobFilter::Pending).await.unwrap()), ["a/b#3"]);
     assert_eq!(store.queue_depth().await.unwrap(), QueueDepth { pending: 1, leased: 1, dead: 1 });
 
@@ -767,8 +786,10 @@ async fn applied_agent_labels_are_replaced_as_a_set(db: &TestDb) {
 
 async fn one_delivery_triggers_every_pull_request_it_names_atomically(db: &TestDb) {
     let store = db.open().await;
-    let outcome =
-        store.record_delivery(&delivery("d-multi"), &["o/r#1", "o/r#2"], T0).await.unwrap();
+    let outcome = store
+        .record_delivery(&delivery("d-multi"), &[key("o/r#1"), key("o/r#2")], T0)
+        .await
+        .unwrap();
     assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Enqueued) });
     let pending = store.jobs(JobFilter::Pending).await.unwrap();
     let keys: Vec<&str> = pending.iter().map(|j| j.key.as_str()).collect();
@@ -785,7 +806,7 @@ async fn concurrent_deliveries_keep_their_own_outcomes(db: &TestDb) {
             // 50 distinct ids, 14 of them sent twice at the same time.
             let id = format!("g-{}", i % 50);
             let key = format!("o/r#{}", i % 10);
-            store.record_delivery(&delivery(&id), &[key.as_str()], T0).await.unwrap()
+            store.record_delivery(&delivery(&id), &[support::key(&key)], T0).await.unwrap()
         }));
     }
     let mut recorded = 0;
@@ -817,8 +838,8 @@ async fn batched_action_log_and_processed_marks_are_one_transaction_each(db: &Te
         .collect();
     store.log_actions(&actions).await.unwrap();
     assert_eq!(store.actions(KEY, 10).await.unwrap().len(), 3);
-    store.record_delivery(&delivery("m1"), &[KEY], T0).await.unwrap();
-    store.record_delivery(&delivery("m2"), &[KEY], T0).await.unwrap();
+    store.record_delivery(&delivery("m1"), &[key(KEY)], T0).await.unwrap();
+    store.record_delivery(&delivery("m2"), &[key(KEY)], T0).await.unwrap();
     let ids = vec!["m1".to_string(), "m2".to_string(), "unknown".to_string()];
     assert_eq!(store.mark_deliveries_processed(&ids, "applied", T0 + 5).await.unwrap(), 2);
     assert_eq!(store.deliveries_unprocessed().await.unwrap(), 0);
@@ -834,7 +855,7 @@ async fn deliveries_naming_pull_requests_in_opposite_orders_all_commit(db: &Test
         tasks.push(tokio::spawn(async move {
             let keys =
                 if i % 2 == 0 { ["o/r#1", "o/r#2", "o/r#3"] } else { ["o/r#3", "o/r#2", "o/r#1"] };
-            store.record_delivery(&delivery(&format!("x-{i}")), &keys, T0).await.unwrap()
+            store.record_delivery(&delivery(&format!("x-{i}")), &keys.map(key), T0).await.unwrap()
         }));
     }
     for task in tasks {
@@ -849,8 +870,10 @@ async fn deliveries_naming_pull_requests_in_opposite_orders_all_commit(db: &Test
 
     // The outcome reported is the first key's as given (here pending, so coalesced), whatever
     // order the store locks the rows in.
-    let outcome =
-        stores[1].record_delivery(&delivery("x-order"), &["o/r#2", "a/b#1"], T0).await.unwrap();
+    let outcome = stores[1]
+        .record_delivery(&delivery("x-order"), &[key("o/r#2"), key("a/b#1")], T0)
+        .await
+        .unwrap();
     assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Coalesced) });
     assert_eq!(stores[0].jobs(JobFilter::Pending).await.unwrap().len(), 4);
 }
@@ -872,7 +895,7 @@ async fn retention_deletes_old_processed_deliveries_and_actions_only(db: &TestDb
     // Old but never processed: owed work, kept whatever its age.
     let mut owed = delivery("old-unprocessed");
     owed.received_at = T0 - 30 * day;
-    store.record_delivery(&owed, &[KEY], T0 - 30 * day).await.unwrap();
+    store.record_delivery(&owed, &[key(KEY)], T0 - 30 * day).await.unwrap();
     // Recent and processed: inside the retention.
     let mut fresh = delivery("fresh");
     fresh.received_at = T0 - day;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use plasma_store::{NewDelivery, PgStore, SqliteStore, Store, Timestamp};
+use plasma_store::{JobKey, NewDelivery, PgStore, SqliteStore, Store, Timestamp};
 
 /// A fixed starting time; tests move it forward by hand.
 pub const T0: Timestamp = 1_800_000_000_000;
@@ -47,6 +47,11 @@ impl Drop for TempDb {
             let _ = std::fs::remove_file(name);
         }
     }
+}
+
+/// The job key a test names by its stored text.
+pub fn key(text: &str) -> JobKey {
+    text.parse().unwrap()
 }
 
 /// A delivery with a recognisable body.
