@@ -44,8 +44,7 @@ impl Default for FetchOptions {
 pub struct FetchedPr {
     /// Everything the rules judge, every collection known.
     pub snapshot: PrSnapshot,
-    /// What plasma-ops wrote before: repository labels, sticky comment, our status. The caller
-    /// fills in `suppressed_agent_labels` from its store.
+    /// What plasma-ops wrote before: repository labels, sticky comment, our status.
     pub current: CurrentState,
     /// The configuration file on the base branch (never the head: a pull request does not choose
     /// the policy that judges it); `None` when there is none.
@@ -248,7 +247,6 @@ impl GitHubClient {
             repo_labels: Some(repo_labels.into_iter().map(|l| l.name).collect()),
             sticky_comment: sticky,
             status,
-            suppressed_agent_labels: Vec::new(),
         };
         Ok(FetchedPr { snapshot, current, base_config, org_config, base_config_error })
     }
