@@ -341,18 +341,11 @@ async fn evaluate_issue(
         return Ok(Outcome { writes: 0, dry_run: true });
     };
     let inst = installation(app, &job.causes, repo).await;
-    let issue = gh.fetch_issue(inst, repo, number).await?;
-    let rc = gh.repo(inst, repo)?;
+    let issue = gh.fetch_issue(inst, repo, number, app.cfg.bot_login.as_deref()).await?;
     let (base, org) = gh.config_files(inst, repo, None, ".github/plasma.yml").await?;
     let policy = policy_for(app, org.as_deref(), base.as_deref()).map_err(fail)?;
-    let verdict = plasma_policy::evaluate_issue(&issue, &policy);
-    let sticky = rc
-        .list_issue_comments(number)
-        .await?
-        .into_iter()
-        .find(|c| c.body.contains(plasma_policy::render::SUMMARY_MARKER))
-        .map(|c| (c.id, c.body));
-    let plan = plan::plan_issue(&verdict, sticky.as_ref());
+    let verdict = plasma_policy::evaluate_issue(&issue.snapshot, &policy);
+    let plan = plan::plan_issue(&verdict, issue.sticky_comment.as_ref());
     let dry_run = app.dry_run();
     let ctx = JobContext { key: &job.key, causes: &job.causes, job_id: Some(job.id) };
     let pr_like = PrSnapshot::unknown(repo, number);

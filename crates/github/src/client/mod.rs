@@ -35,7 +35,9 @@ pub use checks::{CheckAnnotation, NewCheckRun};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
 pub use execute::{Applied, Outcome};
-pub use fetch::{DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedPr};
+pub use fetch::{
+    DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedIssue, FetchedPr,
+};
 pub use ratelimit::RateLimitStatus;
 pub use types::{
     Branch, CheckRunInfo, CommentInfo, ContentFile, InstallationInfo, IssueInfo, LabelInfo,
