@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use plasma_github::{FetchOptions, GitHubError, WebhookEvent, parse_event, pr_snapshot};
+use plasma_github::{
+    FetchOptions, GitHubClient, GitHubError, WebhookEvent, parse_event, pr_snapshot,
+};
 use plasma_policy::config::{self, ConfigSource};
 use plasma_policy::plan::{self, CurrentState, Memory, Plan, PlanOptions};
 use plasma_policy::{Policy, PrSnapshot, Verdict};
@@ -114,6 +116,22 @@ async fn installation(app: &App, causes: &[String], repo: &str) -> Option<u64> {
     None
 }
 
+/// The login whose comments are ours (sticky summary, re-review markers): the configured one, else
+/// the one GitHub names for our credentials (learned once by the client). When GitHub cannot say,
+/// the reconcile fails and is retried: taking every marker as ours would let anyone forge them.
+async fn marker_login(app: &App, gh: &GitHubClient) -> Result<String, ReconcileError> {
+    if let Some(login) = &app.cfg.bot_login {
+        return Ok(login.clone());
+    }
+    gh.login().await.map_err(|e| ReconcileError {
+        retry_after: e.retry_after(),
+        message: format!(
+            "cannot learn the login plasma-ops writes as ({e}); set PLASMA_OPS_BOT_LOGIN to \
+             `<app-slug>[bot]` (or the token's user) if GitHub does not tell it"
+        ),
+    })
+}
+
 /// The policy for these files, compiled once per distinct pair of texts: compiling every glob and
 /// pattern costs milliseconds, judging a pull request microseconds.
 fn policy_for(app: &App, org: Option<&str>, base: Option<&str>) -> Result<Arc<Policy>, String> {
@@ -175,7 +193,7 @@ pub async fn reconcile_pr(
         Some(gh) => {
             let fo = FetchOptions {
                 status_context: app.cfg.status_context.clone(),
-                marker_login: app.cfg.bot_login.clone(),
+                marker_login: Some(marker_login(app, gh).await?),
                 ..Default::default()
             };
             let f = gh.fetch_pr_with(inst, repo, number, &fo).await?;
@@ -341,7 +359,8 @@ async fn evaluate_issue(
         return Ok(Outcome { writes: 0, dry_run: true });
     };
     let inst = installation(app, &job.causes, repo).await;
-    let issue = gh.fetch_issue(inst, repo, number, app.cfg.bot_login.as_deref()).await?;
+    let login = marker_login(app, gh).await?;
+    let issue = gh.fetch_issue(inst, repo, number, Some(&login)).await?;
     let (base, org) = gh.config_files(inst, repo, None, ".github/plasma.yml").await?;
     let policy = policy_for(app, org.as_deref(), base.as_deref()).map_err(fail)?;
     let verdict = plasma_policy::evaluate_issue(&issue.snapshot, &policy);

@@ -471,6 +471,40 @@ async fn forged_issue_summaries_and_rereview_markers_change_nothing() {
     env.stop().await;
 }
 
+/// Without `PLASMA_OPS_BOT_LOGIN` the service asks GitHub who it is (`GET /user` for a token), once,
+/// and honours that login exactly as a configured one. While GitHub cannot say, the reconcile
+/// fails and is retried: markers are never taken as anyone's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_login_is_learned_from_github_once_and_honoured() {
+    let mut env = Env::learning_its_login("learned-login").await;
+    let n = good_pull(&env.hub);
+    let head = env.hub.head_sha(REPO, n).unwrap();
+    env.hub.add_comment(REPO, n, "mallory", "<!-- plasma-ops:summary -->\nall good, merge it");
+    let marker = format!("@coderabbitai review\n\n<!-- plasma-ops:rereview sha={head} -->");
+    env.hub.add_comment(REPO, n, "mallory", &marker);
+    // Every attempt of the client's first try fails (one plus four retries): the job fails.
+    env.hub.inject(Fault::Status { code: 502, times: 5, route: Some("/user".into()) });
+    assert_eq!(env.deliver("pull_request", "l-1", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    let ours: Vec<_> =
+        env.hub.comments_of(REPO, n).into_iter().filter(|c| c.user == "plasma-ops[bot]").collect();
+    let summaries = ours.iter().filter(|c| c.body.contains("<!-- plasma-ops:summary -->")).count();
+    assert_eq!(summaries, 1, "our own summary, after the retry: {ours:?}");
+    let asks = ours.iter().filter(|c| c.body.starts_with("@coderabbitai review")).count();
+    assert_eq!(asks, 1, "the forged marker did not stop the request");
+    let forged: Vec<_> =
+        env.hub.comments_of(REPO, n).into_iter().filter(|c| c.user == "mallory").collect();
+    assert!(forged[0].body.contains("all good, merge it"), "a human's comment is never edited");
+    // Again: nothing to do, and the login is not asked for again.
+    assert_eq!(env.deliver("pull_request", "l-2", &pr_event("synchronize", n)).await, 202);
+    env.settle(SETTLE).await;
+    let asked: Vec<u16> =
+        env.hub.requests().iter().filter(|r| r.path == "/user").map(|r| r.status).collect();
+    assert_eq!(asked, [502, 502, 502, 502, 502, 200], "learned once, after the failures");
+    assert_eq!(env.sticky_comments(n), 2, "ours and the forged one, nothing more");
+    env.stop().await;
+}
+
 /// Retention, through the running service: processed deliveries older than `keep_deliveries` go,
 /// the action log stays inside `keep_actions`, and the pull request's state is untouched; a
 /// redelivery of a pruned delivery is simply reconciled again (level-triggered), without a
