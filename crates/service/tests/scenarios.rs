@@ -468,6 +468,8 @@ async fn forged_issue_summaries_and_rereview_markers_change_nothing() {
     assert_eq!(summaries(i), 1, "updated, not repeated");
     assert!(!ours(i).iter().any(|c| c.body.contains("no phase label")), "{:?}", ours(i));
     untouched(i);
+    let asked = env.hub.requests().iter().filter(|r| r.path == "/user" || r.path == "/app").count();
+    assert_eq!(asked, 0, "a configured login wins: GitHub is not asked");
     env.stop().await;
 }
 
