@@ -64,6 +64,66 @@ impl Objects<'_> {
         })
     }
 
+    /// `private-user`: the authenticated user of `GET /user`, as the owner of a token sees itself.
+    pub(crate) fn authenticated_user(&self, login: &str) -> Value {
+        let mut user = self.user(login);
+        let extra = json!({
+            "user_view_type": "private",
+            "name": null,
+            "company": null,
+            "blog": "",
+            "location": null,
+            "email": null,
+            "hireable": null,
+            "bio": null,
+            "twitter_username": null,
+            "public_repos": 0,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": "2020-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "private_gists": 0,
+            "total_private_repos": 0,
+            "owned_private_repos": 0,
+            "disk_usage": 0,
+            "collaborators": 0,
+            "two_factor_authentication": true
+        });
+        if let (Some(u), Some(e)) = (user.as_object_mut(), extra.as_object()) {
+            u.extend(e.clone());
+        }
+        user
+    }
+
+    /// `integration`: the App itself, as `GET /app` shows it to the App.
+    pub(crate) fn integration(&self, slug: &str) -> Value {
+        let id = user_id(slug) % 100_000;
+        json!({
+            "id": id,
+            "slug": slug,
+            "node_id": format!("MDM6QXBw{id}"),
+            "client_id": format!("Iv1.{:016x}", id),
+            "owner": self.user_of_type("plasma-engine", "Organization"),
+            "name": slug,
+            "description": "The Plasma Engine DevOps process, enforced",
+            "external_url": "https://plasma-ops.example.com",
+            "html_url": format!("{HTML}/apps/{}", seg(slug)),
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "permissions": {
+                "checks": "write",
+                "contents": "read",
+                "issues": "write",
+                "metadata": "read",
+                "pull_requests": "write",
+                "statuses": "write"
+            },
+            "events": ["check_run", "issues", "pull_request", "pull_request_review", "status"],
+            "installations_count": 1
+        })
+    }
+
     /// `simple-user` of a person (or a bot, by its `[bot]` suffix).
     pub(crate) fn user(&self, login: &str) -> Value {
         self.user_of_type(login, "User")

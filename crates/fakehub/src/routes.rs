@@ -86,6 +86,8 @@ type Answer = Result<Reply, Reply>;
 /// Every route the fake serves; anything else is GitHub's 404.
 pub(crate) fn router(shared: Shared) -> Router {
     Router::new()
+        .route("/app", get(get_app))
+        .route("/user", get(get_user))
         .route("/app/installations/{id}/access_tokens", post(access_token))
         .route("/installation/repositories", get(installation_repositories))
         .route("/rate_limit", get(get_rate_limit))
@@ -221,6 +223,29 @@ fn objects(st: &FakeState) -> Objects<'_> {
 }
 
 // ----- apps and installations --------------------------------------------------------------------
+
+/// `GET /app` (a JWT; the middleware refuses anything else): the App whose bot writes as
+/// [`FakeState::bot_login`], so its slug is that login without `[bot]`.
+async fn get_app(State(shared): State<Shared>) -> Answer {
+    let st = shared.lock();
+    let slug = st.bot_login.trim_end_matches("[bot]").to_owned();
+    Ok(Reply::json(StatusCode::OK, objects(&st).integration(&slug)))
+}
+
+/// `GET /user`: the token's owner, to whom the fake attributes every write. An installation
+/// token is not a user: GitHub answers 403, and so does the fake.
+async fn get_user(State(shared): State<Shared>, headers: HeaderMap) -> Answer {
+    let st = shared.lock();
+    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if st.installation_of(auth).is_some() {
+        return Err(Reply::error(
+            StatusCode::FORBIDDEN,
+            "Resource not accessible by integration",
+            "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+        ));
+    }
+    Ok(Reply::json(StatusCode::OK, objects(&st).authenticated_user(&st.bot_login)))
+}
 
 async fn access_token(State(shared): State<Shared>, Path(id): Path<String>) -> Answer {
     let mut st = shared.lock();

@@ -225,6 +225,16 @@ async fn every_route_satisfies_githubs_openapi_description() {
         h.check("installation repositories have a next page", false, true);
     }
 
+    // Who plasma-ops writes as: the App (a JWT) by its slug, a user's token by its login; an
+    // installation token is nobody's user (403, as on GitHub).
+    let jwt = Harness::headers("Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxIn0.c2lnbmF0dXJl");
+    let app = h.call_with(Method::GET, "/app", None, jwt, 200).await;
+    h.check("the App's slug", app.body["slug"].clone(), json!("plasma-ops"));
+    let user = h.call_with(Method::GET, "/user", None, Harness::headers("token x"), 200).await;
+    h.check("the token's user", user.body["login"].clone(), json!("plasma-ops[bot]"));
+    let auth = Harness::headers(&format!("token {token}"));
+    h.call_with(Method::GET, "/user", None, auth, 403).await;
+
     // Pull requests and everything the snapshot fetcher reads: (pages, items).
     let got = h.get_all(&format!("{r}/pulls?state=open&per_page=1"), array_len).await;
     h.check("open pulls, one per page", got, (2, 2));

@@ -15,8 +15,8 @@ pub mod to_snapshot;
 pub mod webhook;
 
 pub use client::{
-    Applied, Auth, ClientConfig, ClientStats, FetchOptions, FetchedPr, GitHubClient, GitHubError,
-    Outcome, RateLimitKind, RateLimitStatus, RepoClient,
+    Applied, Auth, ClientConfig, ClientStats, FetchOptions, FetchedIssue, FetchedPr, GitHubClient,
+    GitHubError, Outcome, RateLimitKind, RateLimitStatus, RepoClient,
 };
 pub use secret::Secret;
 pub use signature::{sign, verify_signature};

@@ -251,3 +251,30 @@ async fn installation_repositories_are_read_from_their_wrapper() {
     assert_eq!(repos[1].default_branch.as_deref(), Some("trunk"));
     assert!(repos[1].archived);
 }
+
+/// Who plasma-ops writes as, learned from the fake GitHub: `GET /user` for a token, `GET /app`
+/// (`<slug>[bot]`) for an App; once per client (clones share it), and a failure is not kept.
+#[tokio::test]
+async fn the_login_is_learned_once_from_get_user_or_get_app() {
+    let hub = plasma_fakehub::FakeHub::start().await.unwrap();
+    hub.set_bot_login("plasma-ops-staging[bot]");
+    let mut cfg = ClientConfig::with_token("ghp_someone").base_url(hub.url());
+    cfg.retry_base_delay = Duration::from_millis(1);
+    let token = GitHubClient::new(cfg).unwrap();
+    // GitHub cannot say (every attempt of one call fails): an error, and nothing learned.
+    hub.inject(plasma_fakehub::Fault::Status { code: 502, times: 5, route: Some("/user".into()) });
+    assert_eq!(token.login().await.unwrap_err().status(), Some(502));
+    assert_eq!(token.login().await.unwrap(), "plasma-ops-staging[bot]");
+    assert_eq!(token.clone().login().await.unwrap(), "plasma-ops-staging[bot]");
+    let asked = |p: &str| hub.requests().iter().filter(|r| r.path == p).count();
+    assert_eq!(asked("/user"), 6, "five failures, then learned once");
+
+    let (private, _) = keypair();
+    let app =
+        GitHubClient::new(ClientConfig::with_app(APP_ID, private).base_url(hub.url())).unwrap();
+    assert_eq!(app.login().await.unwrap(), "plasma-ops-staging[bot]");
+    assert_eq!(app.login().await.unwrap(), "plasma-ops-staging[bot]");
+    assert_eq!(asked("/app"), 1);
+    let jwt = hub.requests().into_iter().find(|r| r.path == "/app").unwrap();
+    assert_eq!(jwt.status, 200, "the fake accepted the App's JWT");
+}

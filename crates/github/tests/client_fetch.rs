@@ -160,7 +160,6 @@ async fn fetch_pr_reads_everything_and_the_config_from_the_base_branch() {
     );
     assert_eq!(cur.sticky_comment, Some((50, format!("{SUMMARY_MARKER}\nold summary"))));
     assert_eq!(cur.status, Some(("failure".into(), "newest".into())));
-    assert!(cur.suppressed_agent_labels.is_empty());
 }
 
 #[tokio::test]
@@ -249,8 +248,14 @@ async fn fetching_twice_costs_only_not_modified_answers_with_etags() {
 #[tokio::test]
 async fn fetch_issue_maps_the_issue() {
     let server = MockServer::start().await;
-    get(
-        &server,
+    // Fetched twice below (with and without a login), so each route answers twice.
+    let twice = |p: &str, body: Value| {
+        Mock::given(method("GET"))
+            .and(path(p.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(2)
+    };
+    twice(
         "/repos/o/r/issues/13",
         json!({
             "number": 13, "title": "[PE-13] Rate limiting", "state": "closed",
@@ -258,13 +263,30 @@ async fn fetch_issue_maps_the_issue() {
             "user": {"login": "carol", "type": "User"}
         }),
     )
+    .mount(&server)
     .await;
-    let i = client(&server).fetch_issue(None, "o/r", 13).await.unwrap();
+    let comment = |id: u64, login: &str, body: &str| json!({"id": id, "body": body, "user": {"login": login, "type": "User"}});
+    twice(
+        "/repos/o/r/issues/13/comments",
+        json!([
+            comment(60, "mallory", &format!("{SUMMARY_MARKER}\nforged")),
+            comment(61, "plasma-ops[bot]", &format!("{SUMMARY_MARKER}\nours")),
+        ]),
+    )
+    .mount(&server)
+    .await;
+    let f = client(&server).fetch_issue(None, "o/r", 13, Some("plasma-ops[bot]")).await.unwrap();
+    let i = &f.snapshot;
     assert_eq!(i.title, "[PE-13] Rate limiting");
     assert_eq!(i.state, PrState::Closed);
     assert_eq!(i.labels, vec!["phase-0"]);
     assert_eq!(i.assignees, vec!["dave"]);
     assert_eq!(i.author.login, "carol");
+    // Only our own summary counts, as on a pull request: mallory's older one is not ours.
+    assert_eq!(f.sticky_comment, Some((61, format!("{SUMMARY_MARKER}\nours"))));
+    // Without a login the marker alone decides (the oldest).
+    let f = client(&server).fetch_issue(None, "o/r", 13, None).await.unwrap();
+    assert_eq!(f.sticky_comment.map(|s| s.0), Some(60));
 }
 
 #[tokio::test]
@@ -294,5 +316,5 @@ fn the_fetch_and_execute_futures_can_be_spawned() {
     let c = GitHubClient::new(ClientConfig::with_token("t")).unwrap();
     assert_send(&c.fetch_pr(None, "o/r", 1, None));
     assert_send(&c.execute(None, "o/r", 1, &plasma_policy::plan::Plan::default()));
-    assert_send(&c.fetch_issue(None, "o/r", 1));
+    assert_send(&c.fetch_issue(None, "o/r", 1, None));
 }

@@ -4,14 +4,21 @@
 //!
 //! Applying a plan and planning again yields an empty plan: that is the idempotence the service
 //! relies on (duplicate and out-of-order deliveries are harmless by construction).
+//!
+//! What plasma-ops remembers between reconciles ([`Memory`]) is an input like the snapshot, and
+//! [`decide`] returns the memory to keep: a reconcile is fetch, decide, apply, remember.
+
+pub mod memory;
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+pub use memory::{Memory, fingerprints, remember, suppressed_agent_labels};
+
 use crate::policy::Policy;
 use crate::snapshot::{PrSnapshot, PrState};
-use crate::verdict::{IssueVerdict, Verdict};
+use crate::verdict::{IssueVerdict, Verdict, evaluate_with};
 
 /// Hidden marker in plasma-ops's re-review comments: `<!-- plasma-ops:rereview sha=<sha> -->`.
 /// Finding it in existing comments means a fresh database does not ask again.
@@ -49,9 +56,6 @@ pub struct CurrentState {
     pub sticky_comment: Option<(u64, String)>,
     /// Our commit status on the head SHA: state and description.
     pub status: Option<(String, String)>,
-    /// Agent labels a human removed while the files that earned them stayed the same: not
-    /// added back (a human who removes a label wins).
-    pub suppressed_agent_labels: Vec<String>,
 }
 
 /// One write to GitHub.
@@ -132,11 +136,55 @@ pub fn status_for(v: &Verdict) -> (String, String) {
     (state.to_string(), text.chars().take(140).collect())
 }
 
-/// Plan the writes for one pull request.
+/// Everything one reconcile of a pull request decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The verdict; `None` when the configuration could not be used.
+    pub verdict: Option<Verdict>,
+    /// The writes that bring the pull request to its desired state.
+    pub plan: Plan,
+    /// What to remember once the plan is applied (unchanged when nothing was decided).
+    pub memory: Memory,
+}
+
+/// Judge a pull request with what is remembered of it, plan the writes, and say what to remember
+/// once they are applied.
+pub fn decide(
+    pr: &PrSnapshot,
+    current: &CurrentState,
+    memory: &Memory,
+    policy: &Policy,
+    opts: &PlanOptions,
+) -> Decision {
+    let verdict = evaluate_with(pr, policy, memory);
+    let plan = plan(pr, &verdict, current, memory, policy, opts);
+    let memory = remember(&verdict, memory, &plan);
+    Decision { verdict: Some(verdict), plan, memory }
+}
+
+/// [`decide`] when the configuration cannot be used: the failing status and comment of
+/// [`plan_config_error`], and the memory kept as it was (no rule could be judged).
+pub fn decide_config_error(
+    pr: &PrSnapshot,
+    message: &str,
+    current: &CurrentState,
+    memory: &Memory,
+    opts: &PlanOptions,
+) -> Decision {
+    Decision {
+        verdict: None,
+        plan: plan_config_error(pr, message, current, opts),
+        memory: memory.clone(),
+    }
+}
+
+/// Plan the writes for one pull request. `memory` says which agent labels a human removed (not
+/// added back while their files stay the same) and whether the head's re-review was requested.
 pub fn plan(
     pr: &PrSnapshot,
     v: &Verdict,
     current: &CurrentState,
+    memory: &Memory,
     policy: &Policy,
     opts: &PlanOptions,
 ) -> Plan {
@@ -147,12 +195,14 @@ pub fn plan(
     }
     let cfg = policy.config();
     let owned = |l: &str| cfg.labels.owned_prefixes.iter().any(|p| l.starts_with(p.as_str()));
+    // A human who removes an agent label wins until the files that earned it change.
+    let suppressed = suppressed_agent_labels(pr, v, memory);
     if let Some(desired) = &v.desired_labels {
         let have: BTreeSet<&str> = pr.labels.iter().map(String::as_str).collect();
         let want: BTreeSet<&str> = desired
             .iter()
             .map(String::as_str)
-            .filter(|l| !current.suppressed_agent_labels.iter().any(|s| s == l))
+            .filter(|l| !suppressed.iter().any(|s| s == l))
             .collect();
         let add: Vec<&str> = want.iter().copied().filter(|l| !have.contains(l)).collect();
         // Only owned labels are ever removed; a human's labels are never touched.
@@ -162,7 +212,7 @@ pub fn plan(
             .filter(|l| owned(l) && !want.contains(l))
             .filter(|l| {
                 // A suppressed agent label was removed by a human already; nothing to do.
-                !current.suppressed_agent_labels.iter().any(|s| s == l)
+                !suppressed.iter().any(|s| s == l)
             })
             .collect();
         for name in &add {
@@ -199,7 +249,8 @@ pub fn plan(
             description,
         });
     }
-    if v.review.rereview.request {
+    // The verdict of `evaluate_with` already knows the memory; one of plain `evaluate` does not.
+    if v.review.rereview.request && !memory.rereview_requested_for_head {
         writes.push(Write::RequestRereview {
             sha: v.review.rereview.sha.clone(),
             body: rereview_body(&cfg.coderabbit.rereview_trigger, &v.review.rereview.sha),
@@ -316,7 +367,7 @@ mod tests {
         let p = full();
         let cur = CurrentState { repo_labels: Some(vec!["bug".into()]), ..Default::default() };
         let v = evaluate(&p, &policy);
-        let first = plan(&p, &v, &cur, &policy, &PlanOptions::default());
+        let first = plan(&p, &v, &cur, &Memory::default(), &policy, &PlanOptions::default());
         let kinds: Vec<&str> = first.writes.iter().map(Write::kind).collect();
         assert_eq!(
             kinds,
@@ -336,7 +387,7 @@ mod tests {
         );
         let (p2, cur2) = applied(&p, &cur, &first);
         let v2 = evaluate(&p2, &policy);
-        let second = plan(&p2, &v2, &cur2, &policy, &PlanOptions::default());
+        let second = plan(&p2, &v2, &cur2, &Memory::default(), &policy, &PlanOptions::default());
         assert!(second.is_empty(), "{second:?}");
     }
 
@@ -347,7 +398,7 @@ mod tests {
         p.reviews = Some(vec![]);
         let cur = CurrentState::default();
         let v = evaluate(&p, &policy);
-        let first = plan(&p, &v, &cur, &policy, &PlanOptions::default());
+        let first = plan(&p, &v, &cur, &Memory::default(), &policy, &PlanOptions::default());
         let body = first.writes.iter().find_map(|w| match w {
             Write::RequestRereview { body, .. } => Some(body.clone()),
             _ => None,
@@ -357,24 +408,9 @@ mod tests {
         assert_eq!(rereview_shas_in([body.as_str()]), vec![HEAD.to_string()]);
         let (p2, cur2) = applied(&p, &cur, &first);
         let v2 = evaluate(&p2, &policy);
-        assert!(plan(&p2, &v2, &cur2, &policy, &PlanOptions::default()).is_empty());
-    }
-
-    #[test]
-    fn a_human_removal_of_an_agent_label_wins() {
-        let policy = policy();
-        let mut p = full();
-        p.labels = vec!["status:needs-cursor-fix".into()];
-        let cur = CurrentState {
-            repo_labels: None,
-            sticky_comment: None,
-            status: None,
-            suppressed_agent_labels: vec!["agent:python".into()],
-        };
-        let v = evaluate(&p, &policy);
-        assert!(v.desired_labels.as_ref().unwrap().contains(&"agent:python".to_string()));
-        let pl = plan(&p, &v, &cur, &policy, &PlanOptions::default());
-        assert!(!pl.writes.iter().any(|w| matches!(w, Write::AddLabels { .. })), "{pl:?}");
+        assert!(
+            plan(&p2, &v2, &cur2, &Memory::default(), &policy, &PlanOptions::default()).is_empty()
+        );
     }
 
     #[test]
@@ -395,7 +431,15 @@ mod tests {
         p.state = PrState::Closed;
         let v = evaluate(&p, &policy);
         assert!(
-            plan(&p, &v, &CurrentState::default(), &policy, &PlanOptions::default()).is_empty()
+            plan(
+                &p,
+                &v,
+                &CurrentState::default(),
+                &Memory::default(),
+                &policy,
+                &PlanOptions::default()
+            )
+            .is_empty()
         );
     }
 
@@ -405,11 +449,11 @@ mod tests {
         let p = full();
         let v = evaluate(&p, &policy);
         let cur = CurrentState { sticky_comment: Some((7, "old".into())), ..Default::default() };
-        let pl = plan(&p, &v, &cur, &policy, &PlanOptions::default());
+        let pl = plan(&p, &v, &cur, &Memory::default(), &policy, &PlanOptions::default());
         assert!(pl.writes.iter().any(|w| matches!(w, Write::UpdateComment { id: 7, .. })));
         let cur =
             CurrentState { sticky_comment: Some((7, v.summary.clone())), ..Default::default() };
-        let pl = plan(&p, &v, &cur, &policy, &PlanOptions::default());
+        let pl = plan(&p, &v, &cur, &Memory::default(), &policy, &PlanOptions::default());
         assert!(
             !pl.writes
                 .iter()
@@ -428,10 +472,10 @@ mod tests {
             let policy = policy();
             let cur = CurrentState::default();
             let v = evaluate(&p, &policy);
-            let first = plan(&p, &v, &cur, &policy, &PlanOptions::default());
+            let first = plan(&p, &v, &cur, &Memory::default(), &policy, &PlanOptions::default());
             let (p2, cur2) = applied(&p, &cur, &first);
             let v2 = evaluate(&p2, &policy);
-            let second = plan(&p2, &v2, &cur2, &policy, &PlanOptions::default());
+            let second = plan(&p2, &v2, &cur2, &Memory::default(), &policy, &PlanOptions::default());
             proptest::prop_assert!(second.is_empty(), "{:?}", second);
             // Never a label outside the owned prefixes.
             for w in &first.writes {

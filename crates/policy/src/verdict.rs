@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::dispatch::DispatchReport;
+use crate::plan::Memory;
 use crate::policy::Policy;
 use crate::rules::review_loop::{ReviewLoop, ReviewLoopState};
 use crate::rules::{approval, commits, issue_labels, state};
@@ -79,8 +80,15 @@ pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by_key(|f| (f.severity, pos(&f.rule)));
 }
 
-/// Judge a pull request.
+/// Judge a pull request, with nothing remembered from earlier reconciles.
 pub fn evaluate(pr: &PrSnapshot, policy: &Policy) -> Verdict {
+    evaluate_with(pr, policy, &Memory::default())
+}
+
+/// Judge a pull request with what plasma-ops remembers of it (see [`crate::plan::memory`]): a
+/// re-review already requested for the head is not requested again, even when the comment that
+/// asked for it cannot be found.
+pub fn evaluate_with(pr: &PrSnapshot, policy: &Policy, memory: &Memory) -> Verdict {
     let cfg = policy.config();
     let mut findings = Vec::new();
     let open = pr.state == PrState::Open;
@@ -114,6 +122,9 @@ pub fn evaluate(pr: &PrSnapshot, policy: &Policy) -> Verdict {
         findings.extend(policy.checks.check(pr));
     }
     let (mut review, review_findings) = policy.review.evaluate(pr);
+    if memory.rereview_requested_for_head && review.rereview.request {
+        review.rereview = review.rereview.already_requested();
+    }
     if policy.is_off(rule_id::CODERABBIT_REVIEW) {
         review.rereview.request = false;
         review.rereview.comment = None;

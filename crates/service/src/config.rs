@@ -55,8 +55,9 @@ pub struct ServiceConfig {
     pub max_attempts: u32,
     /// Commit status context.
     pub status_context: String,
-    /// The login plasma-ops writes as (`<app-slug>[bot]`); when set, only its comments count as
-    /// ours (sticky summary, re-review markers), so nobody else can forge them.
+    /// The login plasma-ops writes as (`<app-slug>[bot]`): only its comments count as ours
+    /// (sticky summary, re-review markers), so nobody else can forge them. When unset it is
+    /// learned from GitHub (`GET /app` or `GET /user`); set, it wins.
     pub bot_login: Option<String>,
     /// How long processed deliveries are kept (`None`: for ever).
     pub keep_deliveries: Option<Duration>,

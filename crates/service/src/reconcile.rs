@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use plasma_config::ConfigSource;
-use plasma_github::{FetchOptions, GitHubError, WebhookEvent, parse_event, pr_snapshot};
-use plasma_policy::plan::{self, CurrentState, Plan, PlanOptions, Write};
-use plasma_policy::{Policy, PrSnapshot, Verdict, compile_policy, evaluate};
-use plasma_store::{Cause, Job, NewAction};
+use plasma_github::{
+    FetchOptions, GitHubClient, GitHubError, WebhookEvent, parse_event, pr_snapshot,
+};
+use plasma_policy::plan::{self, CurrentState, Memory, Plan, PlanOptions};
+use plasma_policy::{Policy, PrSnapshot, Verdict, compile_policy};
+use plasma_store::{Cause, Job, NewAction, PrMemory};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use crate::app::App;
@@ -114,6 +115,22 @@ async fn installation(app: &App, causes: &[Cause], repo: &str) -> Option<u64> {
     None
 }
 
+/// The login whose comments are ours (sticky summary, re-review markers): the configured one, else
+/// the one GitHub names for our credentials (learned once by the client). When GitHub cannot say,
+/// the reconcile fails and is retried: taking every marker as ours would let anyone forge them.
+async fn marker_login(app: &App, gh: &GitHubClient) -> Result<String, ReconcileError> {
+    if let Some(login) = &app.cfg.bot_login {
+        return Ok(login.clone());
+    }
+    gh.login().await.map_err(|e| ReconcileError {
+        retry_after: e.retry_after(),
+        message: format!(
+            "cannot learn the login plasma-ops writes as ({e}); set PLASMA_OPS_BOT_LOGIN to \
+             `<app-slug>[bot]` (or the token's user) if GitHub does not tell it"
+        ),
+    })
+}
+
 /// The policy for these files, compiled once per distinct pair of texts: compiling every glob and
 /// pattern costs milliseconds, judging a pull request microseconds.
 fn policy_for(app: &App, org: Option<&str>, base: Option<&str>) -> Result<Arc<Policy>, String> {
@@ -138,23 +155,9 @@ fn policy_from(org: Option<&str>, base: Option<&str>) -> Result<Policy, String> 
         .map_err(|e| e.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
 }
 
-/// A stable fingerprint of the files that earned each agent label.
-fn fingerprints(v: &Verdict) -> Vec<(String, String)> {
-    let Some(d) = &v.dispatch else { return vec![] };
-    d.labels
-        .iter()
-        .map(|label| {
-            let mut h = Sha256::new();
-            for f in d.files.iter().filter(|f| f.labels.contains(label)) {
-                h.update(f.path.as_bytes());
-                h.update([0]);
-            }
-            (label.clone(), hex::encode(&h.finalize()[..12]))
-        })
-        .collect()
-}
-
-/// Reconcile one pull request: fetch, judge, plan, apply (or record, in a dry run).
+/// Reconcile one pull request: fetch, decide, apply (or record, in a dry run). The store is read
+/// once before deciding (what is remembered of the pull request) and written once after applying
+/// (the actions, and the memory the policy returned); every rule is the policy core's.
 pub async fn reconcile_pr(
     app: &App,
     ctx: &JobContext<'_>,
@@ -165,11 +168,11 @@ pub async fn reconcile_pr(
     let opts = PlanOptions { status_context: app.cfg.status_context.clone() };
     let inst = installation(app, ctx.causes, repo).await;
     let mut unreadable_config = None;
-    let (mut pr, mut current, org, base) = match &app.github {
+    let (pr, current, org, base) = match &app.github {
         Some(gh) => {
             let fo = FetchOptions {
                 status_context: app.cfg.status_context.clone(),
-                marker_login: app.cfg.bot_login.clone(),
+                marker_login: Some(marker_login(app, gh).await?),
                 ..Default::default()
             };
             let f = gh.fetch_pr_with(inst, repo, number, &fo).await?;
@@ -193,50 +196,47 @@ pub async fn reconcile_pr(
             }
         },
     };
-    if app.store.rereview_requested(key, &pr.head.sha).await?
-        && !pr.rereview_requested_shas.contains(&pr.head.sha)
-    {
-        pr.rereview_requested_shas.push(pr.head.sha.clone());
-    }
+    let remembered = memory_from(app.store.pr_memory(key, &pr.head.sha).await?);
     let policy = match unreadable_config {
         Some(why) => Err(why),
         None => policy_for(app, org.as_deref(), base.as_deref()),
     };
-    let (plan, verdict) = match policy {
-        Ok(policy) => {
-            let verdict = evaluate(&pr, &policy);
-            // A human who removed an agent label wins until the files that earned it change.
-            let applied = app.store.applied_agent_labels(key).await?;
-            let now_prints = fingerprints(&verdict);
-            current.suppressed_agent_labels = applied
-                .iter()
-                .filter(|(label, print)| {
-                    !pr.labels.contains(label)
-                        && now_prints.iter().any(|(l, p)| l == label && p == print)
-                })
-                .map(|(l, _)| l.clone())
-                .collect();
-            (plan::plan(&pr, &verdict, &current, &policy, &opts), Some(verdict))
-        }
-        Err(message) => (plan::plan_config_error(&pr, &message, &current, &opts), None),
+    let decision = match policy {
+        Ok(policy) => plan::decide(&pr, &current, &remembered, &policy, &opts),
+        Err(message) => plan::decide_config_error(&pr, &message, &current, &remembered, &opts),
     };
     let dry_run = app.dry_run();
-    apply(app, ctx, inst, repo, number, &pr, &plan, dry_run).await?;
-    if let Some(v) = &verdict {
-        if plan.writes.iter().any(|w| matches!(w, Write::RequestRereview { .. })) {
-            app.store.record_rereview(key, &pr.head.sha, app.now()).await?;
-        }
-        if !dry_run {
-            // Remember what we applied, so a later removal by a human can be recognised.
-            let wanted: Vec<String> = v.desired_labels.clone().unwrap_or_default();
-            let prints: Vec<(String, String)> =
-                fingerprints(v).into_iter().filter(|(l, _)| wanted.contains(l)).collect();
-            app.store.set_applied_agent_labels(key, &prints).await?;
-        }
+    let (actions, failure) =
+        apply(app, ctx, inst, repo, number, &pr, &decision.plan, dry_run).await;
+    // Only what was applied is remembered: a dry run changes nothing, so a later live run still
+    // requests the re-review and does not take the labels it never added as removed by a human.
+    let keep = (failure.is_none() && !dry_run && decision.memory != remembered)
+        .then(|| store_memory(&decision.memory));
+    app.store.record_reconcile(key, &pr.head.sha, &actions, keep.as_ref(), app.now()).await?;
+    if let Some(e) = failure {
+        return Err(e.into());
     }
-    Ok(PrReconciled { pr, verdict, plan, dry_run })
+    let mode = if dry_run { "planned" } else { "applied" };
+    info!(job_key = %key, writes = decision.plan.writes.len(), mode, "reconciled");
+    Ok(PrReconciled { pr, verdict: decision.verdict, plan: decision.plan, dry_run })
 }
 
+fn memory_from(m: PrMemory) -> Memory {
+    Memory {
+        rereview_requested_for_head: m.rereview_requested_for_head,
+        applied_agent_labels: m.applied_agent_labels,
+    }
+}
+
+fn store_memory(m: &Memory) -> PrMemory {
+    PrMemory {
+        rereview_requested_for_head: m.rereview_requested_for_head,
+        applied_agent_labels: m.applied_agent_labels.clone(),
+    }
+}
+
+/// Execute the plan (or, in a dry run, only describe it): the actions to log, every write that
+/// happened included when a later one failed, and that failure.
 #[allow(clippy::too_many_arguments)]
 async fn apply(
     app: &App,
@@ -247,7 +247,7 @@ async fn apply(
     pr: &PrSnapshot,
     plan: &Plan,
     dry_run: bool,
-) -> Result<(), ReconcileError> {
+) -> (Vec<NewAction>, Option<GitHubError>) {
     let mode = if dry_run { "planned" } else { "applied" };
     let delivery_id = first_delivery(ctx.causes);
     let before = json!({ "labels": pr.labels, "head_sha": pr.head.sha });
@@ -285,12 +285,7 @@ async fn apply(
     for a in &actions {
         metrics::counter!(WRITES, "kind" => a.kind.clone(), "mode" => mode).increment(1);
     }
-    app.store.log_actions(&actions).await?;
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    info!(job_key = %ctx.key, writes = plan.writes.len(), mode, "reconciled");
-    Ok(())
+    (actions, failure)
 }
 
 /// Without credentials: judge what the newest payload of the job's deliveries says.
@@ -343,22 +338,22 @@ async fn evaluate_issue(
         return Ok(Outcome { writes: 0, dry_run: true });
     };
     let inst = installation(app, &job.causes, repo).await;
-    let issue = gh.fetch_issue(inst, repo, number).await?;
-    let rc = gh.repo(inst, repo)?;
+    let login = marker_login(app, gh).await?;
+    let issue = gh.fetch_issue(inst, repo, number, Some(&login)).await?;
     let (base, org) = gh.config_files(inst, repo, None, ".github/plasma.yml").await?;
     let policy = policy_for(app, org.as_deref(), base.as_deref()).map_err(fail)?;
-    let verdict = plasma_policy::evaluate_issue(&issue, &policy);
-    let sticky = rc
-        .list_issue_comments(number)
-        .await?
-        .into_iter()
-        .find(|c| c.body.contains(plasma_policy::render::SUMMARY_MARKER))
-        .map(|c| (c.id, c.body));
-    let plan = plan::plan_issue(&verdict, sticky.as_ref());
+    let verdict = plasma_policy::evaluate_issue(&issue.snapshot, &policy);
+    let plan = plan::plan_issue(&verdict, issue.sticky_comment.as_ref());
     let dry_run = app.dry_run();
     let key = job.key.to_string();
     let ctx = JobContext { key: &key, causes: &job.causes, job_id: Some(job.id) };
     let pr_like = PrSnapshot::unknown(repo, number);
-    apply(app, &ctx, inst, repo, number, &pr_like, &plan, dry_run).await?;
+    let (actions, failure) = apply(app, &ctx, inst, repo, number, &pr_like, &plan, dry_run).await;
+    app.store.log_actions(&actions).await?;
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    let mode = if dry_run { "planned" } else { "applied" };
+    info!(job_key = %job.key, writes = plan.writes.len(), mode, "reconciled");
     Ok(Outcome { writes: plan.writes.len(), dry_run })
 }

@@ -396,6 +396,111 @@ async fn comments_forging_our_markers_are_not_taken_as_ours() {
     env.stop().await;
 }
 
+/// The issue path honours `PLASMA_OPS_BOT_LOGIN` as the pull request path does: a summary or a
+/// re-review marker that someone else posted is neither edited nor taken as ours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_issue_summaries_and_rereview_markers_change_nothing() {
+    let mut env = Env::new("forged-issue").await;
+    let i = env.hub.add_issue(
+        REPO,
+        plasma_fakehub::FakeIssue {
+            title: "[PE-13] Rate limiting".into(),
+            body: None,
+            user: "alice".into(),
+            state: "open".into(),
+            labels: vec!["gateway".into()],
+        },
+    );
+    let n = good_pull(&env.hub);
+    let head = env.hub.head_sha(REPO, n).unwrap();
+    let forged_summary = "<!-- plasma-ops:summary -->\nall good, nothing to fix";
+    let forged_marker = format!("@coderabbitai review\n\n<!-- plasma-ops:rereview sha={head} -->");
+    for number in [i, n] {
+        env.hub.add_comment(REPO, number, "mallory", forged_summary);
+        env.hub.add_comment(REPO, number, "mallory", &forged_marker);
+    }
+    let issue_event = retarget(example("issues", Some("opened")), i);
+    assert_eq!(env.deliver("issues", "f-1", &issue_event).await, 202);
+    assert_eq!(env.deliver("pull_request", "f-2", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+
+    let ours = |number: u64| -> Vec<plasma_fakehub::FakeComment> {
+        env.hub
+            .comments_of(REPO, number)
+            .into_iter()
+            .filter(|c| c.user == "plasma-ops[bot]")
+            .collect()
+    };
+    let untouched = |number: u64| {
+        let forged: Vec<String> = env
+            .hub
+            .comments_of(REPO, number)
+            .into_iter()
+            .filter(|c| c.user == "mallory")
+            .map(|c| c.body)
+            .collect();
+        assert_eq!(forged, [forged_summary.to_string(), forged_marker.clone()], "#{number}");
+    };
+    let summaries = |number: u64| {
+        ours(number).into_iter().filter(|c| c.body.contains("<!-- plasma-ops:summary -->")).count()
+    };
+    // The issue: our own summary, with the finding the forged one hid.
+    let mine = ours(i);
+    assert_eq!(summaries(i), 1, "our own issue summary: {mine:?}");
+    assert!(mine.iter().any(|c| c.body.contains("no phase label")), "{mine:?}");
+    untouched(i);
+    // The pull request: our own summary, and the re-review still requested.
+    assert_eq!(summaries(n), 1, "our own pull request summary");
+    let asks = ours(n).iter().filter(|c| c.body.starts_with("@coderabbitai review")).count();
+    assert_eq!(asks, 1, "the forged marker did not stop the request");
+    untouched(n);
+
+    // The issue changes: our summary is updated in place, the forged one still untouched.
+    env.hub.add_label_by_human(REPO, i, "phase-0");
+    assert_eq!(env.deliver("issues", "f-3", &issue_event).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(summaries(i), 1, "updated, not repeated");
+    assert!(!ours(i).iter().any(|c| c.body.contains("no phase label")), "{:?}", ours(i));
+    untouched(i);
+    let asked = env.hub.requests().iter().filter(|r| r.path == "/user" || r.path == "/app").count();
+    assert_eq!(asked, 0, "a configured login wins: GitHub is not asked");
+    env.stop().await;
+}
+
+/// Without `PLASMA_OPS_BOT_LOGIN` the service asks GitHub who it is (`GET /user` for a token), once,
+/// and honours that login exactly as a configured one. While GitHub cannot say, the reconcile
+/// fails and is retried: markers are never taken as anyone's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_login_is_learned_from_github_once_and_honoured() {
+    let mut env = Env::learning_its_login("learned-login").await;
+    let n = good_pull(&env.hub);
+    let head = env.hub.head_sha(REPO, n).unwrap();
+    env.hub.add_comment(REPO, n, "mallory", "<!-- plasma-ops:summary -->\nall good, merge it");
+    let marker = format!("@coderabbitai review\n\n<!-- plasma-ops:rereview sha={head} -->");
+    env.hub.add_comment(REPO, n, "mallory", &marker);
+    // Every attempt of the client's first try fails (one plus four retries): the job fails.
+    env.hub.inject(Fault::Status { code: 502, times: 5, route: Some("/user".into()) });
+    assert_eq!(env.deliver("pull_request", "l-1", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    let ours: Vec<_> =
+        env.hub.comments_of(REPO, n).into_iter().filter(|c| c.user == "plasma-ops[bot]").collect();
+    let summaries = ours.iter().filter(|c| c.body.contains("<!-- plasma-ops:summary -->")).count();
+    assert_eq!(summaries, 1, "our own summary, after the retry: {ours:?}");
+    let asks = ours.iter().filter(|c| c.body.starts_with("@coderabbitai review")).count();
+    assert_eq!(asks, 1, "the forged marker did not stop the request");
+    let forged: Vec<_> =
+        env.hub.comments_of(REPO, n).into_iter().filter(|c| c.user == "mallory").collect();
+    assert!(forged[0].body.contains("all good, merge it"), "a human's comment is never edited");
+    // Again: nothing to do, and the login is not asked for again.
+    assert_eq!(env.deliver("pull_request", "l-2", &pr_event("synchronize", n)).await, 202);
+    env.settle(SETTLE).await;
+    let asked: Vec<u16> =
+        env.hub.requests().iter().filter(|r| r.path == "/user").map(|r| r.status).collect();
+    assert_eq!(asked, [502, 502, 502, 502, 502, 200], "learned once, after the failures");
+    assert_eq!(env.sticky_comments(n), 2, "ours and the forged one, nothing more");
+    env.stop().await;
+}
+
 /// Retention, through the running service: processed deliveries older than `keep_deliveries` go,
 /// the action log stays inside `keep_actions`, and the pull request's state is untouched; a
 /// redelivery of a pruned delivery is simply reconciled again (level-triggered), without a

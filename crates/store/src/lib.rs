@@ -11,6 +11,7 @@ mod causes;
 mod error;
 mod exec;
 mod key;
+mod memory;
 mod postgres;
 mod queue;
 mod rows;
@@ -25,6 +26,7 @@ pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
 pub use causes::{Cause, MAX_CAUSES};
 pub use error::StoreError;
 pub use key::{JobKey, JobKeyError};
+pub use memory::PrMemory;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::{
@@ -177,6 +179,36 @@ pub trait Store: Send + Sync + 'static {
         job_key: &str,
         labels: &[(String, String)],
     ) -> Result<(), StoreError>;
+
+    /// What is remembered of a pull request for its head commit, read in one call before a
+    /// reconcile decides.
+    async fn pr_memory(&self, job_key: &str, head_sha: &str) -> Result<PrMemory, StoreError> {
+        Ok(PrMemory {
+            rereview_requested_for_head: self.rereview_requested(job_key, head_sha).await?,
+            applied_agent_labels: self.applied_agent_labels(job_key).await?,
+        })
+    }
+
+    /// Everything a reconcile writes once it is done, in one call: the actions it took (or
+    /// planned), then, when it changed, the memory to keep (`None` leaves the memory as it is).
+    /// Each part is idempotent, so a crash in between is healed by the next run.
+    async fn record_reconcile(
+        &self,
+        job_key: &str,
+        head_sha: &str,
+        actions: &[NewAction],
+        memory: Option<&PrMemory>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.log_actions(actions).await?;
+        if let Some(m) = memory {
+            if m.rereview_requested_for_head {
+                self.record_rereview(job_key, head_sha, now).await?;
+            }
+            self.set_applied_agent_labels(job_key, &m.applied_agent_labels).await?;
+        }
+        Ok(())
+    }
 
     /// Claim the current period of the periodic task `name` (the sweep): true for exactly one
     /// caller across every process on this database, after which the next claim succeeds from

@@ -9,9 +9,9 @@ mod support;
 use std::time::Duration;
 
 use plasma_store::{
-    Cause, FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PRUNE_BATCH, PgStore, Prunable,
-    QueueDepth, RecordOutcome, SqliteStore, Store, StoreError, TriggerOutcome, backoff_ceiling,
-    prune,
+    Cause, FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PRUNE_BATCH, PgStore, PrMemory,
+    Prunable, QueueDepth, RecordOutcome, SqliteStore, Store, StoreError, TriggerOutcome,
+    backoff_ceiling, prune,
 };
 use serde_json::json;
 use support::{Backend, PgDb, T0, TempDb, TestDb, delivery, key};
@@ -73,6 +73,7 @@ shared_tests!(
     the_action_log_returns_the_newest_entries_first,
     rereview_requests_are_remembered_per_head_sha,
     applied_agent_labels_are_replaced_as_a_set,
+    a_pull_requests_memory_is_read_before_and_written_after_in_one_call_each,
     one_delivery_triggers_every_pull_request_it_names_atomically,
     concurrent_deliveries_keep_their_own_outcomes,
     deliveries_naming_pull_requests_in_opposite_orders_all_commit,
@@ -782,6 +783,40 @@ async fn applied_agent_labels_are_replaced_as_a_set(db: &TestDb) {
     store.set_applied_agent_labels(KEY, &[]).await.unwrap();
     assert!(store.applied_agent_labels(KEY).await.unwrap().is_empty());
     assert_eq!(store.applied_agent_labels("other/repo#1").await.unwrap(), [pair("agent:ci", "f9")]);
+}
+
+async fn a_pull_requests_memory_is_read_before_and_written_after_in_one_call_each(db: &TestDb) {
+    let store = db.open().await;
+    let pair = |l: &str, f: &str| (l.to_owned(), f.to_owned());
+    assert_eq!(store.pr_memory(KEY, "abc").await.unwrap(), PrMemory::default());
+    let action = NewAction {
+        job_key: KEY.to_owned(),
+        delivery_id: None,
+        job_id: None,
+        kind: "request_rereview".to_owned(),
+        dry_run: false,
+        before: json!(null),
+        after: json!({"sha": "abc"}),
+        at: T0,
+    };
+    let memory = PrMemory {
+        rereview_requested_for_head: true,
+        applied_agent_labels: vec![pair("agent:docs", "f1")],
+    };
+    store
+        .record_reconcile(KEY, "abc", std::slice::from_ref(&action), Some(&memory), T0)
+        .await
+        .unwrap();
+    assert_eq!(store.pr_memory(KEY, "abc").await.unwrap(), memory);
+    // The re-review is remembered per head; a new head starts without one.
+    let next = store.pr_memory(KEY, "def").await.unwrap();
+    assert!(!next.rereview_requested_for_head);
+    assert_eq!(next.applied_agent_labels, memory.applied_agent_labels);
+    // Without a memory (a dry run, a failure) only the actions are written.
+    store.record_reconcile(KEY, "def", &[action], None, T0 + 1).await.unwrap();
+    assert_eq!(store.pr_memory(KEY, "abc").await.unwrap(), memory);
+    assert!(!store.pr_memory(KEY, "def").await.unwrap().rereview_requested_for_head);
+    assert_eq!(store.actions(KEY, 10).await.unwrap().len(), 2);
 }
 
 async fn one_delivery_triggers_every_pull_request_it_names_atomically(db: &TestDb) {

@@ -11,8 +11,9 @@ use serde_json::json;
 
 use super::route::{Route, route};
 use super::types::{
-    CheckRunInfo, CommentInfo, ContentFile, InstallationInfo, IssueInfo, LabelInfo, PullCommit,
-    PullFile, PullRequest, RateLimitOverview, RepositoryInfo, ReviewInfo, StatusInfo,
+    AppInfo, CheckRunInfo, CommentInfo, ContentFile, InstallationInfo, IssueInfo, LabelInfo,
+    PullCommit, PullFile, PullRequest, RateLimitOverview, RepositoryInfo, ReviewInfo, StatusInfo,
+    User,
 };
 use super::{Call, GitHubClient, GitHubError, Scope, Shape};
 
@@ -425,6 +426,43 @@ impl GitHubClient {
         let call =
             Call::get(route("/installation/repositories", &[]), Scope::Installation(installation));
         self.list(call, Shape::Field("repositories")).await
+    }
+
+    /// `GET /app` (App authentication, a JWT): the App itself.
+    pub async fn get_app(&self) -> Result<AppInfo, GitHubError> {
+        self.fetch(Call::get(route("/app", &[]), Scope::App)).await
+    }
+
+    /// `GET /user` (a user's token): whom the token belongs to. An installation token gets 403.
+    pub async fn get_authenticated_user(&self) -> Result<User, GitHubError> {
+        self.fetch(Call::get(route("/user", &[]), Scope::App)).await
+    }
+
+    /// The login plasma-ops's writes appear under, learned from GitHub once and then cached for
+    /// the client's life: `<slug>[bot]` of `GET /app` with App credentials, the `login` of
+    /// `GET /user` with a token. An error is returned, not cached, so the caller can retry.
+    pub async fn login(&self) -> Result<String, GitHubError> {
+        let learned = self
+            .inner
+            .login
+            .get_or_try_init(|| async {
+                if self.is_app() {
+                    let app = self.get_app().await?;
+                    match app.slug.filter(|s| !s.trim().is_empty()) {
+                        Some(slug) => Ok(format!("{slug}[bot]")),
+                        None => Err(GitHubError::Decode {
+                            method: "GET".into(),
+                            path: "/app".into(),
+                            at: "slug".into(),
+                            detail: "GitHub named no slug for the App".into(),
+                        }),
+                    }
+                } else {
+                    Ok(self.get_authenticated_user().await?.login)
+                }
+            })
+            .await?;
+        Ok(learned.clone())
     }
 
     /// The App's installations (App authentication only).

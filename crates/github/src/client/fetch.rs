@@ -44,8 +44,7 @@ impl Default for FetchOptions {
 pub struct FetchedPr {
     /// Everything the rules judge, every collection known.
     pub snapshot: PrSnapshot,
-    /// What plasma-ops wrote before: repository labels, sticky comment, our status. The caller
-    /// fills in `suppressed_agent_labels` from its store.
+    /// What plasma-ops wrote before: repository labels, sticky comment, our status.
     pub current: CurrentState,
     /// The configuration file on the base branch (never the head: a pull request does not choose
     /// the policy that judges it); `None` when there is none.
@@ -57,6 +56,17 @@ pub struct FetchedPr {
     /// contents limit, not UTF-8, ...): the pull request gets a failing status saying so, rather
     /// than a job that fails until it is dead-lettered.
     pub base_config_error: Option<String>,
+}
+
+/// An issue as the reconciler sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedIssue {
+    /// Everything the issue rules judge.
+    pub snapshot: IssueSnapshot,
+    /// plasma-ops's sticky comment on the issue: id and body. Found exactly as on a pull request
+    /// (the marker, and only in comments by the marker login when one is set), so nobody else
+    /// can plant a summary for plasma-ops to keep "up to date".
+    pub sticky_comment: Option<(u64, String)>,
 }
 
 /// A configuration file that exists but cannot be used is the repository's problem to report,
@@ -128,6 +138,22 @@ fn is_ours(c: &CommentInfo, login: Option<&str>) -> bool {
     }
 }
 
+/// Our sticky comment among an issue's or pull request's comments: the oldest of ours carrying
+/// the summary marker.
+fn our_sticky(ours: &[&CommentInfo], repo: &str, number: u64) -> Option<(u64, String)> {
+    let stickies: Vec<&&CommentInfo> =
+        ours.iter().filter(|c| c.body.contains(SUMMARY_MARKER)).collect();
+    if stickies.len() > 1 {
+        tracing::warn!(
+            repo,
+            number,
+            count = stickies.len(),
+            "several sticky comments; editing the oldest"
+        );
+    }
+    stickies.iter().min_by_key(|c| c.id).map(|c| (c.id, c.body.clone()))
+}
+
 impl GitHubClient {
     /// Fetches a pull request with its files, commits, reviews, check runs and statuses of the
     /// head SHA, our comments and status, the repository's labels and both configuration files.
@@ -183,17 +209,7 @@ impl GitHubClient {
 
         let login = opts.marker_login.as_deref();
         let ours: Vec<&CommentInfo> = comments.iter().filter(|c| is_ours(c, login)).collect();
-        let stickies: Vec<&&CommentInfo> =
-            ours.iter().filter(|c| c.body.contains(SUMMARY_MARKER)).collect();
-        if stickies.len() > 1 {
-            tracing::warn!(
-                repo,
-                number,
-                count = stickies.len(),
-                "several sticky comments; editing the oldest"
-            );
-        }
-        let sticky = stickies.iter().min_by_key(|c| c.id).map(|c| (c.id, c.body.clone()));
+        let sticky = our_sticky(&ours, repo, number);
         let rereview_requested_shas = rereview_shas_in(ours.iter().map(|c| c.body.as_str()));
         let status = statuses
             .iter()
@@ -248,27 +264,32 @@ impl GitHubClient {
             repo_labels: Some(repo_labels.into_iter().map(|l| l.name).collect()),
             sticky_comment: sticky,
             status,
-            suppressed_agent_labels: Vec::new(),
         };
         Ok(FetchedPr { snapshot, current, base_config, org_config, base_config_error })
     }
 
-    /// Fetches an issue for the issue rules.
+    /// Fetches an issue for the issue rules, with plasma-ops's sticky comment on it; with
+    /// `marker_login`, only comments by that login count as ours (as in [`GitHubClient::fetch_pr`]).
     pub async fn fetch_issue(
         &self,
         installation: Option<u64>,
         repo: &str,
         number: u64,
-    ) -> Result<IssueSnapshot, GitHubError> {
+        marker_login: Option<&str>,
+    ) -> Result<FetchedIssue, GitHubError> {
         let rc = self.repo(installation, repo)?;
-        let issue = rc.get_issue(number).await?;
+        let (issue, comments) =
+            tokio::try_join!(rc.get_issue(number), rc.list_issue_comments(number))?;
+        let ours: Vec<&CommentInfo> =
+            comments.iter().filter(|c| is_ours(c, marker_login)).collect();
+        let sticky_comment = our_sticky(&ours, repo, number);
         let mut assignees: Vec<String> = issue.assignees.iter().map(|u| u.login.clone()).collect();
         if assignees.is_empty()
             && let Some(a) = &issue.assignee
         {
             assignees.push(a.login.clone());
         }
-        Ok(IssueSnapshot {
+        let snapshot = IssueSnapshot {
             version: SNAPSHOT_VERSION,
             repository: rc.full_name(),
             number: issue.number,
@@ -281,7 +302,8 @@ impl GitHubClient {
             labels: issue.labels.iter().map(|l| l.name.clone()).collect(),
             assignees,
             author: actor_or_ghost(issue.user.as_ref()),
-        })
+        };
+        Ok(FetchedIssue { snapshot, sticky_comment })
     }
 }
 

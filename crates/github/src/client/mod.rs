@@ -35,12 +35,14 @@ pub use checks::{CheckAnnotation, NewCheckRun};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
 pub use execute::{Applied, Outcome};
-pub use fetch::{DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedPr};
+pub use fetch::{
+    DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedIssue, FetchedPr,
+};
 pub use ratelimit::RateLimitStatus;
 pub use types::{
-    Branch, CheckRunInfo, CommentInfo, ContentFile, InstallationInfo, IssueInfo, LabelInfo,
-    PullCommit, PullCommitDetail, PullFile, PullRequest, RateLimitOverview, RateLimitResource,
-    RepositoryInfo, ReviewInfo, ShaRef, StatusInfo, User, VerificationInfo,
+    AppInfo, Branch, CheckRunInfo, CommentInfo, ContentFile, InstallationInfo, IssueInfo,
+    LabelInfo, PullCommit, PullCommitDetail, PullFile, PullRequest, RateLimitOverview,
+    RateLimitResource, RepositoryInfo, ReviewInfo, ShaRef, StatusInfo, User, VerificationInfo,
 };
 
 use crate::secret::Secret;
@@ -190,6 +192,9 @@ struct Inner {
     counters: Counters,
     /// Contents found absent, by repository, path and ref, until when.
     absent: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// The login our writes appear under, once learned ([`GitHubClient::login`]). A failure is
+    /// not kept: the next caller asks again.
+    login: tokio::sync::OnceCell<String>,
 }
 
 /// A GitHub REST client. Cloning is cheap and shares caches, tokens and budgets.
@@ -503,6 +508,7 @@ impl GitHubClient {
                 limits: ratelimit::RateLimits::default(),
                 counters: Counters::default(),
                 absent: std::sync::Mutex::new(std::collections::HashMap::new()),
+                login: tokio::sync::OnceCell::new(),
             }),
         })
     }

@@ -292,6 +292,14 @@ pub struct RepositoryInfo {
     pub archived: bool,
 }
 
+/// The App itself, as `GET /app` describes it (only what plasma-ops reads).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AppInfo {
+    /// The App's slug; its comments are signed `<slug>[bot]`. Optional in GitHub's description.
+    #[serde(default)]
+    pub slug: Option<String>,
+}
+
 /// A GitHub App installation.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct InstallationInfo {

@@ -251,18 +251,30 @@ impl ReviewLoopRule {
         if on_head {
             return no("CodeRabbit already reviewed the head commit");
         }
-        if pr.rereview_requested_shas.contains(&pr.head.sha) {
-            return RereviewDecision {
-                requested_for_head: true,
-                ..no("a review of this head commit was already requested")
-            };
-        }
-        RereviewDecision {
+        let ask = RereviewDecision {
             request: true,
             requested_for_head: true,
             sha: sha.clone(),
             comment: Some(self.trigger.clone()),
             reason: format!("no CodeRabbit review on the head commit {}", short_sha(&sha)),
+        };
+        if pr.rereview_requested_shas.contains(&pr.head.sha) {
+            return ask.already_requested();
+        }
+        ask
+    }
+}
+
+impl RereviewDecision {
+    /// This decision once a request for the head is known to exist: nothing to post, and the
+    /// summary reads as it did when the request was made.
+    pub fn already_requested(self) -> Self {
+        RereviewDecision {
+            request: false,
+            requested_for_head: true,
+            comment: None,
+            reason: "a review of this head commit was already requested".into(),
+            sha: self.sha,
         }
     }
 }

@@ -44,7 +44,12 @@ pub fn temp_db(name: &str) -> PathBuf {
 }
 
 pub fn service_config(db: &Path, api_url: &str) -> ServiceConfig {
-    let env: BTreeMap<String, String> = [
+    service_config_with(db, api_url, true)
+}
+
+/// [`service_config`], with or without `PLASMA_OPS_BOT_LOGIN`.
+pub fn service_config_with(db: &Path, api_url: &str, bot_login: bool) -> ServiceConfig {
+    let mut env: BTreeMap<String, String> = [
         ("PLASMA_OPS_LISTEN", "127.0.0.1:0".to_string()),
         ("PLASMA_OPS_WEBHOOK_SECRET", SECRET.to_string()),
         ("PLASMA_OPS_DATABASE_URL", format!("sqlite://{}", db.display())),
@@ -59,6 +64,9 @@ pub fn service_config(db: &Path, api_url: &str) -> ServiceConfig {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    if !bot_login {
+        env.remove("PLASMA_OPS_BOT_LOGIN");
+    }
     ServiceConfig::load(&env, None).expect("service config")
 }
 
@@ -71,8 +79,20 @@ impl Env {
     }
 
     pub async fn with_hub(name: &str, hub: FakeHub, api_url: String) -> Env {
+        Env::with_hub_and_login(name, hub, api_url, true).await
+    }
+
+    /// A service that must learn its login from GitHub (`PLASMA_OPS_BOT_LOGIN` unset).
+    pub async fn learning_its_login(name: &str) -> Env {
+        let hub = FakeHub::start().await.expect("fake GitHub");
+        hub.add_repo(REPO);
+        let api_url = hub.url();
+        Env::with_hub_and_login(name, hub, api_url, false).await
+    }
+
+    async fn with_hub_and_login(name: &str, hub: FakeHub, api_url: String, bot_login: bool) -> Env {
         let mut env = Env::around(hub, None, temp_db(name), api_url);
-        env.start().await;
+        env.start_with_login(bot_login).await;
         env
     }
 
@@ -88,8 +108,13 @@ impl Env {
     }
 
     pub async fn start(&mut self) {
+        self.start_with_login(true).await;
+    }
+
+    /// Start the service, with `PLASMA_OPS_BOT_LOGIN` set or (false) left to be learned.
+    pub async fn start_with_login(&mut self, bot_login: bool) {
         init_test_logs();
-        let cfg = service_config(&self.db, &self.api_url);
+        let cfg = service_config_with(&self.db, &self.api_url, bot_login);
         let store = plasma_store::open(&cfg.database_url).await.expect("store");
         let gh = GitHubClient::new(
             ClientConfig::new(Auth::Token(Secret::new("test-installation-token")))
