@@ -201,7 +201,7 @@ mod tests {
     #[tokio::test]
     async fn a_store_that_fails_is_reported_and_retried_next_period() {
         let store = Arc::new(plasma_store::SqliteStore::open("sqlite::memory:").await.unwrap());
-        store.close().await;
+        plasma_store::Store::close(store.as_ref()).await;
         let app = app_on(&[], store);
         assert!(matches!(once(&app, "replica-a", PERIOD).await, Turn::Failed(_)));
     }

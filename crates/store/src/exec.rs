@@ -18,6 +18,7 @@ use crate::backoff::millis;
 use crate::causes::{self, Cause};
 use crate::error::StoreError;
 use crate::key::JobKey;
+use crate::pool::Db;
 use crate::queue::{self, Failure, JobState, Leasing, Phase, Write};
 use crate::rows::{
     APPLIED, StoreRow, decode_action, decode_delivery, decode_job_row, decode_job_state, delivered,
@@ -201,12 +202,17 @@ impl<DB: Database, G: Send> Commit for Exec<DB, Transaction<'static, DB>, G> {
 
 /// What a database must provide for the shared [`Store`].
 pub(crate) trait Backend: Send + Sync + 'static {
+    /// The sqlx database.
+    type Database: sqlx::Database;
     /// A pooled connection, for reads.
     type Read: Conn;
     /// A write transaction, holding whatever keeps the rows it reads from changing under it.
     type Write<'a>: Conn + Commit
     where
         Self: 'a;
+
+    /// The pool and where it points.
+    fn db(&self) -> &Db<Self::Database>;
 
     /// A connection for reads.
     fn read(&self, op: &'static str)
@@ -359,6 +365,14 @@ async fn job_row<C: Conn>(
 /// Every operation of [`Store`], for any [`Backend`].
 #[async_trait::async_trait]
 impl<B: Backend> Store for B {
+    fn location(&self) -> &str {
+        self.db().location()
+    }
+
+    async fn close(&self) {
+        self.db().close().await;
+    }
+
     async fn record_delivery(
         &self,
         d: &NewDelivery,

@@ -12,6 +12,7 @@ mod error;
 mod exec;
 mod key;
 mod memory;
+mod pool;
 mod postgres;
 mod queue;
 mod rows;
@@ -41,6 +42,12 @@ pub use types::{
 /// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Where this store keeps its data, without any password (for logs and error messages).
+    fn location(&self) -> &str;
+
+    /// Closes every connection, waiting for running operations; for a clean shutdown.
+    async fn close(&self);
+
     /// Durably record a delivery and, in the same transaction, trigger the jobs of `job_keys`
     /// (a check run can name several pull requests: all are triggered or none, so a crash between
     /// them cannot leave a redelivery marked duplicate with jobs missing).

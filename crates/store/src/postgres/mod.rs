@@ -9,13 +9,15 @@ mod sql;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use crate::error::StoreError;
 use crate::exec::{Backend, Commit, Exec, record_in};
 use crate::key::JobKey;
+use crate::pool::Db;
 use crate::types::{NewDelivery, RecordOutcome, Timestamp};
 
 /// Connections per replica: workers, ingress and the sweep share them.
@@ -25,14 +27,21 @@ const MAX_CONNECTIONS: u32 = 10;
 /// unavailable: short enough that ingress answers 503 well within GitHub's 10 s delivery timeout.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The schema, applied at open.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A server that cannot be reached: what to check is the server, not a file.
+fn unreachable(location: String, source: sqlx::Error) -> StoreError {
+    StoreError::Connect { location, source }
+}
+
 /// The PostgreSQL store: a connection pool; migrations run at open.
 ///
 /// Several replicas may open the same database at once: the migrator holds a PostgreSQL advisory
 /// lock while it applies migrations, so exactly one applies them and the others wait.
 #[derive(Debug)]
 pub struct PgStore {
-    pool: PgPool,
-    location: String,
+    db: Db<Postgres>,
 }
 
 impl PgStore {
@@ -41,27 +50,10 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let options = connect_options(url)?;
         let location = describe(&options);
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Connect { location: location.clone(), source })?;
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate { location: location.clone(), source })?;
-        Ok(PgStore { pool, location })
-    }
-
-    /// The server and database this store uses, without the password (for logs and errors).
-    pub fn location(&self) -> &str {
-        &self.location
-    }
-
-    /// Closes every connection, waiting for running operations; for a clean shutdown.
-    pub async fn close(&self) {
-        self.pool.close().await;
+        let pool =
+            PgPoolOptions::new().max_connections(MAX_CONNECTIONS).acquire_timeout(ACQUIRE_TIMEOUT);
+        let db = Db::open(pool, options, &MIGRATOR, location, unreachable).await?;
+        Ok(PgStore { db })
     }
 }
 
@@ -110,16 +102,17 @@ fn describe(options: &PgConnectOptions) -> String {
 }
 
 impl Backend for PgStore {
+    type Database = Postgres;
     type Read = Exec<Postgres, PoolConnection<Postgres>>;
     type Write<'a> = Exec<Postgres, Transaction<'static, Postgres>>;
 
     async fn read(&self, op: &'static str) -> Result<Self::Read, StoreError> {
-        let conn = self.pool.acquire().await.map_err(StoreError::db(op))?;
+        let conn = self.db.pool.acquire().await.map_err(StoreError::db(op))?;
         Ok(Exec::new(conn, &sql::DIALECT, ()))
     }
 
     async fn write(&self, op: &'static str) -> Result<Self::Write<'_>, StoreError> {
-        let tx = self.pool.begin().await.map_err(StoreError::db(op))?;
+        let tx = self.db.pool.begin().await.map_err(StoreError::db(op))?;
         Ok(Exec::new(tx, &sql::DIALECT, ()))
     }
 
@@ -136,6 +129,10 @@ impl Backend for PgStore {
         let outcome = record_in(&mut tx, d, job_keys, now).await?;
         tx.commit(OP).await?;
         Ok(outcome)
+    }
+
+    fn db(&self) -> &Db<Postgres> {
+        &self.db
     }
 }
 

@@ -5,16 +5,16 @@ mod sql;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::StoreError;
 use crate::exec::{Backend, Commit, Exec, record_in};
 use crate::key::JobKey;
+use crate::pool::Db;
 use crate::types::{NewDelivery, RecordOutcome, Timestamp};
 
 /// How long a statement waits for another process's write lock before giving up.
@@ -26,6 +26,14 @@ const MAX_CONNECTIONS: u32 = 8;
 /// How long an operation waits for a free connection before reporting the store unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The schema, applied at open.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A file that cannot be opened: what to check is the path and its permissions.
+fn unopenable(location: String, source: sqlx::Error) -> StoreError {
+    StoreError::Open { location, source }
+}
+
 /// The embedded store: one SQLite file in WAL mode, created on first use.
 ///
 /// Durability: WAL with `synchronous=NORMAL`. A committed transaction is in the WAL file before
@@ -33,7 +41,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// system crash or power loss can lose the last transactions before the next checkpoint.
 #[derive(Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    db: Db<Sqlite>,
     /// Serialises this process's writers before they reach SQLite: waiting on an async mutex is
     /// fair and wakes at once, whereas SQLite's busy handler sleeps and polls. Other processes on
     /// the same file are still arbitrated by SQLite's lock and `BUSY_TIMEOUT`.
@@ -41,7 +49,6 @@ pub struct SqliteStore {
     /// Deliveries waiting to be committed: whoever holds the gate commits every waiting one in a
     /// single transaction (group commit), so concurrent webhooks share one commit.
     batch: std::sync::Mutex<Vec<PendingDelivery>>,
-    location: String,
 }
 
 /// A `record_delivery` call waiting for its group commit.
@@ -80,33 +87,9 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS)
         };
-        let pool = pool_options
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open { location: location.clone(), source })?;
-
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate { location: location.clone(), source })?;
-
-        Ok(SqliteStore {
-            pool,
-            write_gate: Mutex::new(()),
-            batch: std::sync::Mutex::new(Vec::new()),
-            location,
-        })
-    }
-
-    /// The database file this store uses (for logs and error messages).
-    pub fn location(&self) -> &str {
-        &self.location
-    }
-
-    /// Closes every connection, waiting for running operations; for a clean shutdown.
-    pub async fn close(&self) {
-        self.pool.close().await;
+        let pool = pool_options.acquire_timeout(ACQUIRE_TIMEOUT);
+        let db = Db::open(pool, options, &MIGRATOR, location, unopenable).await?;
+        Ok(SqliteStore { db, write_gate: Mutex::new(()), batch: std::sync::Mutex::new(Vec::new()) })
     }
 
     /// One transaction for a group of deliveries; every caller gets its own outcome (or, if the
@@ -116,7 +99,7 @@ impl SqliteStore {
         const OP: &str = "record a delivery";
         let result: Result<Vec<RecordOutcome>, StoreError> = async {
             // The caller holds the write gate.
-            let tx = self.pool.begin_with(sql::BEGIN_WRITE).await.map_err(StoreError::db(OP))?;
+            let tx = self.db.pool.begin_with(sql::BEGIN_WRITE).await.map_err(StoreError::db(OP))?;
             let mut tx = Exec::new(tx, &sql::DIALECT, ());
             let mut outcomes = Vec::with_capacity(group.len());
             for p in &group {
@@ -174,17 +157,18 @@ fn connect_options(url_or_path: &str) -> Result<(SqliteConnectOptions, bool), St
 type WriteTx<'a> = Exec<Sqlite, Transaction<'static, Sqlite>, MutexGuard<'a, ()>>;
 
 impl Backend for SqliteStore {
+    type Database = Sqlite;
     type Read = Exec<Sqlite, PoolConnection<Sqlite>>;
     type Write<'a> = WriteTx<'a>;
 
     async fn read(&self, op: &'static str) -> Result<Self::Read, StoreError> {
-        let conn = self.pool.acquire().await.map_err(StoreError::db(op))?;
+        let conn = self.db.pool.acquire().await.map_err(StoreError::db(op))?;
         Ok(Exec::new(conn, &sql::DIALECT, ()))
     }
 
     async fn write(&self, op: &'static str) -> Result<WriteTx<'_>, StoreError> {
         let gate = self.write_gate.lock().await;
-        let tx = self.pool.begin_with(sql::BEGIN_WRITE).await.map_err(StoreError::db(op))?;
+        let tx = self.db.pool.begin_with(sql::BEGIN_WRITE).await.map_err(StoreError::db(op))?;
         Ok(Exec::new(tx, &sql::DIALECT, gate))
     }
 
@@ -219,6 +203,10 @@ impl Backend for SqliteStore {
                 unavailable: true,
             })
         })
+    }
+
+    fn db(&self) -> &Db<Sqlite> {
+        &self.db
     }
 }
 
