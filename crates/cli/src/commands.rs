@@ -1,21 +1,16 @@
 //! The commands: read input, call the policy core, hand the result to `output`.
 
-use std::io::{IsTerminal, Read};
-use std::path::Path;
+use std::io::IsTerminal;
 
 use anyhow::{Context, Result, anyhow, bail};
-use plasma_config::{
-    self as config, ConfigError, ConfigSource, EffectiveConfig, INIT_TEMPLATE, Layer,
-};
+use plasma_config::{self as config, ConfigError, ConfigSource, INIT_TEMPLATE};
 use plasma_github::{Snapshot, snapshot_from_payload};
-use plasma_policy::{IssueSnapshot, Policy, PrSnapshot, compile_policy, evaluate, evaluate_issue};
+use plasma_policy::{IssueSnapshot, PrSnapshot, compile_policy, evaluate, evaluate_issue};
 
 use crate::args::{Check, Cli, Command, ConfigCmd, Format, Global};
 use crate::exit;
+use crate::input::{display_name, load_layers, policy, read_file, read_input};
 use crate::output::Out;
-
-/// GitHub's webhook payload cap; nothing we read legitimately exceeds it.
-const MAX_INPUT: u64 = 25 * 1024 * 1024;
 
 /// Run one command, returning its exit code.
 pub fn run(cli: Cli) -> Result<u8> {
@@ -138,49 +133,6 @@ fn config_cmd(g: &Global, cmd: ConfigCmd, out: &Out) -> Result<u8> {
     }
 }
 
-/// Load the configuration layers and compile the policy; every error is located.
-fn policy(g: &Global) -> Result<Policy> {
-    let texts = read_layers(g.org_config.as_deref(), g.config.as_deref())?;
-    Ok(compile_policy(layer(&texts, Layer::Org), layer(&texts, Layer::Repo))?)
-}
-
-pub(crate) type LayerTexts = Vec<(Layer, String, String)>;
-
-/// The texts of the layers given on the command line.
-pub(crate) fn read_layers(org: Option<&Path>, repo: Option<&Path>) -> Result<LayerTexts> {
-    let mut texts: LayerTexts = Vec::new();
-    if let Some(p) = org {
-        texts.push((
-            Layer::Org,
-            p.display().to_string(),
-            read_file(p, "organisation configuration")?,
-        ));
-    }
-    if let Some(p) = repo {
-        texts.push((
-            Layer::Repo,
-            p.display().to_string(),
-            read_file(p, "repository configuration")?,
-        ));
-    }
-    Ok(texts)
-}
-
-/// One layer's text, as the loader takes it.
-pub(crate) fn layer(texts: &LayerTexts, layer: Layer) -> Option<ConfigSource<'_>> {
-    texts.iter().find(|(l, _, _)| *l == layer).map(|(_, n, t)| ConfigSource { name: n, text: t })
-}
-
-pub(crate) fn load_layers(
-    org: Option<&Path>,
-    repo: Option<&Path>,
-) -> Result<(EffectiveConfig, LayerTexts)> {
-    let texts = read_layers(org, repo)?;
-    let eff = config::load(layer(&texts, Layer::Org), layer(&texts, Layer::Repo))
-        .map_err(|e| anyhow!("{e}"))?;
-    Ok((eff, texts))
-}
-
 fn load_pr(event: Option<String>, snapshot: Option<String>) -> Result<PrSnapshot> {
     if let Some(s) = snapshot {
         let text = read_input(&s, "snapshot")?;
@@ -243,45 +195,4 @@ fn paths_from(files: Vec<String>) -> Result<Vec<String>> {
             .collect());
     }
     Ok(files)
-}
-
-fn display_name(path: &str) -> String {
-    if path == "-" { "<stdin>".into() } else { path.into() }
-}
-
-fn read_input(path: &str, what: &str) -> Result<String> {
-    if path == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut buf)
-            .with_context(|| format!("cannot read the {what} from standard input"))?;
-        return to_text(buf, "<stdin>", what);
-    }
-    read_file(Path::new(path), what)
-}
-
-fn read_file(path: &Path, what: &str) -> Result<String> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open the {what} {}; check the path", path.display()))?;
-    let mut buf = Vec::new();
-    file.take(MAX_INPUT + 1)
-        .read_to_end(&mut buf)
-        .with_context(|| format!("cannot read the {what} {}", path.display()))?;
-    to_text(buf, &path.display().to_string(), what)
-}
-
-fn to_text(buf: Vec<u8>, name: &str, what: &str) -> Result<String> {
-    if buf.len() as u64 > MAX_INPUT {
-        bail!(
-            "{name}: the {what} is larger than {} MiB; refusing to read it",
-            MAX_INPUT / 1024 / 1024
-        );
-    }
-    String::from_utf8(buf).map_err(|e| {
-        anyhow!(
-            "{name}: the {what} is not UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
 }

@@ -184,7 +184,7 @@ fn post_check(repo: &str, run: &NewCheckRun) -> Result<()> {
 
 /// The effective `coverage` section, compiled; errors located in the file that set the value.
 fn gate(g: &Global) -> Result<(CoverageGate, Vec<String>)> {
-    use crate::commands::{layer, read_layers};
+    use crate::input::{layer, read_layers};
     let texts = read_layers(g.org_config.as_deref(), g.config.as_deref())?;
     let (gate, eff) =
         plasma_config::compile(layer(&texts, Layer::Org), layer(&texts, Layer::Repo), |c| {

@@ -7,6 +7,7 @@ mod commands;
 mod coverage_cmd;
 mod github_env;
 mod history_cmd;
+mod input;
 mod output;
 mod release_cmd;
 mod release_labels;
