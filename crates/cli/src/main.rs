@@ -3,16 +3,21 @@
 
 mod args;
 mod audit_cmd;
+mod check_cmd;
 mod commands;
+mod config_cmd;
 mod coverage_cmd;
+mod dispatch_cmd;
 mod github_env;
 mod history_cmd;
 mod input;
+mod labels_cmd;
 mod output;
 mod release_cmd;
 mod release_labels;
 mod report;
 mod service_cmds;
+mod snapshot_cmd;
 
 use std::process::ExitCode;
 
