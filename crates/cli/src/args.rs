@@ -62,54 +62,16 @@ pub enum Command {
     Config(crate::config_cmd::ConfigCmd),
     /// Run the GitHub App service (webhooks, reconciler, sweep). Configured by `PLASMA_OPS_*`
     /// environment variables and an optional YAML file; see the README.
-    Serve {
-        /// Service configuration file (YAML; keys as the variables, lowercase, without the prefix).
-        #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
-        service_config: Option<PathBuf>,
-    },
+    Serve(crate::service_cmds::ServeArgs),
     /// Sign a webhook payload and deliver it to a running server.
-    Replay {
-        /// The payload (`-` for standard input).
-        file: String,
-        /// Event name (the `X-GitHub-Event` header), e.g. `pull_request`.
-        #[arg(long)]
-        event: String,
-        /// Where to deliver it.
-        #[arg(long, default_value = "http://127.0.0.1:8080/webhook")]
-        url: String,
-        /// The webhook secret (default: `PLASMA_OPS_WEBHOOK_SECRET`).
-        #[arg(long, env = "PLASMA_OPS_WEBHOOK_SECRET", hide_env_values = true)]
-        secret: Option<String>,
-        /// Delivery id (default: a fresh random one).
-        #[arg(long)]
-        delivery: Option<String>,
-    },
+    Replay(crate::service_cmds::ReplayArgs),
     /// Reconcile one pull request now and print the plan.
-    Reconcile {
-        /// `owner/repo#n`.
-        target: String,
-        /// Only plan; write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Service configuration file, as for `serve`.
-        #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
-        service_config: Option<PathBuf>,
-    },
+    Reconcile(crate::service_cmds::ReconcileArgs),
     /// Audit a repository checkout against the process's tooling checklist (CODEOWNERS, issue
     /// and PR templates, workflows, Renovate, CodeRabbit, Rube template, ADRs).
     Audit(crate::audit_cmd::AuditArgs),
     /// Show the job queue; retry dead-lettered jobs.
-    Jobs {
-        /// Only dead-lettered jobs.
-        #[arg(long)]
-        dead: bool,
-        /// Put a dead-lettered job (`owner/repo#n`) back in the queue.
-        #[arg(long, value_name = "KEY")]
-        retry: Option<String>,
-        /// Service configuration file, as for `serve`.
-        #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
-        service_config: Option<PathBuf>,
-    },
+    Jobs(crate::service_cmds::JobsArgs),
     /// The coverage gate: every module added since `--base` needs its threshold (default 80%)
     /// of line coverage in the given LCOV or Cobertura reports.
     Coverage(crate::coverage_cmd::CoverageArgs),

@@ -5,7 +5,7 @@
 use anyhow::{Result, bail};
 
 use crate::args::{Cli, Command, Format};
-use crate::input::{policy, read_input};
+use crate::input::policy;
 use crate::output::Out;
 use crate::{
     audit_cmd, check_cmd, config_cmd, coverage_cmd, dispatch_cmd, history_cmd, labels_cmd,
@@ -27,18 +27,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Labels(args) => labels_cmd::run(g, out, args),
         Command::Snapshot(args) => snapshot_cmd::run(g, out, args),
         Command::Config(cmd) => config_cmd::run(g, out, cmd),
-        Command::Serve { service_config } => service_cmds::serve(service_config.as_deref()),
-        Command::Replay { file, event, url, secret, delivery } => {
-            let body = read_input(&file, "webhook payload")?;
-            service_cmds::replay(body.into_bytes(), &event, &url, secret, delivery)
-        }
-        Command::Reconcile { target, dry_run, service_config } => {
-            service_cmds::reconcile(&target, dry_run, service_config.as_deref(), out)
-        }
+        Command::Serve(args) => service_cmds::serve(g, out, args),
+        Command::Replay(args) => service_cmds::replay(g, out, args),
+        Command::Reconcile(args) => service_cmds::reconcile(g, out, args),
         Command::Audit(args) => audit_cmd::run(g, &args, out),
-        Command::Jobs { dead, retry, service_config } => {
-            service_cmds::jobs(dead, retry.as_deref(), service_config.as_deref(), out)
-        }
+        Command::Jobs(args) => service_cmds::jobs(g, out, args),
         Command::Coverage(args) => coverage_cmd::run(g, out, &args),
         Command::History(args) => history_cmd::run(&policy(g)?, out, args),
         Command::Release(cmd) => release_cmd::release(&policy(g)?, out, cmd),
