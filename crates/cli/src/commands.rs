@@ -5,7 +5,6 @@
 use anyhow::{Result, bail};
 
 use crate::args::{Cli, Command, Format};
-use crate::input::policy;
 use crate::output::Out;
 use crate::{
     audit_cmd, check_cmd, config_cmd, coverage_cmd, dispatch_cmd, history_cmd, labels_cmd,
@@ -30,11 +29,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Serve(args) => service_cmds::serve(g, out, args),
         Command::Replay(args) => service_cmds::replay(g, out, args),
         Command::Reconcile(args) => service_cmds::reconcile(g, out, args),
-        Command::Audit(args) => audit_cmd::run(g, &args, out),
+        Command::Audit(args) => audit_cmd::run(g, out, args),
         Command::Jobs(args) => service_cmds::jobs(g, out, args),
-        Command::Coverage(args) => coverage_cmd::run(g, out, &args),
-        Command::History(args) => history_cmd::run(&policy(g)?, out, args),
-        Command::Release(cmd) => release_cmd::release(&policy(g)?, out, cmd),
-        Command::Hotfix(cmd) => release_cmd::hotfix(&policy(g)?, out, cmd),
+        Command::Coverage(args) => coverage_cmd::run(g, out, args),
+        Command::History(args) => history_cmd::run(g, out, args),
+        Command::Release(cmd) => release_cmd::release(g, out, cmd),
+        Command::Hotfix(cmd) => release_cmd::hotfix(g, out, cmd),
     }
 }

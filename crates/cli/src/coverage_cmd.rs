@@ -55,7 +55,8 @@ fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 /// Runs the gate and prints the result; exit 1 when a new module fails.
-pub fn run(g: &Global, out: &Out, args: &CoverageArgs) -> Result<u8> {
+pub fn run(g: &Global, out: &Out, args: CoverageArgs) -> Result<u8> {
+    let args = &args;
     let (gate, strip) = gate(g)?;
     let root = git::toplevel(&args.repo)?;
     git::verify_commit(&root, &args.base).with_context(|| {
