@@ -1,8 +1,9 @@
 //! `plasma-ops`: the command-line front door. Each command is a thin shell over the policy core;
 //! no rule lives here.
 
-// Every command lives in a module named for it (`<command>_cmd`, the four service commands in
-// `service_cmds`), owning its arguments and its `run`; `commands` only dispatches.
+// Every command lives in a module named for it (`<command>_cmd`; `hotfix` beside `release` in
+// `release_cmd`, the four service commands in `service_cmds`), owning its arguments and its
+// `run`; `commands` only dispatches.
 mod args;
 mod audit_cmd;
 mod check_cmd;
