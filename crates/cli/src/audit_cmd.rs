@@ -47,7 +47,8 @@ pub struct AuditArgs {
 }
 
 /// Runs `audit`.
-pub fn run(g: &Global, args: &AuditArgs, out: &Out) -> Result<u8> {
+pub fn run(g: &Global, out: &Out, args: AuditArgs) -> Result<u8> {
+    let args = &args;
     if !args.path.is_dir() {
         bail!("{} is not a directory; pass the repository's checkout", args.path.display());
     }

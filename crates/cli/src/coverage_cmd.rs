@@ -55,7 +55,8 @@ fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 /// Runs the gate and prints the result; exit 1 when a new module fails.
-pub fn run(g: &Global, out: &Out, args: &CoverageArgs) -> Result<u8> {
+pub fn run(g: &Global, out: &Out, args: CoverageArgs) -> Result<u8> {
+    let args = &args;
     let (gate, strip) = gate(g)?;
     let root = git::toplevel(&args.repo)?;
     git::verify_commit(&root, &args.base).with_context(|| {
@@ -184,7 +185,7 @@ fn post_check(repo: &str, run: &NewCheckRun) -> Result<()> {
 
 /// The effective `coverage` section, compiled; errors located in the file that set the value.
 fn gate(g: &Global) -> Result<(CoverageGate, Vec<String>)> {
-    use crate::commands::{layer, read_layers};
+    use crate::input::{layer, read_layers};
     let texts = read_layers(g.org_config.as_deref(), g.config.as_deref())?;
     let (gate, eff) =
         plasma_config::compile(layer(&texts, Layer::Org), layer(&texts, Layer::Repo), |c| {

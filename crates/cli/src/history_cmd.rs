@@ -13,6 +13,8 @@ use plasma_gitrepo::{GitRepo, RangeSpec, RefKind, SignatureStatus, verify_all};
 use plasma_history::rules::{CommitFacts, HistoryRules, SignatureFact, lint_messages};
 use plasma_policy::Policy;
 
+use crate::args::Global;
+use crate::input;
 use crate::output::Out;
 
 /// A message file larger than this is not a list of commit messages; refuse it rather than
@@ -51,7 +53,8 @@ pub struct HistoryArgs {
 }
 
 /// Runs `history`.
-pub fn run(policy: &Policy, out: &Out, args: HistoryArgs) -> Result<u8> {
+pub fn run(g: &Global, out: &Out, args: HistoryArgs) -> Result<u8> {
+    let policy = &input::policy(g)?;
     let rules = HistoryRules::new(policy.config());
     let findings = match &args.messages {
         Some(file) => {

@@ -1,17 +1,26 @@
 //! `plasma-ops`: the command-line front door. Each command is a thin shell over the policy core;
 //! no rule lives here.
 
+// Every command lives in a module named for it (`<command>_cmd`; `hotfix` beside `release` in
+// `release_cmd`, the four service commands in `service_cmds`), owning its arguments and its
+// `run`; `commands` only dispatches.
 mod args;
 mod audit_cmd;
+mod check_cmd;
 mod commands;
+mod config_cmd;
 mod coverage_cmd;
+mod dispatch_cmd;
 mod github_env;
 mod history_cmd;
+mod input;
+mod labels_cmd;
 mod output;
 mod release_cmd;
 mod release_labels;
 mod report;
 mod service_cmds;
+mod snapshot_cmd;
 
 use std::process::ExitCode;
 

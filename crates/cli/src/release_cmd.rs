@@ -5,6 +5,9 @@
 //! each is versioned on its own: its tags carry its `tag_prefix`, its commits are those touching
 //! its `path`; `release plan` lists every component unless `--component` picks one, and `release
 //! cut` needs `--component`.
+//!
+//! `hotfix` lives here rather than in a module of its own because a hotfix is a patch release cut
+//! from a tag: it shares `RepoAt`, the planning and the reporting with `release`.
 
 use std::path::PathBuf;
 
@@ -21,8 +24,9 @@ use plasma_policy::Policy;
 use semver::Version;
 use serde_json::{Value, json};
 
-use crate::args::Format;
+use crate::args::{Format, Global};
 use crate::exit;
+use crate::input;
 use crate::output::{Out, print_json};
 use crate::release_labels::LabelSource;
 
@@ -245,7 +249,8 @@ fn plan_for(
 }
 
 /// Runs `release`.
-pub fn release(policy: &Policy, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
+pub fn release(g: &Global, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
+    let policy = &input::policy(g)?;
     match cmd {
         ReleaseCmd::Plan { at, labels, component } => {
             let repo = GitRepo::discover(&at.path)?;
@@ -331,7 +336,8 @@ pub fn release(policy: &Policy, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
 }
 
 /// Runs `hotfix`.
-pub fn hotfix(policy: &Policy, out: &Out, cmd: HotfixCmd) -> Result<u8> {
+pub fn hotfix(g: &Global, out: &Out, cmd: HotfixCmd) -> Result<u8> {
+    let policy = &input::policy(g)?;
     let cfg = &policy.config().release;
     match cmd {
         HotfixCmd::Start { key, at, component } => {

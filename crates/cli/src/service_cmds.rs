@@ -1,19 +1,77 @@
 //! The service's commands: `serve`, `replay`, `reconcile`, `jobs`. Thin shells over
-//! `plasma-service` and `plasma-store`.
+//! `plasma-service` and `plasma-store`. One module for the four because they share what sets
+//! them apart from the others: the async runtime, the service configuration (`PLASMA_OPS_*`),
+//! the store and the GitHub client.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
 use plasma_github::{ClientConfig, GitHubClient, Secret};
 use plasma_service::reconcile::{JobContext, reconcile_pr};
 use plasma_service::{App, ServiceConfig, system_clock};
 use plasma_store::{JobFilter, Store};
 
-use crate::args::Format;
+use crate::args::{Format, Global};
 use crate::exit;
+use crate::input::read_input;
 use crate::output::Out;
+
+/// `serve` arguments.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Service configuration file (YAML; keys as the variables, lowercase, without the prefix).
+    #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
+    pub service_config: Option<PathBuf>,
+}
+
+/// `replay` arguments.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The payload (`-` for standard input).
+    pub file: String,
+    /// Event name (the `X-GitHub-Event` header), e.g. `pull_request`.
+    #[arg(long)]
+    pub event: String,
+    /// Where to deliver it.
+    #[arg(long, default_value = "http://127.0.0.1:8080/webhook")]
+    pub url: String,
+    /// The webhook secret (default: `PLASMA_OPS_WEBHOOK_SECRET`).
+    #[arg(long, env = "PLASMA_OPS_WEBHOOK_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Delivery id (default: a fresh random one).
+    #[arg(long)]
+    pub delivery: Option<String>,
+}
+
+/// `reconcile` arguments.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// `owner/repo#n`.
+    pub target: String,
+    /// Only plan; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Service configuration file, as for `serve`.
+    #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
+    pub service_config: Option<PathBuf>,
+}
+
+/// `jobs` arguments.
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Only dead-lettered jobs.
+    #[arg(long)]
+    pub dead: bool,
+    /// Put a dead-lettered job (`owner/repo#n`) back in the queue.
+    #[arg(long, value_name = "KEY")]
+    pub retry: Option<String>,
+    /// Service configuration file, as for `serve`.
+    #[arg(long, value_name = "FILE", env = "PLASMA_OPS_CONFIG_FILE")]
+    pub service_config: Option<PathBuf>,
+}
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -57,9 +115,11 @@ async fn open_store(cfg: &ServiceConfig) -> Result<Arc<dyn Store>> {
     plasma_store::open(&cfg.database_url).await.map_err(|e| anyhow!("{e}"))
 }
 
-/// `plasma-ops serve`.
-pub fn serve(file: Option<&Path>) -> Result<u8> {
-    let cfg = load_config(file)?;
+/// `plasma-ops serve`. Like the other service commands it takes `Global` only for the common
+/// shape: the service is configured by `PLASMA_OPS_*` and `--service-config`, not the global
+/// options.
+pub fn serve(_g: &Global, _out: &Out, args: ServeArgs) -> Result<u8> {
+    let cfg = load_config(args.service_config.as_deref())?;
     plasma_service::logging::init(cfg.log_format);
     let rt = runtime()?;
     rt.block_on(async move {
@@ -105,13 +165,9 @@ async fn shutdown_signal() {
 }
 
 /// `plasma-ops replay`.
-pub fn replay(
-    body: Vec<u8>,
-    event: &str,
-    url: &str,
-    secret: Option<String>,
-    delivery: Option<String>,
-) -> Result<u8> {
+pub fn replay(_g: &Global, _out: &Out, args: ReplayArgs) -> Result<u8> {
+    let ReplayArgs { file, event, url, secret, delivery } = args;
+    let body = read_input(&file, "webhook payload")?.into_bytes();
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
         bail!(
             "no webhook secret: pass --secret or set PLASMA_OPS_WEBHOOK_SECRET (the server's secret)"
@@ -126,10 +182,10 @@ pub fn replay(
             .build()
             .context("cannot build the HTTP client")?;
         let resp = client
-            .post(url)
+            .post(&url)
             .header("content-type", "application/json")
             .header("user-agent", "GitHub-Hookshot/plasma-ops-replay")
-            .header("x-github-event", event)
+            .header("x-github-event", &event)
             .header("x-github-delivery", &delivery)
             .header("x-hub-signature-256", signature)
             .body(body)
@@ -158,13 +214,14 @@ fn rand_id() -> u64 {
 }
 
 /// `plasma-ops reconcile owner/repo#n`.
-pub fn reconcile(target: &str, dry_run: bool, file: Option<&Path>, out: &Out) -> Result<u8> {
+pub fn reconcile(_g: &Global, out: &Out, args: ReconcileArgs) -> Result<u8> {
+    let ReconcileArgs { target, dry_run, service_config } = args;
     let (repo, number) = target
         .rsplit_once('#')
         .and_then(|(r, n)| Some((r.to_string(), n.parse::<u64>().ok()?)))
         .filter(|(r, _)| r.split('/').count() == 2)
         .ok_or_else(|| anyhow!("`{target}` is not `owner/repo#number`"))?;
-    let mut cfg = load_config(file)?;
+    let mut cfg = load_config(service_config.as_deref())?;
     cfg.dry_run |= dry_run;
     plasma_service::logging::init(plasma_service::LogFormat::Text);
     let rt = runtime()?;
@@ -220,12 +277,13 @@ fn describe(w: &plasma_policy::plan::Write) -> String {
 }
 
 /// `plasma-ops jobs`.
-pub fn jobs(dead: bool, retry: Option<&str>, file: Option<&Path>, out: &Out) -> Result<u8> {
-    let cfg = load_config(file)?;
+pub fn jobs(_g: &Global, out: &Out, args: JobsArgs) -> Result<u8> {
+    let JobsArgs { dead, retry, service_config } = args;
+    let cfg = load_config(service_config.as_deref())?;
     let rt = runtime()?;
     rt.block_on(async move {
         let store = open_store(&cfg).await?;
-        if let Some(key) = retry {
+        if let Some(key) = retry.as_deref() {
             let now = system_clock()();
             return if store.retry_dead(key, now).await.map_err(|e| anyhow!("{e}"))? {
                 println!("{key}: back in the queue");
