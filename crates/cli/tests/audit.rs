@@ -229,8 +229,11 @@ fn sarif_is_structured_for_code_scanning() {
 fn git_lists_the_files_and_ignored_ones_do_not_count() {
     let r = TempRepo::new("git");
     let git = |args: &[&str]| {
-        let ok =
-            Command::new("git").args(args).current_dir(&r.0).output().unwrap().status.success();
+        let out = Command::new("git").args(args).current_dir(&r.0).output();
+        let ok = out
+            .unwrap_or_else(|e| panic!("cannot run git ({e}): apt-get install git"))
+            .status
+            .success();
         assert!(ok, "git {args:?}");
     };
     git(&["init", "-q"]);

@@ -217,6 +217,63 @@ fn config_commands() {
 }
 
 #[test]
+fn config_show_json_names_each_layer_and_init_writes_once() {
+    let r = run(&[
+        "config",
+        "show",
+        "--format",
+        "json",
+        "--org-config",
+        "crates/cli/tests/fixtures/org.yml",
+        "--repo-config",
+        "crates/cli/tests/fixtures/repo.yml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r);
+    assert_eq!(v["config"]["issue_key"]["prefix"], "PE", "{v}");
+    assert_eq!(v["origins"]["issue_key.prefix"], "default", "{v}");
+    assert!(v["origins"].as_object().unwrap().values().any(|l| l == "org"), "{v}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plasma.yml");
+    let path = file.to_str().unwrap();
+    let r = run(&["config", "init", "--output", path]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("wrote "), "{}", r.stderr);
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(written.contains("issue_key:\n  prefix: PE"));
+    // An existing file is kept unless the user asks for it to be replaced.
+    std::fs::write(&file, "# mine\n").unwrap();
+    let r = run(&["config", "init", "--output", path]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("already exists; pass --force to overwrite it"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "# mine\n");
+    let r = run(&["config", "init", "--output", path, "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
+}
+
+#[test]
+fn snapshot_turns_a_payload_into_the_json_check_pr_reads() {
+    let r = run(&["snapshot", "--event", "examples/pull_request.opened.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r);
+    assert_eq!(v["number"], 12);
+    assert_eq!(v["title"], "[PE-12] Gateway bootstrap");
+    assert_eq!(v["repository"], "plasma-engine/plasma-engine-gateway");
+    // The output is the input of `check pr --snapshot`, whatever the output format.
+    let r = run(&["snapshot", "--format", "json", "--event", "-"]);
+    assert_eq!(r.code, 2, "an empty payload is an error: {}", r.stdout);
+    let payload = std::fs::read_to_string(root().join("examples/issues.opened.json")).unwrap();
+    let r = run_env(&["snapshot", "--event", "-", "--event-name", "issues"], Some(&payload), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(json(&r)["number"].is_u64(), "{}", r.stdout);
+    let r = run(&["snapshot", "--event", "examples/no-such.json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("examples/no-such.json"), "{}", r.stderr);
+}
+
+#[test]
 fn the_repository_config_is_used() {
     // A check that passes with the defaults fails when a config demands more.
     let r = run(&[

@@ -27,7 +27,8 @@ fn git(dir: &Path, args: &[&str]) {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .output()
-        .unwrap();
+        // A missing git must fail the test with the fix, never as a bare "No such file".
+        .unwrap_or_else(|e| panic!("cannot run git ({e}): apt-get install git"));
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
