@@ -9,6 +9,7 @@
 //! [`GitHubClient::execute`] carries out a plan.
 
 pub mod client;
+pub mod model;
 pub mod secret;
 pub mod signature;
 pub mod to_snapshot;

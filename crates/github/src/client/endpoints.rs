@@ -11,11 +11,11 @@ use serde_json::json;
 
 use super::route::{Route, route};
 use super::types::{
-    AppInfo, CheckRunInfo, CommentInfo, ContentFile, InstallationInfo, IssueInfo, LabelInfo,
-    PullCommit, PullFile, PullRequest, RateLimitOverview, RepositoryInfo, ReviewInfo, StatusInfo,
-    User,
+    AppInfo, CheckRunInfo, CommentInfo, ContentFile, IssueInfo, PullCommit, PullFile, PullRequest,
+    RateLimitOverview, ReviewInfo, StatusInfo,
 };
 use super::{Call, GitHubClient, GitHubError, Scope, Shape};
+use crate::model::{Account, Installation, Label, Repository};
 
 /// A comment found after a lost answer counts as ours only if GitHub dates it at most this long
 /// before our first attempt (clock skew between us and GitHub).
@@ -165,12 +165,12 @@ impl RepoClient {
     }
 
     /// Labels defined in the repository.
-    pub async fn list_labels(&self) -> Result<Vec<LabelInfo>, GitHubError> {
+    pub async fn list_labels(&self) -> Result<Vec<Label>, GitHubError> {
         self.client.list(self.get("/repos/{owner}/{repo}/labels", &[]), Shape::Array).await
     }
 
     /// Labels on an issue or pull request.
-    pub async fn list_issue_labels(&self, number: u64) -> Result<Vec<LabelInfo>, GitHubError> {
+    pub async fn list_issue_labels(&self, number: u64) -> Result<Vec<Label>, GitHubError> {
         let n = number.to_string();
         let call = self.get("/repos/{owner}/{repo}/issues/{issue_number}/labels", &[&n]);
         self.client.list(call, Shape::Array).await
@@ -422,7 +422,7 @@ impl GitHubClient {
     pub async fn installation_repositories(
         &self,
         installation: Option<u64>,
-    ) -> Result<Vec<RepositoryInfo>, GitHubError> {
+    ) -> Result<Vec<Repository>, GitHubError> {
         let call =
             Call::get(route("/installation/repositories", &[]), Scope::Installation(installation));
         self.list(call, Shape::Field("repositories")).await
@@ -434,7 +434,7 @@ impl GitHubClient {
     }
 
     /// `GET /user` (a user's token): whom the token belongs to. An installation token gets 403.
-    pub async fn get_authenticated_user(&self) -> Result<User, GitHubError> {
+    pub async fn get_authenticated_user(&self) -> Result<Account, GitHubError> {
         self.fetch(Call::get(route("/user", &[]), Scope::App)).await
     }
 
@@ -466,7 +466,7 @@ impl GitHubClient {
     }
 
     /// The App's installations (App authentication only).
-    pub async fn app_installations(&self) -> Result<Vec<InstallationInfo>, GitHubError> {
+    pub async fn app_installations(&self) -> Result<Vec<Installation>, GitHubError> {
         self.list(Call::get(route("/app/installations", &[]), Scope::App), Shape::Array).await
     }
 

@@ -9,8 +9,9 @@ use plasma_policy::snapshot::{
 };
 use plasma_policy::{IssueSnapshot, PrSnapshot};
 
-use super::types::{CommentInfo, PullCommit, PullFile, ReviewInfo, actor_or_ghost};
+use super::types::{CommentInfo, PullCommit, PullFile, ReviewInfo};
 use super::{GitHubClient, GitHubError, RepoClient};
+use crate::model::actor_or_ghost;
 
 /// The commit status plasma-ops sets.
 pub const DEFAULT_STATUS_CONTEXT: &str = "plasma-ops/process";

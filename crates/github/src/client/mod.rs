@@ -31,6 +31,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+pub use crate::model::{Account, BranchRef, Installation, Label, Repository};
 pub use checks::{CheckAnnotation, NewCheckRun};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
@@ -40,9 +41,9 @@ pub use fetch::{
 };
 pub use ratelimit::RateLimitStatus;
 pub use types::{
-    AppInfo, Branch, CheckRunInfo, CommentInfo, ContentFile, InstallationInfo, IssueInfo,
-    LabelInfo, PullCommit, PullCommitDetail, PullFile, PullRequest, RateLimitOverview,
-    RateLimitResource, RepositoryInfo, ReviewInfo, ShaRef, StatusInfo, User, VerificationInfo,
+    AppInfo, CheckRunInfo, CommentInfo, ContentFile, IssueInfo, PullCommit, PullCommitDetail,
+    PullFile, PullRequest, RateLimitOverview, RateLimitResource, ReviewInfo, ShaRef, StatusInfo,
+    VerificationInfo,
 };
 
 use crate::secret::Secret;

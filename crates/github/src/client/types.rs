@@ -1,71 +1,14 @@
-//! The fields plasma-ops reads from GitHub's REST answers. Lenient: everything GitHub may omit or
-//! send as `null` has a default, and unknown fields are ignored.
+//! The REST-only answers plasma-ops reads, and the REST shapes of objects whose webhook shape
+//! disagrees (see [`crate::model`] for the objects both share). Lenient: everything GitHub may
+//! omit or send as `null` has a default, and unknown fields are ignored.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use plasma_policy::snapshot::{Actor, ActorKind, PrState};
-use serde::{Deserialize, Deserializer};
+use plasma_policy::snapshot::PrState;
+use serde::Deserialize;
 
-/// Reads `null` as the default.
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// A user, bot or organisation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct User {
-    /// Login.
-    pub login: String,
-    /// GitHub's `type`: `User`, `Bot`, `Organization`, `Mannequin`, ...
-    #[serde(default, rename = "type")]
-    pub kind: Option<String>,
-}
-
-impl User {
-    /// The policy core's actor; a missing or unknown `type` counts as a user.
-    pub fn to_actor(&self) -> Actor {
-        let kind = match self.kind.as_deref() {
-            Some(k) if k.eq_ignore_ascii_case("Bot") => ActorKind::Bot,
-            Some(k) if k.eq_ignore_ascii_case("Organization") => ActorKind::Organization,
-            Some(k) if k.eq_ignore_ascii_case("Mannequin") => ActorKind::Mannequin,
-            _ => ActorKind::User,
-        };
-        Actor { login: self.login.clone(), kind }
-    }
-}
-
-/// GitHub shows deleted accounts as `ghost`; the API sends `null`.
-pub(crate) fn actor_or_ghost(user: Option<&User>) -> Actor {
-    user.map(User::to_actor).unwrap_or(Actor { login: "ghost".into(), kind: ActorKind::Mannequin })
-}
-
-/// A label.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct LabelInfo {
-    /// Name.
-    pub name: String,
-    /// Colour, hex without `#`.
-    #[serde(default)]
-    pub color: Option<String>,
-    /// Description.
-    #[serde(default)]
-    pub description: Option<String>,
-}
-
-/// A branch end of a pull request.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Branch {
-    /// Branch name.
-    #[serde(rename = "ref")]
-    pub name: String,
-    /// Commit SHA.
-    pub sha: String,
-}
+use crate::model::{Account, BranchRef, Label, null_as_default};
 
 /// A pull request (`GET /repos/{owner}/{repo}/pulls/{pull_number}` and lists of pulls).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -73,13 +16,13 @@ pub struct PullRequest {
     /// Number.
     pub number: u64,
     /// Title.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub title: String,
     /// Body.
     #[serde(default)]
     pub body: Option<String>,
     /// `open` or `closed`.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub state: String,
     /// Draft.
     #[serde(default)]
@@ -92,14 +35,14 @@ pub struct PullRequest {
     pub merged_at: Option<String>,
     /// Author.
     #[serde(default)]
-    pub user: Option<User>,
+    pub user: Option<Account>,
     /// Head branch.
-    pub head: Branch,
+    pub head: BranchRef,
     /// Base branch.
-    pub base: Branch,
+    pub base: BranchRef,
     /// Labels.
-    #[serde(default, deserialize_with = "null_default")]
-    pub labels: Vec<LabelInfo>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub labels: Vec<Label>,
 }
 
 impl PullRequest {
@@ -120,13 +63,13 @@ pub struct PullFile {
     /// Path.
     pub filename: String,
     /// `added`, `removed`, `modified`, `renamed`, ...
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub status: String,
     /// Lines added.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub additions: u64,
     /// Lines removed.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub deletions: u64,
     /// Old path of a rename.
     #[serde(default)]
@@ -144,10 +87,10 @@ pub struct ShaRef {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VerificationInfo {
     /// Verified.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub verified: bool,
     /// Reason, e.g. `valid`, `unsigned`.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub reason: String,
 }
 
@@ -155,7 +98,7 @@ pub struct VerificationInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PullCommitDetail {
     /// Full message.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: String,
     /// Signature verification.
     #[serde(default)]
@@ -168,7 +111,7 @@ pub struct PullCommit {
     /// SHA.
     pub sha: String,
     /// Parents.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub parents: Vec<ShaRef>,
     /// Message and verification.
     pub commit: PullCommitDetail,
@@ -181,9 +124,9 @@ pub struct ReviewInfo {
     pub id: u64,
     /// Reviewer (`null` for deleted accounts).
     #[serde(default)]
-    pub user: Option<User>,
+    pub user: Option<Account>,
     /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED`, `PENDING`.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub state: String,
     /// Commit reviewed.
     #[serde(default)]
@@ -204,7 +147,7 @@ pub struct CheckRunInfo {
     /// Name.
     pub name: String,
     /// `queued`, `in_progress`, `completed`, ...
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub status: String,
     /// Conclusion when completed.
     #[serde(default)]
@@ -223,7 +166,7 @@ pub struct StatusInfo {
     /// Id.
     pub id: u64,
     /// Context, e.g. `plasma-ops/process`.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub context: String,
     /// `error`, `failure`, `pending`, `success`.
     pub state: String,
@@ -241,11 +184,11 @@ pub struct CommentInfo {
     /// Id.
     pub id: u64,
     /// Body.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub body: String,
     /// Author.
     #[serde(default)]
-    pub user: Option<User>,
+    pub user: Option<Account>,
     /// Creation time.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
@@ -257,39 +200,26 @@ pub struct IssueInfo {
     /// Number.
     pub number: u64,
     /// Title.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub title: String,
     /// `open` or `closed`.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub state: String,
     /// Labels.
-    #[serde(default, deserialize_with = "null_default")]
-    pub labels: Vec<LabelInfo>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub labels: Vec<Label>,
     /// Assignees.
-    #[serde(default, deserialize_with = "null_default")]
-    pub assignees: Vec<User>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub assignees: Vec<Account>,
     /// The single assignee of older payloads.
     #[serde(default)]
-    pub assignee: Option<User>,
+    pub assignee: Option<Account>,
     /// Author.
     #[serde(default)]
-    pub user: Option<User>,
+    pub user: Option<Account>,
     /// Present when the issue is a pull request.
     #[serde(default)]
     pub pull_request: Option<serde_json::Value>,
-}
-
-/// A repository.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RepositoryInfo {
-    /// `owner/name`.
-    pub full_name: String,
-    /// Default branch.
-    #[serde(default)]
-    pub default_branch: Option<String>,
-    /// Archived repositories take no writes.
-    #[serde(default, deserialize_with = "null_default")]
-    pub archived: bool,
 }
 
 /// The App itself, as `GET /app` describes it (only what plasma-ops reads).
@@ -300,21 +230,11 @@ pub struct AppInfo {
     pub slug: Option<String>,
 }
 
-/// A GitHub App installation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct InstallationInfo {
-    /// Id.
-    pub id: u64,
-    /// The account it is installed on.
-    #[serde(default)]
-    pub account: Option<User>,
-}
-
 /// A file from the contents API.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ContentFile {
     /// `file`, `dir`, `symlink`, `submodule`.
-    #[serde(default, rename = "type", deserialize_with = "null_default")]
+    #[serde(default, rename = "type", deserialize_with = "null_as_default")]
     pub kind: String,
     /// `base64`, or `none` for files over 1 MB.
     #[serde(default)]
@@ -323,7 +243,7 @@ pub struct ContentFile {
     #[serde(default)]
     pub content: Option<String>,
     /// Size in bytes.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub size: u64,
 }
 

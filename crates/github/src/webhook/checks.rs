@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::common::{Account, Installation, Repository, null_as_default};
+use crate::model::{Account, Installation, Repository, null_as_default};
 
 /// A `check_run` event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -3,7 +3,7 @@
 use plasma_policy::snapshot::PrState;
 use serde::Deserialize;
 
-use super::common::{Account, Installation, Label, Repository, null_as_default, opt_pr_state};
+use crate::model::{Account, Installation, Label, Repository, null_as_default, opt_pr_state};
 
 /// An `issues` event (opened, edited, labeled, assigned, closed, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

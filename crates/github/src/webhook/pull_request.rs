@@ -3,7 +3,9 @@
 use plasma_policy::snapshot::{PrState, ReviewState};
 use serde::Deserialize;
 
-use super::common::{Account, Installation, Label, Repository, null_as_default, pr_state};
+use crate::model::{
+    Account, BranchRef, Installation, Label, Repository, null_as_default, pr_state,
+};
 
 /// A `pull_request` event (opened, synchronize, edited, labeled, closed, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -96,22 +98,6 @@ impl PullRequest {
     pub fn is_merged(&self) -> bool {
         self.merged.unwrap_or(self.merged_at.is_some())
     }
-}
-
-/// `head` or `base` of a pull request.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct BranchRef {
-    /// Branch name, without `refs/heads/`.
-    #[serde(rename = "ref")]
-    pub name: String,
-    /// Commit SHA.
-    pub sha: String,
-    /// `owner:branch`.
-    #[serde(default)]
-    pub label: Option<String>,
-    /// The repository the branch lives in; `null` when a fork was deleted.
-    #[serde(default)]
-    pub repo: Option<Repository>,
 }
 
 /// A pull request review.
