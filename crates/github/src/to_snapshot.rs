@@ -8,6 +8,7 @@ use plasma_policy::snapshot::{GitRef, SNAPSHOT_VERSION};
 use plasma_policy::{IssueSnapshot, PrSnapshot};
 use serde::Serialize;
 
+use crate::model::actor_or_ghost;
 use crate::webhook::{
     BranchRef, Issue, PullRequest, Repository, WebhookError, WebhookEvent, detect_event_name,
     parse_event, top_level_keys,
@@ -96,7 +97,7 @@ fn from_pull_request(repository: &Repository, pr: &PullRequest) -> PrSnapshot {
         state: pr.state,
         merged: pr.is_merged(),
         draft: pr.draft.unwrap_or(false),
-        author: pr.user.to_actor(),
+        author: actor_or_ghost(pr.user.as_ref()),
         base: git_ref(&pr.base),
         head: git_ref(&pr.head),
         labels: pr.labels.iter().map(|l| l.name.clone()).collect(),
@@ -120,9 +121,9 @@ fn from_issue(repository: &Repository, issue: &Issue) -> IssueSnapshot {
         number: issue.number,
         title: issue.title.clone(),
         state: issue.effective_state(),
-        labels: issue.labels.iter().flatten().map(|l| l.name.clone()).collect(),
+        labels: issue.label_names(),
         assignees: issue.assignee_logins(),
-        author: issue.user.to_actor(),
+        author: actor_or_ghost(issue.user.as_ref()),
     }
 }
 

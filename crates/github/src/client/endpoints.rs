@@ -11,11 +11,11 @@ use serde_json::json;
 
 use super::route::{Route, route};
 use super::types::{
-    AppInfo, CheckRunInfo, CommentInfo, ContentFile, IssueInfo, PullCommit, PullFile, PullRequest,
-    RateLimitOverview, ReviewInfo, StatusInfo,
+    AppInfo, CheckRunInfo, CommentInfo, ContentFile, PullCommit, PullFile, RateLimitOverview,
+    ReviewInfo, StatusInfo,
 };
 use super::{Call, GitHubClient, GitHubError, Scope, Shape};
-use crate::model::{Account, Installation, Label, Repository};
+use crate::model::{Account, Installation, Issue, Label, PullRequest, Repository};
 
 /// A comment found after a lost answer counts as ours only if GitHub dates it at most this long
 /// before our first attempt (clock skew between us and GitHub).
@@ -410,7 +410,7 @@ impl RepoClient {
     }
 
     /// `GET /repos/{owner}/{repo}/issues/{issue_number}`.
-    pub async fn get_issue(&self, number: u64) -> Result<IssueInfo, GitHubError> {
+    pub async fn get_issue(&self, number: u64) -> Result<Issue, GitHubError> {
         let n = number.to_string();
         self.client.fetch(self.get("/repos/{owner}/{repo}/issues/{issue_number}", &[&n])).await
     }

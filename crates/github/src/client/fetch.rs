@@ -224,7 +224,7 @@ impl GitHubClient {
             number,
             title: pull.title.clone(),
             body: pull.body.clone().unwrap_or_default(),
-            state: pull.pr_state(),
+            state: pull.state,
             merged: pull.is_merged(),
             draft: pull.draft.unwrap_or(false),
             author: actor_or_ghost(pull.user.as_ref()),
@@ -284,24 +284,14 @@ impl GitHubClient {
         let ours: Vec<&CommentInfo> =
             comments.iter().filter(|c| is_ours(c, marker_login)).collect();
         let sticky_comment = our_sticky(&ours, repo, number);
-        let mut assignees: Vec<String> = issue.assignees.iter().map(|u| u.login.clone()).collect();
-        if assignees.is_empty()
-            && let Some(a) = &issue.assignee
-        {
-            assignees.push(a.login.clone());
-        }
         let snapshot = IssueSnapshot {
             version: SNAPSHOT_VERSION,
             repository: rc.full_name(),
             number: issue.number,
             title: issue.title.clone(),
-            state: if issue.state.eq_ignore_ascii_case("closed") {
-                plasma_policy::snapshot::PrState::Closed
-            } else {
-                plasma_policy::snapshot::PrState::Open
-            },
-            labels: issue.labels.iter().map(|l| l.name.clone()).collect(),
-            assignees,
+            state: issue.effective_state(),
+            labels: issue.label_names(),
+            assignees: issue.assignee_logins(),
             author: actor_or_ghost(issue.user.as_ref()),
         };
         Ok(FetchedIssue { snapshot, sticky_comment })

@@ -31,7 +31,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-pub use crate::model::{Account, BranchRef, Installation, Label, Repository};
+pub use crate::model::{
+    Account, BranchRef, Installation, Issue, IssuePullRequest, Label, PullRequest, Repository,
+};
 pub use checks::{CheckAnnotation, NewCheckRun};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
@@ -41,9 +43,8 @@ pub use fetch::{
 };
 pub use ratelimit::RateLimitStatus;
 pub use types::{
-    AppInfo, CheckRunInfo, CommentInfo, ContentFile, IssueInfo, PullCommit, PullCommitDetail,
-    PullFile, PullRequest, RateLimitOverview, RateLimitResource, ReviewInfo, ShaRef, StatusInfo,
-    VerificationInfo,
+    AppInfo, CheckRunInfo, CommentInfo, ContentFile, PullCommit, PullCommitDetail, PullFile,
+    RateLimitOverview, RateLimitResource, ReviewInfo, ShaRef, StatusInfo, VerificationInfo,
 };
 
 use crate::secret::Secret;

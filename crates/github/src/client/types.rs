@@ -5,57 +5,9 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use plasma_policy::snapshot::PrState;
 use serde::Deserialize;
 
-use crate::model::{Account, BranchRef, Label, null_as_default};
-
-/// A pull request (`GET /repos/{owner}/{repo}/pulls/{pull_number}` and lists of pulls).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PullRequest {
-    /// Number.
-    pub number: u64,
-    /// Title.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub title: String,
-    /// Body.
-    #[serde(default)]
-    pub body: Option<String>,
-    /// `open` or `closed`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub state: String,
-    /// Draft.
-    #[serde(default)]
-    pub draft: Option<bool>,
-    /// Merged (absent in lists).
-    #[serde(default)]
-    pub merged: Option<bool>,
-    /// When it was merged.
-    #[serde(default)]
-    pub merged_at: Option<String>,
-    /// Author.
-    #[serde(default)]
-    pub user: Option<Account>,
-    /// Head branch.
-    pub head: BranchRef,
-    /// Base branch.
-    pub base: BranchRef,
-    /// Labels.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub labels: Vec<Label>,
-}
-
-impl PullRequest {
-    /// Open or closed.
-    pub fn pr_state(&self) -> PrState {
-        if self.state.eq_ignore_ascii_case("closed") { PrState::Closed } else { PrState::Open }
-    }
-
-    /// Whether it was merged (lists carry only `merged_at`).
-    pub fn is_merged(&self) -> bool {
-        self.merged.unwrap_or(false) || self.merged_at.is_some()
-    }
-}
+use crate::model::{Account, null_as_default};
 
 /// One file of a pull request.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -192,34 +144,6 @@ pub struct CommentInfo {
     /// Creation time.
     #[serde(default)]
     pub created_at: Option<Timestamp>,
-}
-
-/// An issue (`GET /repos/{owner}/{repo}/issues/{issue_number}`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct IssueInfo {
-    /// Number.
-    pub number: u64,
-    /// Title.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub title: String,
-    /// `open` or `closed`.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub state: String,
-    /// Labels.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub labels: Vec<Label>,
-    /// Assignees.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub assignees: Vec<Account>,
-    /// The single assignee of older payloads.
-    #[serde(default)]
-    pub assignee: Option<Account>,
-    /// Author.
-    #[serde(default)]
-    pub user: Option<Account>,
-    /// Present when the issue is a pull request.
-    #[serde(default)]
-    pub pull_request: Option<serde_json::Value>,
 }
 
 /// The App itself, as `GET /app` describes it (only what plasma-ops reads).

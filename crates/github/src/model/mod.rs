@@ -1,29 +1,24 @@
 //! The GitHub objects that both the REST client ([`crate::client`]) and the webhook parser
 //! ([`crate::webhook`]) read: one type per object, wherever GitHub sends the same shape.
 //!
-//! GitHub describes an account, a label, a repository, an installation or a pull request branch
-//! the same way in a REST answer and in a webhook payload, give or take a few fields. Those
-//! objects live here once; a field that one payload kind lacks is `Option` (or `#[serde(default)]`)
-//! and its comment says which. Everything is lenient in the same way: unknown fields are
-//! ignored, and what GitHub may omit or send as `null` has a default, so untrusted input is
-//! rejected with an error (which the webhook parser turns into a JSON path) and never panics.
+//! GitHub describes an account, a label, a repository, an installation, a pull request (with its
+//! branch ends) or an issue the same way in a REST answer and in a webhook payload, give or take
+//! a few fields. Those objects live here once; a field that one payload kind lacks is `Option`
+//! (or `#[serde(default)]`) and its comment says which. They are lenient in the same way: unknown
+//! fields are ignored and what GitHub may omit or send as `null` has a default, so a payload is
+//! rejected only for a wrong type or a value GitHub never sends (a pull request `state` other
+//! than `open` or `closed`). A rejection is a serde error, which the webhook parser reports with
+//! the field's JSON path; untrusted input never panics.
 //!
-//! Objects whose two shapes really disagree stay apart, next to the payload that sends them:
-//!
-//! - pull requests, issues, reviews, check runs and comments: the webhook types are strict where
-//!   a payload is the only thing plasma-ops knows (`state` is typed and a `null` or unknown state
-//!   is an error at its path; `title` and the author are required), while the REST types take
-//!   strings and defaults because the fetcher decides what an odd value means (an unknown review
-//!   state is logged and the review skipped, a missing author becomes `ghost`). Their times also
-//!   differ: REST answers are parsed as timestamps, webhook times are kept as sent.
-//! - `ShaRef`: the REST one is a commit's parent (`{sha, url}`, `sha` required); the webhook one is
-//!   the branch end of a pull request listed in a check run (`{ref, sha}`, both optional).
-//!
+//! Objects whose two shapes really disagree stay apart, next to the payload that sends them; see
+//! the comment on each in [`crate::client`]'s `types` and in [`crate::webhook`].
+
 //! Nothing here holds a secret, so the derived `Debug` is safe.
 
 mod account;
-mod branch;
+mod issue;
 mod label;
+mod pull_request;
 mod repository;
 
 use plasma_policy::snapshot::PrState;
@@ -31,8 +26,9 @@ use serde::{Deserialize, Deserializer};
 
 pub use account::Account;
 pub(crate) use account::actor_or_ghost;
-pub use branch::BranchRef;
+pub use issue::{Issue, IssuePullRequest};
 pub use label::Label;
+pub use pull_request::{BranchRef, PullRequest};
 pub use repository::{Installation, Repository};
 
 /// Reads `null` as the type's default: GitHub sends `null` for some lists and flags that are

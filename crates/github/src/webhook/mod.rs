@@ -16,14 +16,16 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-pub use crate::model::{Account, BranchRef, Installation, Label, Repository};
+pub use crate::model::{
+    Account, BranchRef, Installation, Issue, IssuePullRequest, Label, PullRequest, Repository,
+};
 pub use checks::{
     App, CheckRun, CheckRunEvent, CheckSuite, CheckSuiteEvent, CheckSuiteRef, PullRequestRef,
     RequestedAction, ShaRef, StatusBranch, StatusEvent,
 };
 pub use error::WebhookError;
-pub use issues::{Comment, Issue, IssueCommentEvent, IssuePullRequest, IssuesEvent};
-pub use pull_request::{PullRequest, PullRequestEvent, PullRequestReviewEvent, Review};
+pub use issues::{Comment, IssueCommentEvent, IssuesEvent};
+pub use pull_request::{PullRequestEvent, PullRequestReviewEvent, Review};
 pub use push::{PushCommit, PushEvent, Pusher};
 
 /// One parsed webhook delivery. Payloads are boxed: they are large and of very different sizes.
