@@ -11,11 +11,11 @@ use serde_json::json;
 
 use super::route::{Route, route};
 use super::types::{
-    AppInfo, CheckRunInfo, CommentInfo, ContentFile, PullCommit, PullFile, RateLimitOverview,
-    ReviewInfo, StatusInfo,
+    AppInfo, CheckRunInfo, ContentFile, PullCommit, PullFile, RateLimitOverview, ReviewInfo,
+    StatusInfo,
 };
 use super::{Call, GitHubClient, GitHubError, Scope, Shape};
-use crate::model::{Account, Installation, Issue, Label, PullRequest, Repository};
+use crate::model::{Account, Comment, Installation, Issue, Label, PullRequest, Repository};
 
 /// A comment found after a lost answer counts as ours only if GitHub dates it at most this long
 /// before our first attempt (clock skew between us and GitHub).
@@ -52,7 +52,7 @@ pub enum AddLabelsOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommentOutcome {
     /// The comment (as created, or as found after a lost answer).
-    pub comment: CommentInfo,
+    pub comment: Comment,
     /// The answer was lost and the comment was found by re-reading the comments.
     pub recovered: bool,
 }
@@ -255,7 +255,7 @@ impl RepoClient {
     }
 
     /// Every comment of an issue or pull request, oldest first.
-    pub async fn list_issue_comments(&self, number: u64) -> Result<Vec<CommentInfo>, GitHubError> {
+    pub async fn list_issue_comments(&self, number: u64) -> Result<Vec<Comment>, GitHubError> {
         let n = number.to_string();
         let call = self.get("/repos/{owner}/{repo}/issues/{issue_number}/comments", &[&n]);
         self.client.list(call, Shape::Array).await
@@ -281,7 +281,7 @@ impl RepoClient {
                 self.scope(),
             )
             .json(json!({ "body": body }));
-            match self.client.fetch::<CommentInfo>(call).await {
+            match self.client.fetch::<Comment>(call).await {
                 Ok(comment) => return Ok(CommentOutcome { comment, recovered: false }),
                 Err(e) if e.answer_lost() && attempt <= max => {
                     if let Some(comment) = self.find_comment(number, body, started).await? {
@@ -300,7 +300,7 @@ impl RepoClient {
         number: u64,
         body: &str,
         started: Timestamp,
-    ) -> Result<Option<CommentInfo>, GitHubError> {
+    ) -> Result<Option<Comment>, GitHubError> {
         let since = started - FIND_WINDOW;
         let marker = marker_of(body);
         let comments = self.list_issue_comments(number).await?;
@@ -320,7 +320,7 @@ impl RepoClient {
     }
 
     /// Edits a comment in place.
-    pub async fn update_comment(&self, id: u64, body: &str) -> Result<CommentInfo, GitHubError> {
+    pub async fn update_comment(&self, id: u64, body: &str) -> Result<Comment, GitHubError> {
         let id = id.to_string();
         let call = Call::new(
             Method::PATCH,

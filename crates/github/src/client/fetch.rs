@@ -9,9 +9,9 @@ use plasma_policy::snapshot::{
 };
 use plasma_policy::{IssueSnapshot, PrSnapshot};
 
-use super::types::{CommentInfo, PullCommit, PullFile, ReviewInfo};
+use super::types::{PullCommit, PullFile, ReviewInfo};
 use super::{GitHubClient, GitHubError, RepoClient};
-use crate::model::actor_or_ghost;
+use crate::model::{Comment, actor_or_ghost};
 
 /// The commit status plasma-ops sets.
 pub const DEFAULT_STATUS_CONTEXT: &str = "plasma-ops/process";
@@ -132,7 +132,7 @@ fn to_review(r: ReviewInfo) -> Option<Review> {
     })
 }
 
-fn is_ours(c: &CommentInfo, login: Option<&str>) -> bool {
+fn is_ours(c: &Comment, login: Option<&str>) -> bool {
     match login {
         None => true,
         Some(l) => c.user.as_ref().is_some_and(|u| u.login.eq_ignore_ascii_case(l)),
@@ -141,8 +141,8 @@ fn is_ours(c: &CommentInfo, login: Option<&str>) -> bool {
 
 /// Our sticky comment among an issue's or pull request's comments: the oldest of ours carrying
 /// the summary marker.
-fn our_sticky(ours: &[&CommentInfo], repo: &str, number: u64) -> Option<(u64, String)> {
-    let stickies: Vec<&&CommentInfo> =
+fn our_sticky(ours: &[&Comment], repo: &str, number: u64) -> Option<(u64, String)> {
+    let stickies: Vec<&&Comment> =
         ours.iter().filter(|c| c.body.contains(SUMMARY_MARKER)).collect();
     if stickies.len() > 1 {
         tracing::warn!(
@@ -209,7 +209,7 @@ impl GitHubClient {
         let (base_config, base_config_error) = base_config;
 
         let login = opts.marker_login.as_deref();
-        let ours: Vec<&CommentInfo> = comments.iter().filter(|c| is_ours(c, login)).collect();
+        let ours: Vec<&Comment> = comments.iter().filter(|c| is_ours(c, login)).collect();
         let sticky = our_sticky(&ours, repo, number);
         let rereview_requested_shas = rereview_shas_in(ours.iter().map(|c| c.body.as_str()));
         let status = statuses
@@ -281,8 +281,7 @@ impl GitHubClient {
         let rc = self.repo(installation, repo)?;
         let (issue, comments) =
             tokio::try_join!(rc.get_issue(number), rc.list_issue_comments(number))?;
-        let ours: Vec<&CommentInfo> =
-            comments.iter().filter(|c| is_ours(c, marker_login)).collect();
+        let ours: Vec<&Comment> = comments.iter().filter(|c| is_ours(c, marker_login)).collect();
         let sticky_comment = our_sticky(&ours, repo, number);
         let snapshot = IssueSnapshot {
             version: SNAPSHOT_VERSION,

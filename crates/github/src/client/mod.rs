@@ -32,7 +32,8 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 pub use crate::model::{
-    Account, BranchRef, Installation, Issue, IssuePullRequest, Label, PullRequest, Repository,
+    Account, BranchRef, Comment, Installation, Issue, IssuePullRequest, Label, PullRequest,
+    Repository,
 };
 pub use checks::{CheckAnnotation, NewCheckRun};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
@@ -43,8 +44,8 @@ pub use fetch::{
 };
 pub use ratelimit::RateLimitStatus;
 pub use types::{
-    AppInfo, CheckRunInfo, CommentInfo, ContentFile, PullCommit, PullCommitDetail, PullFile,
-    RateLimitOverview, RateLimitResource, ReviewInfo, ShaRef, StatusInfo, VerificationInfo,
+    AppInfo, CheckRunInfo, ContentFile, PullCommit, PullCommitDetail, PullFile, RateLimitOverview,
+    RateLimitResource, ReviewInfo, ShaRef, StatusInfo, VerificationInfo,
 };
 
 use crate::secret::Secret;

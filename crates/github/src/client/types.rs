@@ -130,22 +130,6 @@ pub struct StatusInfo {
     pub updated_at: Option<Timestamp>,
 }
 
-/// An issue or pull request comment.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct CommentInfo {
-    /// Id.
-    pub id: u64,
-    /// Body.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub body: String,
-    /// Author.
-    #[serde(default)]
-    pub user: Option<Account>,
-    /// Creation time.
-    #[serde(default)]
-    pub created_at: Option<Timestamp>,
-}
-
 /// The App itself, as `GET /app` describes it (only what plasma-ops reads).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AppInfo {

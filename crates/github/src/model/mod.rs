@@ -2,7 +2,7 @@
 //! ([`crate::webhook`]) read: one type per object, wherever GitHub sends the same shape.
 //!
 //! GitHub describes an account, a label, a repository, an installation, a pull request (with its
-//! branch ends) or an issue the same way in a REST answer and in a webhook payload, give or take
+//! branch ends), an issue or a comment the same way in a REST answer and in a webhook payload, give or take
 //! a few fields. Those objects live here once; a field that one payload kind lacks is `Option`
 //! (or `#[serde(default)]`) and its comment says which. They are lenient in the same way: unknown
 //! fields are ignored and what GitHub may omit or send as `null` has a default, so a payload is
@@ -16,6 +16,7 @@
 //! Nothing here holds a secret, so the derived `Debug` is safe.
 
 mod account;
+mod comment;
 mod issue;
 mod label;
 mod pull_request;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Deserializer};
 
 pub use account::Account;
 pub(crate) use account::actor_or_ghost;
+pub use comment::Comment;
 pub use issue::{Issue, IssuePullRequest};
 pub use label::Label;
 pub use pull_request::{BranchRef, PullRequest};

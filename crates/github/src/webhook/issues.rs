@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::model::{Account, Installation, Issue, Label, Repository};
+use crate::model::{Account, Comment, Installation, Issue, Label, Repository};
 
 /// An `issues` event (opened, edited, labeled, assigned, closed, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -43,20 +43,4 @@ pub struct IssueCommentEvent {
     /// Who triggered the event.
     #[serde(default)]
     pub sender: Option<Account>,
-}
-
-/// A comment on an issue or pull request conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Comment {
-    /// Comment id.
-    pub id: u64,
-    /// Body (Markdown).
-    #[serde(default)]
-    pub body: Option<String>,
-    /// Author.
-    #[serde(default)]
-    pub user: Option<Account>,
-    /// Web address.
-    #[serde(default)]
-    pub html_url: Option<String>,
 }

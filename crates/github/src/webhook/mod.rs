@@ -17,14 +17,15 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 pub use crate::model::{
-    Account, BranchRef, Installation, Issue, IssuePullRequest, Label, PullRequest, Repository,
+    Account, BranchRef, Comment, Installation, Issue, IssuePullRequest, Label, PullRequest,
+    Repository,
 };
 pub use checks::{
     App, CheckRun, CheckRunEvent, CheckSuite, CheckSuiteEvent, CheckSuiteRef, PullRequestRef,
     RequestedAction, ShaRef, StatusBranch, StatusEvent,
 };
 pub use error::WebhookError;
-pub use issues::{Comment, IssueCommentEvent, IssuesEvent};
+pub use issues::{IssueCommentEvent, IssuesEvent};
 pub use pull_request::{PullRequestEvent, PullRequestReviewEvent, Review};
 pub use push::{PushCommit, PushEvent, Pusher};
 
