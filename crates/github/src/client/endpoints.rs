@@ -11,11 +11,10 @@ use serde_json::json;
 
 use super::route::{Route, route};
 use super::types::{
-    AppInfo, CheckRunInfo, ContentFile, PullCommit, PullFile, RateLimitOverview, ReviewInfo,
-    StatusInfo,
+    CheckRunInfo, ContentFile, PullCommit, PullFile, RateLimitOverview, ReviewInfo, StatusInfo,
 };
 use super::{Call, GitHubClient, GitHubError, Scope, Shape};
-use crate::model::{Account, Comment, Installation, Issue, Label, PullRequest, Repository};
+use crate::model::{Account, App, Comment, Installation, Issue, Label, PullRequest, Repository};
 
 /// A comment found after a lost answer counts as ours only if GitHub dates it at most this long
 /// before our first attempt (clock skew between us and GitHub).
@@ -429,7 +428,7 @@ impl GitHubClient {
     }
 
     /// `GET /app` (App authentication, a JWT): the App itself.
-    pub async fn get_app(&self) -> Result<AppInfo, GitHubError> {
+    pub async fn get_app(&self) -> Result<App, GitHubError> {
         self.fetch(Call::get(route("/app", &[]), Scope::App)).await
     }
 

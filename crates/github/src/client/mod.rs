@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 pub use crate::model::{
-    Account, BranchRef, Comment, Installation, Issue, IssuePullRequest, Label, PullRequest,
+    Account, App, BranchRef, Comment, Installation, Issue, IssuePullRequest, Label, PullRequest,
     Repository,
 };
 pub use checks::{CheckAnnotation, NewCheckRun};
@@ -44,7 +44,7 @@ pub use fetch::{
 };
 pub use ratelimit::RateLimitStatus;
 pub use types::{
-    AppInfo, CheckRunInfo, ContentFile, PullCommit, PullCommitDetail, PullFile, RateLimitOverview,
+    CheckRunInfo, ContentFile, PullCommit, PullCommitDetail, PullFile, RateLimitOverview,
     RateLimitResource, ReviewInfo, ShaRef, StatusInfo, VerificationInfo,
 };
 

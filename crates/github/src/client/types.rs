@@ -28,7 +28,8 @@ pub struct PullFile {
     pub previous_filename: Option<String>,
 }
 
-/// A `{ "sha": ... }` object.
+/// A `{ "sha": ... }` object: a commit's parent. Not [`crate::webhook::ShaRef`], a branch end
+/// in a check run's pull request list, which only shares the name.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ShaRef {
     /// SHA.
@@ -69,7 +70,8 @@ pub struct PullCommit {
     pub commit: PullCommitDetail,
 }
 
-/// One pull request review.
+/// One pull request review. Kept apart from [`crate::webhook::Review`] (see there): `state` is a
+/// string here so that a review in an unknown state is skipped, not the whole fetch failed.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ReviewInfo {
     /// Id.
@@ -91,7 +93,8 @@ pub struct ReviewInfo {
     pub body: Option<String>,
 }
 
-/// One check run.
+/// One check run. Kept apart from [`crate::webhook::CheckRun`] (see there): listed by head SHA,
+/// so `head_sha` is not read, and the times are parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CheckRunInfo {
     /// Id.
@@ -128,14 +131,6 @@ pub struct StatusInfo {
     /// Last update.
     #[serde(default)]
     pub updated_at: Option<Timestamp>,
-}
-
-/// The App itself, as `GET /app` describes it (only what plasma-ops reads).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct AppInfo {
-    /// The App's slug; its comments are signed `<slug>[bot]`. Optional in GitHub's description.
-    #[serde(default)]
-    pub slug: Option<String>,
 }
 
 /// A file from the contents API.

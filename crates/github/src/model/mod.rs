@@ -1,7 +1,7 @@
 //! The GitHub objects that both the REST client ([`crate::client`]) and the webhook parser
 //! ([`crate::webhook`]) read: one type per object, wherever GitHub sends the same shape.
 //!
-//! GitHub describes an account, a label, a repository, an installation, a pull request (with its
+//! GitHub describes an account, a label, a repository, an App, an installation, a pull request (with its
 //! branch ends), an issue or a comment the same way in a REST answer and in a webhook payload, give or take
 //! a few fields. Those objects live here once; a field that one payload kind lacks is `Option`
 //! (or `#[serde(default)]`) and its comment says which. They are lenient in the same way: unknown
@@ -10,8 +10,20 @@
 //! than `open` or `closed`). A rejection is a serde error, which the webhook parser reports with
 //! the field's JSON path; untrusted input never panics.
 //!
-//! Objects whose two shapes really disagree stay apart, next to the payload that sends them; see
-//! the comment on each in [`crate::client`]'s `types` and in [`crate::webhook`].
+//! Objects whose two readings really disagree stay apart, next to the payload that sends them,
+//! each with a comment saying why:
+//!
+//! - reviews ([`crate::webhook::Review`], [`crate::client::ReviewInfo`]): a webhook rejects an
+//!   unknown review state at its path; the fetcher skips such a review instead of failing.
+//! - check runs ([`crate::webhook::CheckRun`], [`crate::client::CheckRunInfo`]): a webhook must
+//!   name the head SHA; the REST list is read by head SHA and parses the times.
+//! - [`crate::webhook::ShaRef`] and [`crate::client::ShaRef`] are different objects (a branch end
+//!   in a check run's pull request list; a commit's parent) that share a name.
+//! - a `status` event is a status with its fields at the top level of the payload, so it shares
+//!   nothing with [`crate::client::StatusInfo`].
+//!
+//! Webhook-only objects (events, check suites, pushes) stay in [`crate::webhook`], REST-only
+//! answers (files, commits, contents, rate limits) in [`crate::client`].
 
 //! Nothing here holds a secret, so the derived `Debug` is safe.
 
@@ -31,7 +43,7 @@ pub use comment::Comment;
 pub use issue::{Issue, IssuePullRequest};
 pub use label::Label;
 pub use pull_request::{BranchRef, PullRequest};
-pub use repository::{Installation, Repository};
+pub use repository::{App, Installation, Repository};
 
 /// Reads `null` as the type's default: GitHub sends `null` for some lists and flags that are
 /// usually present, and old payloads omit them (pair with `#[serde(default)]`).

@@ -1,4 +1,4 @@
-//! Repositories and App installations.
+//! Repositories, GitHub Apps and their installations.
 
 use serde::Deserialize;
 
@@ -40,4 +40,19 @@ pub struct Installation {
     /// `installation` events send only `id` and `node_id`.
     #[serde(default)]
     pub account: Option<Account>,
+}
+
+/// A GitHub App: `GET /app` (the App itself), and the owner of a check run or suite in webhooks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct App {
+    /// App id.
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// URL-friendly name, e.g. `github-actions`; the App's comments are signed `<slug>[bot]`.
+    /// Optional in GitHub's description.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
 }

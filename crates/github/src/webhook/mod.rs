@@ -17,11 +17,11 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 pub use crate::model::{
-    Account, BranchRef, Comment, Installation, Issue, IssuePullRequest, Label, PullRequest,
+    Account, App, BranchRef, Comment, Installation, Issue, IssuePullRequest, Label, PullRequest,
     Repository,
 };
 pub use checks::{
-    App, CheckRun, CheckRunEvent, CheckSuite, CheckSuiteEvent, CheckSuiteRef, PullRequestRef,
+    CheckRun, CheckRunEvent, CheckSuite, CheckSuiteEvent, CheckSuiteRef, PullRequestRef,
     RequestedAction, ShaRef, StatusBranch, StatusEvent,
 };
 pub use error::WebhookError;

@@ -53,6 +53,12 @@ pub struct PullRequestReviewEvent {
 }
 
 /// A pull request review.
+///
+/// Kept apart from the REST client's [`crate::client::ReviewInfo`] although GitHub sends the same
+/// object: a webhook review is the whole payload's point, so an unknown `state` is an error at
+/// `review.state`; the fetcher reads all of a pull request's reviews and must not fail on one with
+/// a state it does not know (it logs and skips it), so there `state` is a string. Times differ for
+/// the same reason: kept as sent here, parsed there.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Review {
     /// Review id.
