@@ -4,14 +4,14 @@
 use plasma_policy::plan::{CurrentState, rereview_shas_in};
 use plasma_policy::render::SUMMARY_MARKER;
 use plasma_policy::snapshot::{
-    ChangedFile, CheckRun, Commit, CommitStatus, GitRef, Review, ReviewState, SNAPSHOT_VERSION,
-    Verification,
+    ChangedFile, CheckRun, Commit, CommitStatus, Review, ReviewState, Verification,
 };
 use plasma_policy::{IssueSnapshot, PrSnapshot};
 
 use super::types::{PullCommit, PullFile, ReviewInfo};
 use super::{GitHubClient, GitHubError, RepoClient};
 use crate::model::{Comment, actor_or_ghost};
+use crate::to_snapshot::{from_issue, from_pull_request};
 
 /// The commit status plasma-ops sets.
 pub const DEFAULT_STATUS_CONTEXT: &str = "plasma-ops/process";
@@ -219,18 +219,7 @@ impl GitHubClient {
             .map(|s| (s.state.clone(), s.description.clone().unwrap_or_default()));
 
         let snapshot = PrSnapshot {
-            version: SNAPSHOT_VERSION,
-            repository: rc.full_name(),
             number,
-            title: pull.title.clone(),
-            body: pull.body.clone().unwrap_or_default(),
-            state: pull.state,
-            merged: pull.is_merged(),
-            draft: pull.draft.unwrap_or(false),
-            author: actor_or_ghost(pull.user.as_ref()),
-            base: GitRef { name: pull.base.name.clone(), sha: pull.base.sha.clone() },
-            head: GitRef { name: pull.head.name.clone(), sha: pull.head.sha.clone() },
-            labels: pull.labels.iter().map(|l| l.name.clone()).collect(),
             files: Some(files.into_iter().map(to_file).collect()),
             commits: Some(commits.into_iter().map(to_commit).collect()),
             reviews: Some(reviews.into_iter().filter_map(to_review).collect()),
@@ -260,6 +249,8 @@ impl GitHubClient {
                     .collect(),
             ),
             rereview_requested_shas,
+            // What the pull request object itself says, read as from a webhook payload.
+            ..from_pull_request(&rc.full_name(), &pull)
         };
         let current = CurrentState {
             repo_labels: Some(repo_labels.into_iter().map(|l| l.name).collect()),
@@ -283,16 +274,7 @@ impl GitHubClient {
             tokio::try_join!(rc.get_issue(number), rc.list_issue_comments(number))?;
         let ours: Vec<&Comment> = comments.iter().filter(|c| is_ours(c, marker_login)).collect();
         let sticky_comment = our_sticky(&ours, repo, number);
-        let snapshot = IssueSnapshot {
-            version: SNAPSHOT_VERSION,
-            repository: rc.full_name(),
-            number: issue.number,
-            title: issue.title.clone(),
-            state: issue.effective_state(),
-            labels: issue.label_names(),
-            assignees: issue.assignee_logins(),
-            author: actor_or_ghost(issue.user.as_ref()),
-        };
+        let snapshot = from_issue(&rc.full_name(), &issue);
         Ok(FetchedIssue { snapshot, sticky_comment })
     }
 }
