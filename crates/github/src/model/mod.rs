@@ -77,3 +77,7 @@ fn parse_pr_state<E: serde::de::Error>(raw: &str) -> Result<PrState, E> {
         Err(E::unknown_variant(raw, &["open", "closed"]))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+mod tests;
