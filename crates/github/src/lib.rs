@@ -7,8 +7,12 @@
 //! everything a payload cannot know (files, commits, reviews, checks) as unknown.
 //! [`GitHubClient::fetch_pr`] reads all of it through the REST API, and
 //! [`GitHubClient::execute`] carries out a plan.
+//!
+//! Both sides read GitHub's objects (accounts, labels, repositories, pull requests, issues,
+//! comments, ...) into the one set of types in [`model`].
 
 pub mod client;
+pub mod model;
 pub mod secret;
 pub mod signature;
 pub mod to_snapshot;

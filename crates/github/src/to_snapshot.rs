@@ -8,9 +8,10 @@ use plasma_policy::snapshot::{GitRef, SNAPSHOT_VERSION};
 use plasma_policy::{IssueSnapshot, PrSnapshot};
 use serde::Serialize;
 
+use crate::model::actor_or_ghost;
 use crate::webhook::{
-    BranchRef, Issue, PullRequest, Repository, WebhookError, WebhookEvent, detect_event_name,
-    parse_event, top_level_keys,
+    BranchRef, Issue, PullRequest, WebhookError, WebhookEvent, detect_event_name, parse_event,
+    top_level_keys,
 };
 
 /// A snapshot of whichever kind the payload describes.
@@ -29,9 +30,13 @@ pub enum Snapshot {
 /// files, commits, reviews, check runs and statuses are unknown.
 pub fn pr_snapshot(ev: &WebhookEvent) -> Result<PrSnapshot, WebhookError> {
     match ev {
-        WebhookEvent::PullRequest(e) => Ok(from_pull_request(&e.repository, &e.pull_request)),
+        WebhookEvent::PullRequest(e) => {
+            Ok(from_pull_request(&e.repository.full_name, &e.pull_request))
+        }
         // The event carries one review, not all of them: reviews stay unknown.
-        WebhookEvent::PullRequestReview(e) => Ok(from_pull_request(&e.repository, &e.pull_request)),
+        WebhookEvent::PullRequestReview(e) => {
+            Ok(from_pull_request(&e.repository.full_name, &e.pull_request))
+        }
         other => Err(WebhookError::NotAPullRequestEvent {
             event: other.name().to_string(),
             concerns: concerns(other),
@@ -53,7 +58,7 @@ pub fn issue_snapshot(ev: &WebhookEvent) -> Result<IssueSnapshot, WebhookError> 
             number: issue.number,
         });
     }
-    Ok(from_issue(repository, issue))
+    Ok(from_issue(&repository.full_name, issue))
 }
 
 /// Reads a payload and builds the snapshot it describes. Without an event name (`None` or blank;
@@ -86,17 +91,19 @@ pub fn snapshot_from_payload(
     }
 }
 
-fn from_pull_request(repository: &Repository, pr: &PullRequest) -> PrSnapshot {
+/// What a pull request object alone tells (the same in a webhook payload and a REST answer):
+/// files, commits, reviews, check runs and statuses unknown. The fetcher fills those in.
+pub(crate) fn from_pull_request(repository: &str, pr: &PullRequest) -> PrSnapshot {
     PrSnapshot {
         version: SNAPSHOT_VERSION,
-        repository: repository.full_name.clone(),
+        repository: repository.to_string(),
         number: pr.number,
         title: pr.title.clone(),
         body: pr.body.clone().unwrap_or_default(),
         state: pr.state,
         merged: pr.is_merged(),
         draft: pr.draft.unwrap_or(false),
-        author: pr.user.to_actor(),
+        author: actor_or_ghost(pr.user.as_ref()),
         base: git_ref(&pr.base),
         head: git_ref(&pr.head),
         labels: pr.labels.iter().map(|l| l.name.clone()).collect(),
@@ -113,16 +120,17 @@ fn git_ref(r: &BranchRef) -> GitRef {
     GitRef { name: r.name.clone(), sha: r.sha.clone() }
 }
 
-fn from_issue(repository: &Repository, issue: &Issue) -> IssueSnapshot {
+/// What an issue object tells, the same in a webhook payload and a REST answer.
+pub(crate) fn from_issue(repository: &str, issue: &Issue) -> IssueSnapshot {
     IssueSnapshot {
         version: SNAPSHOT_VERSION,
-        repository: repository.full_name.clone(),
+        repository: repository.to_string(),
         number: issue.number,
         title: issue.title.clone(),
         state: issue.effective_state(),
-        labels: issue.labels.iter().flatten().map(|l| l.name.clone()).collect(),
+        labels: issue.label_names(),
         assignees: issue.assignee_logins(),
-        author: issue.user.to_actor(),
+        author: actor_or_ghost(issue.user.as_ref()),
     }
 }
 

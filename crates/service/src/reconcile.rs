@@ -320,7 +320,7 @@ async fn fan_out_sha(
     let inst = installation(app, &job.causes, repo).await;
     let pulls = gh.repo(inst, repo)?.pulls_for_commit(sha).await?;
     let cause = cause(job).map_or(Cause::Sha, Cause::Delivery);
-    for pr in pulls.iter().filter(|p| p.state == "open") {
+    for pr in pulls.iter().filter(|p| p.state == plasma_policy::snapshot::PrState::Open) {
         let key = JobKey::Pr { repo: repo.into(), number: pr.number };
         app.store.trigger(&key, &cause, app.now()).await?;
     }

@@ -11,11 +11,10 @@ use serde_json::json;
 
 use super::route::{Route, route};
 use super::types::{
-    AppInfo, CheckRunInfo, CommentInfo, ContentFile, InstallationInfo, IssueInfo, LabelInfo,
-    PullCommit, PullFile, PullRequest, RateLimitOverview, RepositoryInfo, ReviewInfo, StatusInfo,
-    User,
+    CheckRunInfo, ContentFile, PullCommit, PullFile, RateLimitOverview, ReviewInfo, StatusInfo,
 };
 use super::{Call, GitHubClient, GitHubError, Scope, Shape};
+use crate::model::{Account, App, Comment, Installation, Issue, Label, PullRequest, Repository};
 
 /// A comment found after a lost answer counts as ours only if GitHub dates it at most this long
 /// before our first attempt (clock skew between us and GitHub).
@@ -52,7 +51,7 @@ pub enum AddLabelsOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommentOutcome {
     /// The comment (as created, or as found after a lost answer).
-    pub comment: CommentInfo,
+    pub comment: Comment,
     /// The answer was lost and the comment was found by re-reading the comments.
     pub recovered: bool,
 }
@@ -165,12 +164,12 @@ impl RepoClient {
     }
 
     /// Labels defined in the repository.
-    pub async fn list_labels(&self) -> Result<Vec<LabelInfo>, GitHubError> {
+    pub async fn list_labels(&self) -> Result<Vec<Label>, GitHubError> {
         self.client.list(self.get("/repos/{owner}/{repo}/labels", &[]), Shape::Array).await
     }
 
     /// Labels on an issue or pull request.
-    pub async fn list_issue_labels(&self, number: u64) -> Result<Vec<LabelInfo>, GitHubError> {
+    pub async fn list_issue_labels(&self, number: u64) -> Result<Vec<Label>, GitHubError> {
         let n = number.to_string();
         let call = self.get("/repos/{owner}/{repo}/issues/{issue_number}/labels", &[&n]);
         self.client.list(call, Shape::Array).await
@@ -255,7 +254,7 @@ impl RepoClient {
     }
 
     /// Every comment of an issue or pull request, oldest first.
-    pub async fn list_issue_comments(&self, number: u64) -> Result<Vec<CommentInfo>, GitHubError> {
+    pub async fn list_issue_comments(&self, number: u64) -> Result<Vec<Comment>, GitHubError> {
         let n = number.to_string();
         let call = self.get("/repos/{owner}/{repo}/issues/{issue_number}/comments", &[&n]);
         self.client.list(call, Shape::Array).await
@@ -281,7 +280,7 @@ impl RepoClient {
                 self.scope(),
             )
             .json(json!({ "body": body }));
-            match self.client.fetch::<CommentInfo>(call).await {
+            match self.client.fetch::<Comment>(call).await {
                 Ok(comment) => return Ok(CommentOutcome { comment, recovered: false }),
                 Err(e) if e.answer_lost() && attempt <= max => {
                     if let Some(comment) = self.find_comment(number, body, started).await? {
@@ -300,7 +299,7 @@ impl RepoClient {
         number: u64,
         body: &str,
         started: Timestamp,
-    ) -> Result<Option<CommentInfo>, GitHubError> {
+    ) -> Result<Option<Comment>, GitHubError> {
         let since = started - FIND_WINDOW;
         let marker = marker_of(body);
         let comments = self.list_issue_comments(number).await?;
@@ -320,7 +319,7 @@ impl RepoClient {
     }
 
     /// Edits a comment in place.
-    pub async fn update_comment(&self, id: u64, body: &str) -> Result<CommentInfo, GitHubError> {
+    pub async fn update_comment(&self, id: u64, body: &str) -> Result<Comment, GitHubError> {
         let id = id.to_string();
         let call = Call::new(
             Method::PATCH,
@@ -410,7 +409,7 @@ impl RepoClient {
     }
 
     /// `GET /repos/{owner}/{repo}/issues/{issue_number}`.
-    pub async fn get_issue(&self, number: u64) -> Result<IssueInfo, GitHubError> {
+    pub async fn get_issue(&self, number: u64) -> Result<Issue, GitHubError> {
         let n = number.to_string();
         self.client.fetch(self.get("/repos/{owner}/{repo}/issues/{issue_number}", &[&n])).await
     }
@@ -422,19 +421,19 @@ impl GitHubClient {
     pub async fn installation_repositories(
         &self,
         installation: Option<u64>,
-    ) -> Result<Vec<RepositoryInfo>, GitHubError> {
+    ) -> Result<Vec<Repository>, GitHubError> {
         let call =
             Call::get(route("/installation/repositories", &[]), Scope::Installation(installation));
         self.list(call, Shape::Field("repositories")).await
     }
 
     /// `GET /app` (App authentication, a JWT): the App itself.
-    pub async fn get_app(&self) -> Result<AppInfo, GitHubError> {
+    pub async fn get_app(&self) -> Result<App, GitHubError> {
         self.fetch(Call::get(route("/app", &[]), Scope::App)).await
     }
 
     /// `GET /user` (a user's token): whom the token belongs to. An installation token gets 403.
-    pub async fn get_authenticated_user(&self) -> Result<User, GitHubError> {
+    pub async fn get_authenticated_user(&self) -> Result<Account, GitHubError> {
         self.fetch(Call::get(route("/user", &[]), Scope::App)).await
     }
 
@@ -466,7 +465,7 @@ impl GitHubClient {
     }
 
     /// The App's installations (App authentication only).
-    pub async fn app_installations(&self) -> Result<Vec<InstallationInfo>, GitHubError> {
+    pub async fn app_installations(&self) -> Result<Vec<Installation>, GitHubError> {
         self.list(Call::get(route("/app/installations", &[]), Scope::App), Shape::Array).await
     }
 

@@ -4,13 +4,14 @@
 use plasma_policy::plan::{CurrentState, rereview_shas_in};
 use plasma_policy::render::SUMMARY_MARKER;
 use plasma_policy::snapshot::{
-    ChangedFile, CheckRun, Commit, CommitStatus, GitRef, Review, ReviewState, SNAPSHOT_VERSION,
-    Verification,
+    ChangedFile, CheckRun, Commit, CommitStatus, Review, ReviewState, Verification,
 };
 use plasma_policy::{IssueSnapshot, PrSnapshot};
 
-use super::types::{CommentInfo, PullCommit, PullFile, ReviewInfo, actor_or_ghost};
+use super::types::{PullCommit, PullFile, ReviewInfo};
 use super::{GitHubClient, GitHubError, RepoClient};
+use crate::model::{Comment, actor_or_ghost};
+use crate::to_snapshot::{from_issue, from_pull_request};
 
 /// The commit status plasma-ops sets.
 pub const DEFAULT_STATUS_CONTEXT: &str = "plasma-ops/process";
@@ -131,7 +132,7 @@ fn to_review(r: ReviewInfo) -> Option<Review> {
     })
 }
 
-fn is_ours(c: &CommentInfo, login: Option<&str>) -> bool {
+fn is_ours(c: &Comment, login: Option<&str>) -> bool {
     match login {
         None => true,
         Some(l) => c.user.as_ref().is_some_and(|u| u.login.eq_ignore_ascii_case(l)),
@@ -140,8 +141,8 @@ fn is_ours(c: &CommentInfo, login: Option<&str>) -> bool {
 
 /// Our sticky comment among an issue's or pull request's comments: the oldest of ours carrying
 /// the summary marker.
-fn our_sticky(ours: &[&CommentInfo], repo: &str, number: u64) -> Option<(u64, String)> {
-    let stickies: Vec<&&CommentInfo> =
+fn our_sticky(ours: &[&Comment], repo: &str, number: u64) -> Option<(u64, String)> {
+    let stickies: Vec<&&Comment> =
         ours.iter().filter(|c| c.body.contains(SUMMARY_MARKER)).collect();
     if stickies.len() > 1 {
         tracing::warn!(
@@ -208,7 +209,7 @@ impl GitHubClient {
         let (base_config, base_config_error) = base_config;
 
         let login = opts.marker_login.as_deref();
-        let ours: Vec<&CommentInfo> = comments.iter().filter(|c| is_ours(c, login)).collect();
+        let ours: Vec<&Comment> = comments.iter().filter(|c| is_ours(c, login)).collect();
         let sticky = our_sticky(&ours, repo, number);
         let rereview_requested_shas = rereview_shas_in(ours.iter().map(|c| c.body.as_str()));
         let status = statuses
@@ -218,18 +219,7 @@ impl GitHubClient {
             .map(|s| (s.state.clone(), s.description.clone().unwrap_or_default()));
 
         let snapshot = PrSnapshot {
-            version: SNAPSHOT_VERSION,
-            repository: rc.full_name(),
             number,
-            title: pull.title.clone(),
-            body: pull.body.clone().unwrap_or_default(),
-            state: pull.pr_state(),
-            merged: pull.is_merged(),
-            draft: pull.draft.unwrap_or(false),
-            author: actor_or_ghost(pull.user.as_ref()),
-            base: GitRef { name: pull.base.name.clone(), sha: pull.base.sha.clone() },
-            head: GitRef { name: pull.head.name.clone(), sha: pull.head.sha.clone() },
-            labels: pull.labels.iter().map(|l| l.name.clone()).collect(),
             files: Some(files.into_iter().map(to_file).collect()),
             commits: Some(commits.into_iter().map(to_commit).collect()),
             reviews: Some(reviews.into_iter().filter_map(to_review).collect()),
@@ -259,6 +249,8 @@ impl GitHubClient {
                     .collect(),
             ),
             rereview_requested_shas,
+            // What the pull request object itself says, read as from a webhook payload.
+            ..from_pull_request(&rc.full_name(), &pull)
         };
         let current = CurrentState {
             repo_labels: Some(repo_labels.into_iter().map(|l| l.name).collect()),
@@ -280,29 +272,9 @@ impl GitHubClient {
         let rc = self.repo(installation, repo)?;
         let (issue, comments) =
             tokio::try_join!(rc.get_issue(number), rc.list_issue_comments(number))?;
-        let ours: Vec<&CommentInfo> =
-            comments.iter().filter(|c| is_ours(c, marker_login)).collect();
+        let ours: Vec<&Comment> = comments.iter().filter(|c| is_ours(c, marker_login)).collect();
         let sticky_comment = our_sticky(&ours, repo, number);
-        let mut assignees: Vec<String> = issue.assignees.iter().map(|u| u.login.clone()).collect();
-        if assignees.is_empty()
-            && let Some(a) = &issue.assignee
-        {
-            assignees.push(a.login.clone());
-        }
-        let snapshot = IssueSnapshot {
-            version: SNAPSHOT_VERSION,
-            repository: rc.full_name(),
-            number: issue.number,
-            title: issue.title.clone(),
-            state: if issue.state.eq_ignore_ascii_case("closed") {
-                plasma_policy::snapshot::PrState::Closed
-            } else {
-                plasma_policy::snapshot::PrState::Open
-            },
-            labels: issue.labels.iter().map(|l| l.name.clone()).collect(),
-            assignees,
-            author: actor_or_ghost(issue.user.as_ref()),
-        };
+        let snapshot = from_issue(&rc.full_name(), &issue);
         Ok(FetchedIssue { snapshot, sticky_comment })
     }
 }

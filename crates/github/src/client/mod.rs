@@ -31,6 +31,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+pub use crate::model::{
+    Account, App, BranchRef, Comment, Installation, Issue, IssuePullRequest, Label, PullRequest,
+    Repository,
+};
 pub use checks::{CheckAnnotation, NewCheckRun};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
@@ -40,9 +44,8 @@ pub use fetch::{
 };
 pub use ratelimit::RateLimitStatus;
 pub use types::{
-    AppInfo, Branch, CheckRunInfo, CommentInfo, ContentFile, InstallationInfo, IssueInfo,
-    LabelInfo, PullCommit, PullCommitDetail, PullFile, PullRequest, RateLimitOverview,
-    RateLimitResource, RepositoryInfo, ReviewInfo, ShaRef, StatusInfo, User, VerificationInfo,
+    CheckRunInfo, ContentFile, PullCommit, PullCommitDetail, PullFile, RateLimitOverview,
+    RateLimitResource, ReviewInfo, ShaRef, StatusInfo, VerificationInfo,
 };
 
 use crate::secret::Secret;

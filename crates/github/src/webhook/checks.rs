@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::common::{Account, Installation, Repository, null_as_default};
+use crate::model::{Account, App, Installation, Repository, null_as_default};
 
 /// A `check_run` event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -28,6 +28,11 @@ pub struct CheckRunEvent {
 }
 
 /// A check run as sent in a `check_run` event.
+///
+/// Kept apart from the REST client's [`crate::client::CheckRunInfo`]: here `head_sha` is required,
+/// as it is the only way to know which commit (and, for forks, which pull requests) to look at
+/// again; the client lists check runs *by* head SHA, reads neither it nor `pull_requests`, and
+/// needs the times as timestamps for the snapshot (here they are kept as sent).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CheckRun {
     /// Check run id.
@@ -83,20 +88,6 @@ pub struct RequestedAction {
     pub identifier: Option<String>,
 }
 
-/// A GitHub App (owner of a check run or suite).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct App {
-    /// App id.
-    #[serde(default)]
-    pub id: Option<u64>,
-    /// URL-friendly name, e.g. `github-actions`.
-    #[serde(default)]
-    pub slug: Option<String>,
-    /// Display name.
-    #[serde(default)]
-    pub name: Option<String>,
-}
-
 /// A pull request as listed in a check run or suite: number and branches only.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PullRequestRef {
@@ -114,6 +105,9 @@ pub struct PullRequestRef {
 }
 
 /// A branch and the commit it pointed at.
+///
+/// Not the REST client's [`crate::client::ShaRef`], which is a commit's parent (`{sha, url}`,
+/// `sha` required): a different object that happens to share the name.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ShaRef {
     /// Branch name.
@@ -168,6 +162,9 @@ pub struct CheckSuite {
 }
 
 /// A `status` event: a legacy commit status was set.
+///
+/// The event *is* the status (its fields are top-level, beside `repository` and `sender`), so it
+/// shares no type with the REST client's [`crate::client::StatusInfo`], one entry of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct StatusEvent {
     /// Status id.

@@ -6,7 +6,6 @@
 //! needed to know which repository, pull request, issue or commit to look at.
 
 mod checks;
-mod common;
 mod error;
 mod issues;
 mod pull_request;
@@ -17,14 +16,17 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
+pub use crate::model::{
+    Account, App, BranchRef, Comment, Installation, Issue, IssuePullRequest, Label, PullRequest,
+    Repository,
+};
 pub use checks::{
-    App, CheckRun, CheckRunEvent, CheckSuite, CheckSuiteEvent, CheckSuiteRef, PullRequestRef,
+    CheckRun, CheckRunEvent, CheckSuite, CheckSuiteEvent, CheckSuiteRef, PullRequestRef,
     RequestedAction, ShaRef, StatusBranch, StatusEvent,
 };
-pub use common::{Account, Installation, Label, Repository};
 pub use error::WebhookError;
-pub use issues::{Comment, Issue, IssueCommentEvent, IssuePullRequest, IssuesEvent};
-pub use pull_request::{BranchRef, PullRequest, PullRequestEvent, PullRequestReviewEvent, Review};
+pub use issues::{IssueCommentEvent, IssuesEvent};
+pub use pull_request::{PullRequestEvent, PullRequestReviewEvent, Review};
 pub use push::{PushCommit, PushEvent, Pusher};
 
 /// One parsed webhook delivery. Payloads are boxed: they are large and of very different sizes.
@@ -306,14 +308,14 @@ impl WebhookEvent {
     /// The GitHub App installation id, when the payload has one.
     pub fn installation_id(&self) -> Option<u64> {
         let installation = match self {
-            WebhookEvent::PullRequest(e) => e.installation,
-            WebhookEvent::PullRequestReview(e) => e.installation,
-            WebhookEvent::CheckRun(e) => e.installation,
-            WebhookEvent::CheckSuite(e) => e.installation,
-            WebhookEvent::Status(e) => e.installation,
-            WebhookEvent::Issues(e) => e.installation,
-            WebhookEvent::IssueComment(e) => e.installation,
-            WebhookEvent::Push(e) => e.installation,
+            WebhookEvent::PullRequest(e) => e.installation.as_ref(),
+            WebhookEvent::PullRequestReview(e) => e.installation.as_ref(),
+            WebhookEvent::CheckRun(e) => e.installation.as_ref(),
+            WebhookEvent::CheckSuite(e) => e.installation.as_ref(),
+            WebhookEvent::Status(e) => e.installation.as_ref(),
+            WebhookEvent::Issues(e) => e.installation.as_ref(),
+            WebhookEvent::IssueComment(e) => e.installation.as_ref(),
+            WebhookEvent::Push(e) => e.installation.as_ref(),
             WebhookEvent::Other { .. } => None,
         };
         installation.map(|i| i.id)

@@ -1,9 +1,9 @@
 //! `pull_request` and `pull_request_review` events.
 
-use plasma_policy::snapshot::{PrState, ReviewState};
+use plasma_policy::snapshot::ReviewState;
 use serde::Deserialize;
 
-use super::common::{Account, Installation, Label, Repository, null_as_default, pr_state};
+use crate::model::{Account, Installation, Label, PullRequest, Repository};
 
 /// A `pull_request` event (opened, synchronize, edited, labeled, closed, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -52,69 +52,13 @@ pub struct PullRequestReviewEvent {
     pub sender: Option<Account>,
 }
 
-/// The pull request object of a webhook payload.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PullRequest {
-    /// Numeric id (not the number).
-    #[serde(default)]
-    pub id: Option<u64>,
-    /// Pull request number.
-    pub number: u64,
-    /// Title.
-    pub title: String,
-    /// Body (Markdown); `None` when GitHub sends `null`.
-    #[serde(default)]
-    pub body: Option<String>,
-    /// `open` or `closed`.
-    #[serde(deserialize_with = "pr_state")]
-    pub state: PrState,
-    /// Missing from old payloads and from `pull_request_review` events.
-    #[serde(default)]
-    pub draft: Option<bool>,
-    /// Missing from `pull_request_review` events.
-    #[serde(default)]
-    pub merged: Option<bool>,
-    /// When it was merged.
-    #[serde(default)]
-    pub merged_at: Option<String>,
-    /// Who opened it.
-    pub user: Account,
-    /// The branch it merges from.
-    pub head: BranchRef,
-    /// The branch it merges into.
-    pub base: BranchRef,
-    /// Current labels.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub labels: Vec<Label>,
-    /// Web address.
-    #[serde(default)]
-    pub html_url: Option<String>,
-}
-
-impl PullRequest {
-    /// `merged` when GitHub sends it, otherwise whether `merged_at` is set.
-    pub fn is_merged(&self) -> bool {
-        self.merged.unwrap_or(self.merged_at.is_some())
-    }
-}
-
-/// `head` or `base` of a pull request.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct BranchRef {
-    /// Branch name, without `refs/heads/`.
-    #[serde(rename = "ref")]
-    pub name: String,
-    /// Commit SHA.
-    pub sha: String,
-    /// `owner:branch`.
-    #[serde(default)]
-    pub label: Option<String>,
-    /// The repository the branch lives in; `null` when a fork was deleted.
-    #[serde(default)]
-    pub repo: Option<Repository>,
-}
-
 /// A pull request review.
+///
+/// Kept apart from the REST client's [`crate::client::ReviewInfo`] although GitHub sends the same
+/// object: a webhook review is the whole payload's point, so an unknown `state` is an error at
+/// `review.state`; the fetcher reads all of a pull request's reviews and must not fail on one with
+/// a state it does not know (it logs and skips it), so there `state` is a string. Times differ for
+/// the same reason: kept as sent here, parsed there.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Review {
     /// Review id.

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::common::{Account, Installation, Repository, null_as_default};
+use crate::model::{Account, Installation, Repository, null_as_default};
 
 /// A `push` event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -1,0 +1,58 @@
+//! Repositories, GitHub Apps and their installations.
+
+use serde::Deserialize;
+
+use super::{Account, null_as_default};
+
+/// A repository: the `repository` of a webhook payload, a pull request branch's `repo`, or a REST
+/// answer (`GET /installation/repositories`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Repository {
+    /// Numeric id.
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// `owner/name`.
+    pub full_name: String,
+    /// The default branch, where the organisation's and repository's configuration lives.
+    #[serde(default)]
+    pub default_branch: Option<String>,
+    /// Archived repositories take no writes. Old webhook payloads and GitHub's slimmer repository
+    /// objects omit it: absent or `null` reads as not archived.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub archived: bool,
+}
+
+impl Repository {
+    /// `owner` and `name` from `full_name`; `None` when it has no `/`.
+    pub fn owner_and_name(&self) -> Option<(&str, &str)> {
+        self.full_name.split_once('/')
+    }
+}
+
+/// A GitHub App installation: in a webhook payload, the one that received the event (absent for
+/// repository and organisation webhooks, and in several of GitHub's own examples); in a REST
+/// answer (`GET /app/installations`), one of the App's.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Installation {
+    /// Installation id, needed to mint an installation token.
+    pub id: u64,
+    /// The account it is installed on. REST answers send it; webhook payloads other than
+    /// `installation` events send only `id` and `node_id`.
+    #[serde(default)]
+    pub account: Option<Account>,
+}
+
+/// A GitHub App: `GET /app` (the App itself), and the owner of a check run or suite in webhooks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct App {
+    /// App id.
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// URL-friendly name, e.g. `github-actions`; the App's comments are signed `<slug>[bot]`.
+    /// Optional in GitHub's description.
+    #[serde(default)]
+    pub slug: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
