@@ -198,10 +198,12 @@ async fn slow_clients_are_cut_off_without_holding_a_worker() {
             sign(SECRET.as_bytes(), &body),
             body.len()
         );
+        // Timed from before the connection: the server's body timer cannot start earlier, so
+        // `closed - start >= BODY_READ_TIMEOUT` holds by causality, however loaded the machine.
+        let start = Instant::now();
         let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
         wr.write_all(head.as_bytes()).await.unwrap();
         body_connected.send(()).await.unwrap();
-        let start = Instant::now();
         let writer = tokio::spawn(async move {
             for b in body {
                 if wr.write_all(&[b]).await.is_err() {
@@ -219,10 +221,10 @@ async fn slow_clients_are_cut_off_without_holding_a_worker() {
     let headers_connected = connected.clone();
     let slow_headers = tokio::spawn(async move {
         let head = b"POST /webhook HTTP/1.1\r\nx-github-event: pull_request\r\nx-padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        let start = Instant::now();
         let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
         wr.write_all(&head[..1]).await.unwrap();
         headers_connected.send(()).await.unwrap();
-        let start = Instant::now();
         let writer = tokio::spawn(async move {
             for b in &head[1..] {
                 if wr.write_all(&[*b]).await.is_err() {
@@ -240,9 +242,9 @@ async fn slow_clients_are_cut_off_without_holding_a_worker() {
 
     // A connection that sends nothing at all.
     let idle = tokio::spawn(async move {
+        let start = Instant::now();
         let (mut rd, _wr) = TcpStream::connect(addr).await.unwrap().into_split();
         connected.send(()).await.unwrap();
-        let start = Instant::now();
         let (_, closed) = read_until_close(&mut rd).await;
         closed - start
     });
