@@ -27,7 +27,8 @@ const MAX_CONNECTIONS: u32 = 10;
 /// unavailable: short enough that ingress answers 503 well within GitHub's 10 s delivery timeout.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The schema, applied at open.
+/// The schema. Applying it takes a PostgreSQL advisory lock, so when several replicas start at
+/// once exactly one migrates and the others wait for it.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// A server that cannot be reached: what to check is the server, not a file.
@@ -36,9 +37,6 @@ fn unreachable(location: String, source: sqlx::Error) -> StoreError {
 }
 
 /// The PostgreSQL store: a connection pool; migrations run at open.
-///
-/// Several replicas may open the same database at once: the migrator holds a PostgreSQL advisory
-/// lock while it applies migrations, so exactly one applies them and the others wait.
 #[derive(Debug)]
 pub struct PgStore {
     db: Db<Postgres>,

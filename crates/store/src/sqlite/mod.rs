@@ -26,7 +26,7 @@ const MAX_CONNECTIONS: u32 = 8;
 /// How long an operation waits for a free connection before reporting the store unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The schema, applied at open.
+/// The schema, applied when the file is opened (a new file starts empty).
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A file that cannot be opened: what to check is the path and its permissions.
