@@ -235,7 +235,10 @@ async fn every_dashboard_query_returns_series_from_a_real_prometheus_scraping_se
     hub.add_commit(REPO, n, FakeCommit::verified(&head, "Bootstrap"));
 
     let dir = tempfile::tempdir().unwrap();
-    let logs = root().join("target/test-logs");
+    // Where scripts/scan-secrets looks for service logs after the suite.
+    let logs = std::env::var_os("PLASMA_TEST_LOG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/test-logs"));
     std::fs::create_dir_all(&logs).unwrap();
     let log = std::fs::File::create(logs.join("deploy-dashboard-serve.jsonl")).unwrap();
     let port = free_port();
