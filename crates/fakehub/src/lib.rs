@@ -19,6 +19,7 @@ mod protection;
 mod routes;
 mod server;
 mod state;
+mod teams;
 
 use std::sync::Arc;
 

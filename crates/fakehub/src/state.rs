@@ -48,6 +48,8 @@ pub(crate) struct State {
     pub bot_login: String,
     /// Branch protection, rulesets and environments (`audit --remote`).
     pub protection: crate::protection::ProtectionState,
+    /// Organisation teams' members (`infra-approval`).
+    pub teams: crate::teams::TeamState,
 }
 
 #[derive(Clone, Copy, Debug)]

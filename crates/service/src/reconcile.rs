@@ -168,7 +168,7 @@ pub async fn reconcile_pr(
     let opts = PlanOptions { status_context: app.cfg.status_context.clone() };
     let inst = installation(app, ctx.causes, repo).await;
     let mut unreadable_config = None;
-    let (pr, current, org, base) = match &app.github {
+    let (mut pr, current, org, base) = match &app.github {
         Some(gh) => {
             let fo = FetchOptions {
                 status_context: app.cfg.status_context.clone(),
@@ -201,6 +201,11 @@ pub async fn reconcile_pr(
         Some(why) => Err(why),
         None => policy_for(app, org.as_deref(), base.as_deref()),
     };
+    // The infra rule's facts (team members, CODEOWNERS owners) depend on the policy, so they
+    // are read after it is known, and only when the pull request changes infrastructure.
+    if let (Ok(policy), Some(gh)) = (&policy, &app.github) {
+        pr.infra = gh.fetch_infra_facts(inst, &pr, policy).await?;
+    }
     let decision = match policy {
         Ok(policy) => plan::decide(&pr, &current, &remembered, &policy, &opts),
         Err(message) => plan::decide_config_error(&pr, &message, &current, &remembered, &opts),
