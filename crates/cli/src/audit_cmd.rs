@@ -86,6 +86,18 @@ pub fn run(g: &Global, out: &Out, args: AuditArgs) -> Result<u8> {
     Ok(out.repo_report("audit", &RepoReport::new(findings)))
 }
 
+/// `audit --format json` of the checkout at `path` without `--fix` or `--remote` (the MCP tool
+/// `audit`).
+pub(crate) fn report(g: &Global, path: &Path) -> Result<RepoReport> {
+    if !path.is_dir() {
+        bail!("{} is not a directory; pass the repository's checkout", path.display());
+    }
+    let config = load_config(g, path)?;
+    let (checkout, mut findings) = read_checkout(path)?;
+    findings.extend(audit::audit(&checkout, &config));
+    Ok(RepoReport::new(findings))
+}
+
 /// The policy: `--org-config`, then `--config` or else the checkout's own `.github/plasma.yml`
 /// (config is code: the repository audited says how it maps its stages).
 fn load_config(g: &Global, root: &Path) -> Result<Config> {

@@ -248,6 +248,24 @@ fn plan_for(
     Ok(Planned { plan, current_tag: latest.map(|(t, _)| t), head: head.to_string(), labels_from })
 }
 
+/// `release plan --format json` of the checkout at `path` (the MCP tool `release_plan`): every
+/// component's plan, or the one plan when the repository has no components.
+pub(crate) fn plan_json(policy: &Policy, path: &std::path::Path) -> Result<Value> {
+    let repo = GitRepo::discover(path)?;
+    let at = RepoAt { path: path.to_path_buf(), main: "main".into(), repo: None };
+    let labels = LabelSource::default();
+    let cfg = &policy.config().release;
+    if cfg.components.is_empty() {
+        return Ok(plan_for(policy, &repo, &at, &labels, None)?.json());
+    }
+    let plans = cfg
+        .components
+        .iter()
+        .map(|c| plan_for(policy, &repo, &at, &labels, Some(c)).map(|p| p.json()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(json!({ "components": plans }))
+}
+
 /// Runs `release`.
 pub fn release(g: &Global, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
     let policy = &input::policy(g)?;
