@@ -323,7 +323,7 @@ async fn every_tool_over_stdio_and_http_as_the_inspector_sees_it() {
     every_tool(&http, n, false).await;
 
     // Without the token the Inspector is refused (it then wants OAuth: status 3, not 0).
-    let r = inspect(&[url.clone()], &["--method", "tools/list"]).await;
+    let r = inspect(std::slice::from_ref(&url), &["--method", "tools/list"]).await;
     assert_ne!(r.code, 0, "{}", r.text);
     let client = reqwest::Client::new();
     let post = |host: Option<&str>, origin: Option<&str>, token: Option<&str>| {
