@@ -320,7 +320,16 @@ async fn every_tool_over_stdio_and_http_as_the_inspector_sees_it() {
     wait_healthy(port).await;
     let url = format!("http://127.0.0.1:{port}/mcp");
     let http = vec![url.clone(), "--header".into(), format!("Authorization: Bearer {TOKEN}")];
+    let (cold, cold_charged) = pr_status_calls(&hub, &http, n).await;
     every_tool(&http, n, false).await;
+    // Warm: the service's ETag cache answers with 304s, which GitHub does not charge.
+    let (warm, warm_charged) = pr_status_calls(&hub, &http, n).await;
+    let figures = format!(
+        "pr_status over /mcp: cold {cold} GitHub calls ({cold_charged} charged), warm {warm} calls \
+         ({warm_charged} charged)\n"
+    );
+    let _ = std::fs::write(root().join("target/mcp-pr-status-calls.txt"), &figures);
+    assert!(warm_charged <= 1, "{figures}");
 
     // Without the token the Inspector is refused (it then wants OAuth: status 3, not 0).
     let r = inspect(std::slice::from_ref(&url), &["--method", "tools/list"]).await;
@@ -386,4 +395,12 @@ fn actions_command(env: &[(String, String)], n: u64) {
     assert_eq!(run(&["actions", "other/repo#1"]), "no actions\n");
     let bad = plasma_ops(env, &["actions", "not-a-key"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// GitHub calls one `pr_status` makes: all, and those charged to the rate limit (not a 304).
+async fn pr_status_calls(hub: &FakeHub, target: &[String], n: u64) -> (usize, usize) {
+    hub.reset_requests();
+    ok(target, "pr_status", json!({"repo": REPO, "number": n})).await;
+    let r = hub.requests();
+    (r.len(), r.iter().filter(|q| q.status != 304).count())
 }
