@@ -18,6 +18,7 @@ mod input;
 mod labels_cmd;
 mod mcp_cmd;
 mod output;
+mod progress;
 mod release_cmd;
 mod release_labels;
 mod report;
