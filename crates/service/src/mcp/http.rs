@@ -128,6 +128,71 @@ mod tests {
         assert!(!same(b"", b"abc"));
     }
 
+    async fn app(vars: &[(&str, &str)]) -> Arc<App> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let db =
+            std::env::temp_dir().join(format!("plasma-ops-mcp-http-{}-{n}.db", std::process::id()));
+        let mut env: std::collections::BTreeMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        env.insert("PLASMA_OPS_DATABASE_URL".into(), format!("sqlite://{}", db.display()));
+        let cfg = crate::ServiceConfig::load(&env, None).unwrap_or_else(|e| panic!("{e}"));
+        let store = plasma_store::open(&cfg.database_url).await.unwrap_or_else(|e| panic!("{e}"));
+        App::new(cfg, store, None, crate::system_clock())
+    }
+
+    async fn status(app: &Arc<App>, auth: Option<&str>) -> (StatusCode, String) {
+        use tower::ServiceExt;
+        let mut req = Request::post("/mcp")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("host", "127.0.0.1");
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+        let resp = router(app)
+            .with_state(Arc::clone(app))
+            .oneshot(req.body(Body::from(body)).unwrap_or_else(|_| unreachable!()))
+            .await
+            .unwrap_or_else(|e| match e {});
+        let code = resp.status();
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        (code, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn off_on_a_non_loopback_bind_without_a_token() {
+        let app = app(&[("PLASMA_OPS_LISTEN", "0.0.0.0:0")]).await;
+        assert!(refusal(&app).is_some());
+        let (code, body) = status(&app, None).await;
+        assert_eq!(code, StatusCode::NOT_FOUND);
+        assert!(body.contains("PLASMA_OPS_MCP_TOKEN"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn off_with_an_invalid_tool_list() {
+        let app = app(&[("PLASMA_OPS_MCP_TOOLS", "pr_status,bogus")]).await;
+        let (code, body) = status(&app, None).await;
+        assert_eq!(code, StatusCode::NOT_FOUND);
+        assert!(body.contains("bogus"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_token_is_needed_when_set_even_on_loopback() {
+        let app =
+            app(&[("PLASMA_OPS_MCP_TOKEN", "s3cret"), ("PLASMA_OPS_LISTEN", "0.0.0.0:0")]).await;
+        assert!(refusal(&app).is_none());
+        assert_eq!(status(&app, None).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(status(&app, Some("Bearer nope")).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(status(&app, Some("s3cret")).await.0, StatusCode::UNAUTHORIZED);
+        let (code, body) = status(&app, Some("Bearer s3cret")).await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+    }
+
     #[test]
     fn the_bound_address_is_an_allowed_host_beside_loopback() {
         let any: SocketAddr = "0.0.0.0:8080".parse().unwrap_or_else(|_| unreachable!());
