@@ -84,6 +84,11 @@ pub enum Command {
     /// Start a hotfix branch from the latest release tag, or plan its patch release.
     #[command(subcommand)]
     Hotfix(crate::release_cmd::HotfixCmd),
+    /// The MCP server for coding agents, over standard input and output (`/mcp` on `serve` is
+    /// the same over HTTP).
+    Mcp(crate::mcp_cmd::McpArgs),
+    /// What the service wrote or planned (dry run), from the action log; newest first.
+    Actions(crate::actions_cmd::ActionsArgs),
 }
 
 impl Command {

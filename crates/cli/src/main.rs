@@ -4,6 +4,7 @@
 // Every command lives in a module named for it (`<command>_cmd`; `hotfix` beside `release` in
 // `release_cmd`, the four service commands in `service_cmds`), owning its arguments and its
 // `run`; `commands` only dispatches.
+mod actions_cmd;
 mod args;
 mod audit_cmd;
 mod check_cmd;
@@ -15,7 +16,9 @@ mod github_env;
 mod history_cmd;
 mod input;
 mod labels_cmd;
+mod mcp_cmd;
 mod output;
+mod progress;
 mod release_cmd;
 mod release_labels;
 mod report;

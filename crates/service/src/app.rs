@@ -124,6 +124,8 @@ impl App {
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics_text))
+            // MCP for coding agents (issue 10): its own checks, see `mcp::http`.
+            .merge(crate::mcp::http::router(self))
             .layer(DefaultBodyLimit::max(MAX_BODY))
             // A body trickled in byte by byte must not hold a connection for ever.
             .layer(TimeoutLayer::with_status_code(

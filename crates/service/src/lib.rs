@@ -7,6 +7,7 @@ pub mod http_server;
 pub mod ingress;
 pub mod keys;
 pub mod logging;
+pub mod mcp;
 pub mod metrics;
 pub mod ops_metrics;
 pub mod reconcile;

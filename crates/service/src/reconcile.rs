@@ -27,22 +27,24 @@ pub struct ReconcileError {
     pub message: String,
     /// GitHub asked us to wait this long.
     pub retry_after: Option<Duration>,
+    /// GitHub's HTTP status, when GitHub refused (404: no such pull request or repository).
+    pub status: Option<u16>,
 }
 
 impl From<GitHubError> for ReconcileError {
     fn from(e: GitHubError) -> Self {
-        ReconcileError { retry_after: e.retry_after(), message: e.to_string() }
+        ReconcileError { retry_after: e.retry_after(), status: e.status(), message: e.to_string() }
     }
 }
 
 impl From<plasma_store::StoreError> for ReconcileError {
     fn from(e: plasma_store::StoreError) -> Self {
-        ReconcileError { retry_after: None, message: format!("store: {e}") }
+        ReconcileError { retry_after: None, status: None, message: format!("store: {e}") }
     }
 }
 
 fn fail(message: impl Into<String>) -> ReconcileError {
-    ReconcileError { message: message.into(), retry_after: None }
+    ReconcileError { message: message.into(), retry_after: None, status: None }
 }
 
 /// What a reconcile did.
@@ -124,6 +126,7 @@ async fn marker_login(app: &App, gh: &GitHubClient) -> Result<String, ReconcileE
     }
     gh.login().await.map_err(|e| ReconcileError {
         retry_after: e.retry_after(),
+        status: e.status(),
         message: format!(
             "cannot learn the login plasma-ops writes as ({e}); set PLASMA_OPS_BOT_LOGIN to \
              `<app-slug>[bot]` (or the token's user) if GitHub does not tell it"
@@ -155,15 +158,29 @@ fn policy_from(org: Option<&str>, base: Option<&str>) -> Result<Policy, String> 
         .map_err(|e| e.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
 }
 
-/// Reconcile one pull request: fetch, decide, apply (or record, in a dry run). The store is read
-/// once before deciding (what is remembered of the pull request) and written once after applying
-/// (the actions, and the memory the policy returned); every rule is the policy core's.
-pub async fn reconcile_pr(
+/// What a reconcile decided before anything is applied: the pull request as fetched, its
+/// installation, the memory read and the policy core's decision. `plan` of the decision is what
+/// `reconcile_pr` applies and what `pr_status` (MCP) reports.
+#[derive(Debug, Clone)]
+pub struct PrDecided {
+    /// The snapshot judged.
+    pub pr: PrSnapshot,
+    /// The installation covering the repository, if known.
+    pub installation: Option<u64>,
+    /// What was remembered of the pull request.
+    pub remembered: Memory,
+    /// The verdict, the plan and the memory to keep.
+    pub decision: plan::Decision,
+}
+
+/// Fetch and decide, writing nothing: live GitHub when configured, else the newest stored payload
+/// among the causes' deliveries (`None` when there is none). The store is only read.
+pub async fn decide_pr(
     app: &App,
     ctx: &JobContext<'_>,
     repo: &str,
     number: u64,
-) -> Result<PrReconciled, ReconcileError> {
+) -> Result<Option<PrDecided>, ReconcileError> {
     let key = ctx.key;
     let opts = PlanOptions { status_context: app.cfg.status_context.clone() };
     let inst = installation(app, ctx.causes, repo).await;
@@ -181,19 +198,7 @@ pub async fn reconcile_pr(
         }
         None => match snapshot_from_deliveries(app, ctx.causes).await? {
             Some(pr) => (pr, CurrentState::default(), None, None),
-            None => {
-                info!(
-                    job_key = key,
-                    "dry run without credentials and no payload to judge; nothing to do"
-                );
-                let pr = PrSnapshot::unknown(repo, number);
-                return Ok(PrReconciled {
-                    pr,
-                    verdict: None,
-                    plan: Plan::default(),
-                    dry_run: true,
-                });
-            }
+            None => return Ok(None),
         },
     };
     let remembered = memory_from(app.store.pr_memory(key, &pr.head.sha).await?);
@@ -209,6 +214,26 @@ pub async fn reconcile_pr(
     let decision = match policy {
         Ok(policy) => plan::decide(&pr, &current, &remembered, &policy, &opts),
         Err(message) => plan::decide_config_error(&pr, &message, &current, &remembered, &opts),
+    };
+    Ok(Some(PrDecided { pr, installation: inst, remembered, decision }))
+}
+
+/// Reconcile one pull request: fetch, decide, apply (or record, in a dry run). The store is read
+/// once before deciding (what is remembered of the pull request) and written once after applying
+/// (the actions, and the memory the policy returned); every rule is the policy core's.
+pub async fn reconcile_pr(
+    app: &App,
+    ctx: &JobContext<'_>,
+    repo: &str,
+    number: u64,
+) -> Result<PrReconciled, ReconcileError> {
+    let key = ctx.key;
+    let Some(PrDecided { pr, installation: inst, remembered, decision }) =
+        decide_pr(app, ctx, repo, number).await?
+    else {
+        info!(job_key = key, "dry run without credentials and no payload to judge; nothing to do");
+        let pr = PrSnapshot::unknown(repo, number);
+        return Ok(PrReconciled { pr, verdict: None, plan: Plan::default(), dry_run: true });
     };
     let dry_run = app.dry_run();
     let (actions, failure) =

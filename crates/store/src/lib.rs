@@ -6,6 +6,7 @@
 //! PostgreSQL database) implements the same trait with the same semantics. `crates/store/README.md` describes the schema,
 //! the queue's semantics and what "durable" means here.
 
+mod action_log;
 mod backoff;
 mod causes;
 mod error;
@@ -23,6 +24,7 @@ mod types;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use action_log::{ActionFilter, ActionKey};
 pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
 pub use causes::{Cause, MAX_CAUSES};
 pub use error::StoreError;
@@ -231,6 +233,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reachability for /readyz.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The action log across keys (`plasma-ops actions`, the MCP tools): the entries `filter`
+    /// selects, newest first.
+    async fn find_actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRow>, StoreError>;
+
+    /// The keys of the action log, the one written about first first, at most `limit`.
+    async fn action_keys(&self, limit: u32) -> Result<Vec<ActionKey>, StoreError>;
 
     /// Deletes one batch, at most `limit` rows, of `what` older than `before`: processed
     /// deliveries received before it, or actions logged before it. Returns how many went.

@@ -1,4 +1,5 @@
 //! The rules, one module each.
+pub mod about;
 pub mod approval;
 pub mod branch;
 pub mod checklist;

@@ -279,6 +279,29 @@ impl RereviewDecision {
     }
 }
 
+/// `coderabbit-review`, explained (`explain_rule`).
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"coderabbit-review"#,
+    checks: r#"CodeRabbit's newest review of the head commit decides the loop: no verdict -> status:needs-coderabbit-review, changes requested -> status:needs-cursor-fix, approved -> status:coderabbit-approved; a re-review is requested at most once per head SHA."#,
+    config: &[
+        crate::rules::about::ConfigKey {
+            key: "coderabbit.logins",
+            default: r#"["coderabbitai[bot]", coderabbitai]"#,
+        },
+        crate::rules::about::ConfigKey { key: "coderabbit.extra_logins", default: r#"[]"# },
+        crate::rules::about::ConfigKey {
+            key: "coderabbit.rereview_trigger",
+            default: r#""@coderabbitai review""#,
+        },
+        crate::rules::about::ConfigKey {
+            key: "coderabbit.commented_review",
+            default: r#"needs-review"#,
+        },
+    ],
+    passes: r#"coderabbitai[bot] approved the head commit"#,
+    fails: r#"coderabbitai[bot] requested changes on the head commit (status:needs-cursor-fix)"#,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
