@@ -52,6 +52,8 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleOverride>,
     /// What `plasma-ops audit` looks for in a repository (CI stage names).
     pub audit: super::audit::AuditConfig,
+    /// Deployments: production and staging environments, and the production gate.
+    pub deployments: super::DeploymentsConfig,
 }
 
 /// `issue_key:` section.
