@@ -112,6 +112,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/check-runs", post(checks::create_check_run))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(get_contents))
         .merge(crate::protection::routes())
+        .merge(crate::deployments::routes())
         .fallback(|| async { Reply::not_found() })
         .method_not_allowed_fallback(|| async { Reply::not_found() })
         .with_state(shared)
@@ -220,6 +221,11 @@ fn parse_body(body: &Bytes) -> Result<Value, Reply> {
 
 fn objects(st: &FakeState) -> Objects<'_> {
     Objects { api: &st.public_url }
+}
+
+/// The object builder, for the routes of other modules.
+pub(crate) fn objects_of(st: &FakeState) -> Objects<'_> {
+    objects(st)
 }
 
 // ----- apps and installations --------------------------------------------------------------------

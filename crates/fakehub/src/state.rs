@@ -48,6 +48,8 @@ pub(crate) struct State {
     pub bot_login: String,
     /// Branch protection, rulesets and environments (`audit --remote`).
     pub protection: crate::protection::ProtectionState,
+    /// Commit graphs for comparisons, and protection-rule answers.
+    pub deploys: crate::deployments::DeployState,
 }
 
 #[derive(Clone, Copy, Debug)]
