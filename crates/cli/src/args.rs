@@ -84,6 +84,9 @@ pub enum Command {
     /// Start a hotfix branch from the latest release tag, or plan its patch release.
     #[command(subcommand)]
     Hotfix(crate::release_cmd::HotfixCmd),
+    /// A repository's recorded deployments: state, duration, rollback and redeploy flags and the
+    /// pull requests each brought (from the service's store, `PLASMA_OPS_DATABASE_URL`).
+    Deployments(crate::deployments_cmd::DeploymentsArgs),
 }
 
 impl Command {
