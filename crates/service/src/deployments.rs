@@ -305,7 +305,8 @@ async fn gate_facts(
 /// `gate:owner/repo`: answers every waiting protection-rule request of the repository, once. In a
 /// dry run the decision is logged and recorded, and GitHub gets no answer.
 pub async fn answer_gates(app: &App, job: &Job, repo: &str) -> Result<Outcome, ReconcileError> {
-    let requests = app.store.unanswered_gate_requests(repo).await?;
+    // A live run answers every waiting request; a dry run decides each one once.
+    let requests = app.store.unanswered_gate_requests(repo, !app.dry_run()).await?;
     let Some(gh) = &app.github else {
         for r in &requests {
             info!(repo, run_id = r.run_id, environment = %r.environment, "dry run without GitHub credentials: the gate cannot be judged; not answered");

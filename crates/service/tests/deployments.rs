@@ -229,3 +229,57 @@ async fn deployments_rollbacks_and_the_production_gate() {
     assert_eq!(env.hub.gate_answers().len(), 2, "answered once");
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_dry_run_the_gate_logs_its_decision_and_answers_nothing() {
+    use plasma_github::{Auth, ClientConfig, GitHubClient, Secret};
+    use plasma_service::{App, start, system_clock};
+
+    let hub = plasma_fakehub::FakeHub::start().await.unwrap();
+    hub.add_repo(REPO);
+    let api_url = hub.url();
+    let db = temp_db("gate-dry-run");
+    let mut cfg = service_config(&db, &api_url);
+    cfg.dry_run = true;
+    let store = plasma_store::open(&cfg.database_url).await.unwrap();
+    let gh = GitHubClient::new(
+        ClientConfig::new(Auth::Token(Secret::new("test-installation-token")))
+            .base_url(api_url.clone()),
+    )
+    .unwrap();
+    let running = start(App::new(cfg, store, Some(gh), system_clock())).await.unwrap();
+    let mut env = Env::around(hub, Some(running), db, api_url);
+    let [_, _, c] = history(&env);
+
+    let d1 = deployment(301, "production", &sha('2'), "2026-11-10T10:00:00Z");
+    deploy(&env, &d1, &[(31, "success", "2026-11-10T10:03:00Z")]).await;
+    // Production is gated and #C failed: rejected. Staging is not opted in: approved, unchecked.
+    let prod = deployment(302, "production", &sha('4'), "2026-11-11T10:00:00Z");
+    let staging = deployment(303, "staging", &sha('4'), "2026-11-11T10:00:00Z");
+    assert_eq!(
+        env.deliver("deployment_protection_rule", "dry-1", &gate_request(&prod, 601)).await,
+        202
+    );
+    assert_eq!(
+        env.deliver("deployment_protection_rule", "dry-2", &gate_request(&staging, 602)).await,
+        202
+    );
+    env.settle(SETTLE).await;
+
+    assert!(env.hub.gate_answers().is_empty(), "a dry run answers nothing");
+    let app = env.app();
+    let logged = app.store.actions(&format!("gate:{REPO}"), 10).await.unwrap();
+    assert_eq!(logged.len(), 2, "{logged:#?}");
+    assert!(logged.iter().all(|a| a.dry_run && a.kind == "deployment_gate"));
+    let says = |run: i64| {
+        logged.iter().find(|a| a.before["run_id"] == run).map(|a| a.after.clone()).unwrap()
+    };
+    assert_eq!(says(601)["state"], "rejected");
+    let why = says(601)["comment"].as_str().unwrap().to_string();
+    assert!(why.contains(&format!("#{c} did not pass")), "{why}");
+    assert_eq!(says(602)["state"], "approved");
+    assert!(says(602)["comment"].as_str().unwrap().contains("does not gate `staging`"));
+    // Still waiting: a live run later answers them.
+    assert_eq!(app.store.unanswered_gate_requests(REPO, true).await.unwrap().len(), 2);
+    env.stop().await;
+}

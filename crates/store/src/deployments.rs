@@ -147,8 +147,13 @@ pub trait DeploymentStore: Send + Sync {
     /// Records a gate request; false when it was recorded before (a redelivery).
     async fn record_gate_request(&self, r: &GateRequest) -> Result<bool, StoreError>;
 
-    /// The gate requests of `repo` not yet answered, oldest first.
-    async fn unanswered_gate_requests(&self, repo: &str) -> Result<Vec<GateRequest>, StoreError>;
+    /// The gate requests of `repo` not yet answered, oldest first; without `decided`, only those
+    /// no dry run has decided either (so a dry run logs each decision once).
+    async fn unanswered_gate_requests(
+        &self,
+        repo: &str,
+        decided: bool,
+    ) -> Result<Vec<GateRequest>, StoreError>;
 
     /// Records the decision on a request; unless it is a dry run, the request counts as answered
     /// from then on. False when it was already answered (nothing changes then).
@@ -196,6 +201,7 @@ const INSERT_GATE: &str = "INSERT INTO deployment_gates \
      ON CONFLICT (repository, run_id, environment, deployment_id) DO NOTHING";
 const SELECT_UNANSWERED: &str = "SELECT repository, run_id, environment, deployment_id, sha, \
      delivery_id FROM deployment_gates WHERE repository = $1 AND answered_at IS NULL \
+     AND ($2 OR decided_at IS NULL) \
      ORDER BY run_id, environment, deployment_id";
 const ANSWER_GATE: &str = "UPDATE deployment_gates SET decision = $5, comment = $6, \
      dry_run = $7, decided_at = $8, answered_at = $9 WHERE repository = $1 AND run_id = $2 \
@@ -377,10 +383,15 @@ impl<B: Backend> DeploymentStore for B {
         Ok(new)
     }
 
-    async fn unanswered_gate_requests(&self, repo: &str) -> Result<Vec<GateRequest>, StoreError> {
+    async fn unanswered_gate_requests(
+        &self,
+        repo: &str,
+        decided: bool,
+    ) -> Result<Vec<GateRequest>, StoreError> {
         const OP: &str = "read gate requests";
         let mut conn = self.read(OP).await?;
-        let rows = conn.fetch_all(SELECT_UNANSWERED, &[Param::Text(repo)], OP).await?;
+        let params = [Param::Text(repo), Param::Bool(decided)];
+        let rows = conn.fetch_all(SELECT_UNANSWERED, &params, OP).await?;
         rows.iter()
             .map(|r| {
                 Ok(GateRequest {

@@ -133,26 +133,34 @@ async fn a_gate_request_is_answered_once_and_a_dry_run_answers_nothing(db: &Test
     assert!(!store.record_gate_request(&req(1, "production")).await.unwrap(), "redelivery");
     assert!(store.record_gate_request(&req(2, "production")).await.unwrap());
     assert_eq!(
-        store.unanswered_gate_requests(REPO).await.unwrap(),
+        store.unanswered_gate_requests(REPO, true).await.unwrap(),
         vec![req(1, "production"), req(2, "production")]
     );
 
     let dry = GateAnswer { decision: "rejected".into(), comment: "why".into(), dry_run: true };
     assert!(store.record_gate_answer(&req(1, "production"), &dry, T0).await.unwrap());
     assert_eq!(
-        store.unanswered_gate_requests(REPO).await.unwrap().len(),
+        store.unanswered_gate_requests(REPO, true).await.unwrap().len(),
         2,
         "a dry run answers nothing"
     );
 
+    assert_eq!(
+        store.unanswered_gate_requests(REPO, false).await.unwrap(),
+        vec![req(2, "production")],
+        "a dry run decides each request once"
+    );
     let live = GateAnswer { dry_run: false, ..dry };
     assert!(store.record_gate_answer(&req(1, "production"), &live, T0).await.unwrap());
     assert!(
         !store.record_gate_answer(&req(1, "production"), &live, T0).await.unwrap(),
         "answered once"
     );
-    assert_eq!(store.unanswered_gate_requests(REPO).await.unwrap(), vec![req(2, "production")]);
+    assert_eq!(
+        store.unanswered_gate_requests(REPO, true).await.unwrap(),
+        vec![req(2, "production")]
+    );
     // A redelivery of an answered request is not asked again.
     assert!(!store.record_gate_request(&req(1, "production")).await.unwrap());
-    assert_eq!(store.unanswered_gate_requests(REPO).await.unwrap().len(), 1);
+    assert_eq!(store.unanswered_gate_requests(REPO, true).await.unwrap().len(), 1);
 }
