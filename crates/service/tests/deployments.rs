@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use plasma_fakehub::{FakeCommit, FakePull, FakeStatus};
+use plasma_fakehub::{FakeCheckRun, FakeCommit, FakePull, FakeStatus};
 use plasma_store::DeploymentRow;
 use serde_json::{Value, json};
 use support::*;
@@ -21,7 +21,7 @@ fn sha(c: char) -> String {
 }
 
 /// main: c1 <- c2 (merges #A) <- c3 (merges #B) <- c4 (merges #C); #A and #B passed the process
-/// on their heads, #C failed it. Returns the three pull request numbers.
+/// on their heads (#B as a check run), #C failed it. Returns the three pull request numbers.
 fn history(env: &Env) -> [u64; 3] {
     let mut parent: Option<String> = None;
     for c in ['1', '2', '3', '4'] {
@@ -44,7 +44,13 @@ fn history(env: &Env) -> [u64; 3] {
         };
         let n = env.hub.add_pull(REPO, pull);
         env.hub.merge_pull(REPO, n, &sha(merge));
-        env.hub.add_status(REPO, &sha(head), FakeStatus::new("plasma-ops/process", process));
+        // #B's verdict is a check run of that name, the others' a commit status: both count.
+        if head == 'b' {
+            let run = FakeCheckRun::completed("plasma-ops/process", process);
+            env.hub.add_check_run(REPO, &sha(head), run);
+        } else {
+            env.hub.add_status(REPO, &sha(head), FakeStatus::new("plasma-ops/process", process));
+        }
         numbers[i] = n;
     }
     env.hub.set_file_content(
@@ -281,5 +287,41 @@ async fn in_a_dry_run_the_gate_logs_its_decision_and_answers_nothing() {
     assert!(says(602)["comment"].as_str().unwrap().contains("does not gate `staging`"));
     // Still waiting: a live run later answers them.
     assert_eq!(app.store.unanswered_gate_requests(REPO, true).await.unwrap().len(), 2);
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_credentials_deployments_are_recorded_and_nothing_is_asked() {
+    use plasma_service::{App, start, system_clock};
+
+    let hub = plasma_fakehub::FakeHub::start().await.unwrap();
+    hub.add_repo(REPO);
+    let api_url = hub.url();
+    let db = temp_db("deploy-no-credentials");
+    let cfg = service_config(&db, &api_url);
+    let store = plasma_store::open(&cfg.database_url).await.unwrap();
+    let running = start(App::new(cfg, store, None, system_clock())).await.unwrap();
+    let mut env = Env::around(hub, Some(running), db, api_url);
+
+    let d = deployment(401, "production", &sha('2'), "2026-11-10T10:00:00Z");
+    deploy(&env, &d, &[(41, "success", "2026-11-10T10:03:00Z")]).await;
+    // A request whose callback URL names no run cannot be answered: recorded, not asked.
+    let mut odd = gate_request(&d, 701);
+    odd["deployment_callback_url"] = json!("https://api.github.com/somewhere/else");
+    assert_eq!(env.deliver("deployment_protection_rule", "nc-1", &odd).await, 202);
+    assert_eq!(
+        env.deliver("deployment_protection_rule", "nc-2", &gate_request(&d, 702)).await,
+        202
+    );
+    env.settle(SETTLE).await;
+
+    let app = env.app();
+    let rows = app.store.deployments(REPO, None, None).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].statuses.len(), 1);
+    assert!(rows[0].change.is_none(), "the change needs GitHub's comparison");
+    let waiting = app.store.unanswered_gate_requests(REPO, true).await.unwrap();
+    assert_eq!(waiting.iter().map(|r| r.run_id).collect::<Vec<_>>(), vec![702]);
+    assert!(env.hub.requests().is_empty(), "nothing asked of GitHub without credentials");
     env.stop().await;
 }
