@@ -200,6 +200,21 @@ mod tests {
         assert_eq!(rule(url).commit(), Some("abc"));
     }
 
+    proptest::proptest! {
+        /// Any callback URL is read without panicking, and the run id is found exactly when the
+        /// path ends in GitHub's shape.
+        #[test]
+        fn any_callback_url_is_read_safely(url in ".{0,200}", id in 0u64..u64::MAX) {
+            let _ = rule(&url).run_id();
+            let shaped = format!("https://ghe.example/api/v3/repos/o/r/actions/runs/{id}/deployment_protection_rule");
+            proptest::prop_assert_eq!(rule(&shaped).run_id(), Some(id));
+            let suffixed = format!("{shaped}{url}");
+            if !url.starts_with(['?', '#', '/']) && !url.is_empty() {
+                proptest::prop_assert_eq!(rule(&suffixed).run_id(), None);
+            }
+        }
+    }
+
     #[test]
     fn a_status_link_is_the_log_else_the_target() {
         let s = |log: Option<&str>, target: Option<&str>| DeploymentStatus {
