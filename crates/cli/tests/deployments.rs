@@ -35,6 +35,9 @@ async fn seed(path: &str) {
     let a = d(1, "production", "aaa", T);
     let b = d(2, "production", "bbb", T + 86_400_000);
     let c = d(3, "staging", "bbb", T + 2 * 86_400_000);
+    // Long before any `--since` window: 2020-09-13.
+    let old = d(9, "production", "000", 1_600_000_000_000);
+    store.record_deployment(&old).await.unwrap();
     store.record_deployment_status(&a, &s(&a, 10, "success", T + 60_000)).await.unwrap();
     store.record_deployment_status(&b, &s(&b, 20, "success", T + 86_460_000)).await.unwrap();
     store
@@ -77,7 +80,7 @@ async fn deployments_json_is_the_documented_shape() {
     let v: Value = serde_json::from_str(&out).unwrap();
     let ids: Vec<i64> =
         v["deployments"].as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, vec![3, 2, 1], "newest first");
+    assert_eq!(ids, vec![3, 2, 1, 9], "newest first");
     assert_eq!(
         v["deployments"][1],
         json!({"id": 2, "environment": "production", "sha": "bbb", "ref": "main",
@@ -90,9 +93,11 @@ async fn deployments_json_is_the_documented_shape() {
     let (code, out, _) = run(db, &["deployments", REPO, "--env", "PRODUCTION", "--format", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["deployments"].as_array().unwrap().len(), 2);
+    assert_eq!(v["deployments"].as_array().unwrap().len(), 3);
+    assert_eq!(v["deployments"][2]["state"], "pending", "no status yet");
 
-    // `--since` counts back from now; the seeded deployments (2027) are all after that cutoff.
+    // `--since` counts back from now: the 2020 deployment is outside 30 days, the others
+    // (2027) inside.
     let (code, out, _) = run(db, &["deployments", REPO, "--since", "30d", "--format", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -103,7 +108,7 @@ async fn deployments_json_is_the_documented_shape() {
 
     let (code, out, _) = run(db, &["deployments", REPO]);
     assert_eq!(code, 0);
-    assert!(out.contains("rollback") && out.contains("3 deployment(s)"), "{out}");
+    assert!(out.contains("rollback") && out.contains("4 deployment(s)"), "{out}");
 
     let (code, _, err) = run(db, &["deployments", "not-a-repo"]);
     assert_eq!(code, 2);
