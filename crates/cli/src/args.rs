@@ -89,6 +89,9 @@ pub enum Command {
     Mcp(crate::mcp_cmd::McpArgs),
     /// What the service wrote or planned (dry run), from the action log; newest first.
     Actions(crate::actions_cmd::ActionsArgs),
+    /// A repository's recorded deployments: state, duration, rollback and redeploy flags and the
+    /// pull requests each brought (from the service's store, `PLASMA_OPS_DATABASE_URL`).
+    Deployments(crate::deployments_cmd::DeploymentsArgs),
 }
 
 impl Command {

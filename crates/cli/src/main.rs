@@ -11,6 +11,7 @@ mod check_cmd;
 mod commands;
 mod config_cmd;
 mod coverage_cmd;
+mod deployments_cmd;
 mod dispatch_cmd;
 mod github_env;
 mod history_cmd;

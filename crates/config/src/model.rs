@@ -54,6 +54,8 @@ pub struct Config {
     pub audit: super::audit::AuditConfig,
     /// Infrastructure changes and who must approve them (rule `infra-approval`).
     pub infra: super::infra::InfraConfig,
+    /// Deployments: production and staging environments, and the production gate.
+    pub deployments: super::DeploymentsConfig,
 }
 
 /// `issue_key:` section.

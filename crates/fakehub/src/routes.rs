@@ -113,6 +113,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/contents/{*path}", get(get_contents))
         .merge(crate::protection::routes())
         .merge(crate::teams::routes())
+        .merge(crate::deployments::routes())
         .fallback(|| async { Reply::not_found() })
         .method_not_allowed_fallback(|| async { Reply::not_found() })
         .with_state(shared)
@@ -221,6 +222,11 @@ fn parse_body(body: &Bytes) -> Result<Value, Reply> {
 
 pub(crate) fn objects(st: &FakeState) -> Objects<'_> {
     Objects { api: &st.public_url }
+}
+
+/// The object builder, for the routes of other modules.
+pub(crate) fn objects_of(st: &FakeState) -> Objects<'_> {
+    objects(st)
 }
 
 // ----- apps and installations --------------------------------------------------------------------

@@ -50,6 +50,8 @@ pub(crate) struct State {
     pub protection: crate::protection::ProtectionState,
     /// Organisation teams' members (`infra-approval`).
     pub teams: crate::teams::TeamState,
+    /// Commit graphs for comparisons, and protection-rule answers.
+    pub deploys: crate::deployments::DeployState,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -49,6 +49,10 @@ pub fn job_keys(ev: &WebhookEvent) -> Vec<JobKey> {
                 prs(ev, &repo)
             }
         }
+        WebhookEvent::Deployment(_) | WebhookEvent::DeploymentStatus(_) => {
+            vec![JobKey::Deployments { repo }]
+        }
+        WebhookEvent::DeploymentProtectionRule(_) => vec![JobKey::Gate { repo }],
         _ => vec![],
     }
 }

@@ -67,6 +67,8 @@ pub async fn run(app: &App, job: &Job) -> Result<Outcome, ReconcileError> {
         }
         JobKey::Sha { repo, sha } => fan_out_sha(app, job, repo, sha).await,
         JobKey::Issue { repo, number } => evaluate_issue(app, job, repo, *number).await,
+        JobKey::Deployments { repo } => crate::deployments::analyse(app, job, repo).await,
+        JobKey::Gate { repo } => crate::deployments::answer_gates(app, job, repo).await,
     }
 }
 
@@ -102,7 +104,7 @@ fn first_delivery(causes: &[Cause]) -> Option<String> {
     causes.iter().find_map(Cause::delivery_id).map(str::to_owned)
 }
 
-async fn installation(app: &App, causes: &[Cause], repo: &str) -> Option<u64> {
+pub(crate) async fn installation(app: &App, causes: &[Cause], repo: &str) -> Option<u64> {
     if let Some(i) = app.installation_of(repo) {
         return Some(i);
     }

@@ -9,6 +9,7 @@
 mod action_log;
 mod backoff;
 mod causes;
+mod deployments;
 mod error;
 mod exec;
 mod key;
@@ -27,6 +28,10 @@ use std::time::Duration;
 pub use action_log::{ActionFilter, ActionKey};
 pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
 pub use causes::{Cause, MAX_CAUSES};
+pub use deployments::{
+    DeploymentChange, DeploymentRow, DeploymentStatusRow, DeploymentStore, GateAnswer, GateRequest,
+    NewDeployment, NewDeploymentStatus,
+};
 pub use error::StoreError;
 pub use key::{JobKey, JobKeyError};
 pub use memory::PrMemory;
@@ -43,7 +48,7 @@ pub use types::{
 /// job is absorbed by it; a trigger for a running job makes it run once more afterwards; a lease
 /// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: DeploymentStore + Send + Sync + 'static {
     /// Where this store keeps its data, without any password (for logs and error messages).
     fn location(&self) -> &str;
 

@@ -8,6 +8,7 @@
 
 mod auth;
 mod checks;
+mod deployments;
 mod endpoints;
 mod error;
 mod etag;
@@ -37,6 +38,7 @@ pub use crate::model::{
     Repository,
 };
 pub use checks::{CheckAnnotation, NewCheckRun};
+pub use deployments::{Compared, ComparedCommit};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
 pub use execute::{Applied, Outcome};
@@ -199,6 +201,8 @@ struct Inner {
     /// The login our writes appear under, once learned ([`GitHubClient::login`]). A failure is
     /// not kept: the next caller asks again.
     login: tokio::sync::OnceCell<String>,
+    /// Comparisons of two full SHAs ([`RepoClient::compare`]): the answer never changes.
+    compares: deployments::CompareCache,
 }
 
 /// A GitHub REST client. Cloning is cheap and shares caches, tokens and budgets.
@@ -513,6 +517,7 @@ impl GitHubClient {
                 counters: Counters::default(),
                 absent: std::sync::Mutex::new(std::collections::HashMap::new()),
                 login: tokio::sync::OnceCell::new(),
+                compares: deployments::CompareCache::default(),
             }),
         })
     }

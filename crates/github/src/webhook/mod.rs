@@ -6,6 +6,7 @@
 //! needed to know which repository, pull request, issue or commit to look at.
 
 mod checks;
+mod deployment;
 mod error;
 mod issues;
 mod pull_request;
@@ -23,6 +24,10 @@ pub use crate::model::{
 pub use checks::{
     CheckRun, CheckRunEvent, CheckSuite, CheckSuiteEvent, CheckSuiteRef, PullRequestRef,
     RequestedAction, ShaRef, StatusBranch, StatusEvent,
+};
+pub use deployment::{
+    Deployment, DeploymentEvent, DeploymentProtectionRuleEvent, DeploymentStatus,
+    DeploymentStatusEvent, NumberOnly,
 };
 pub use error::WebhookError;
 pub use issues::{IssueCommentEvent, IssuesEvent};
@@ -48,6 +53,12 @@ pub enum WebhookEvent {
     IssueComment(Box<IssueCommentEvent>),
     /// `push`.
     Push(Box<PushEvent>),
+    /// `deployment`.
+    Deployment(Box<DeploymentEvent>),
+    /// `deployment_status`.
+    DeploymentStatus(Box<DeploymentStatusEvent>),
+    /// `deployment_protection_rule`.
+    DeploymentProtectionRule(Box<DeploymentProtectionRuleEvent>),
     /// Any other event (`ping`, `installation`, ...); its body was checked to be JSON only.
     Other {
         /// The event name as given.
@@ -56,7 +67,7 @@ pub enum WebhookEvent {
 }
 
 /// The events [`parse_event`] reads into typed payloads.
-pub const KNOWN_EVENTS: [&str; 8] = [
+pub const KNOWN_EVENTS: [&str; 11] = [
     "pull_request",
     "pull_request_review",
     "check_run",
@@ -65,6 +76,9 @@ pub const KNOWN_EVENTS: [&str; 8] = [
     "issues",
     "issue_comment",
     "push",
+    "deployment",
+    "deployment_status",
+    "deployment_protection_rule",
 ];
 
 /// The null SHA GitHub sends as `before` of a created ref and `after` of a deleted one.
@@ -83,6 +97,9 @@ pub fn parse_event(event_name: &str, body: &[u8]) -> Result<WebhookEvent, Webhoo
         "issues" => WebhookEvent::Issues(decode(name, body)?),
         "issue_comment" => WebhookEvent::IssueComment(decode(name, body)?),
         "push" => WebhookEvent::Push(decode(name, body)?),
+        "deployment" => WebhookEvent::Deployment(decode(name, body)?),
+        "deployment_status" => WebhookEvent::DeploymentStatus(decode(name, body)?),
+        "deployment_protection_rule" => WebhookEvent::DeploymentProtectionRule(decode(name, body)?),
         _ => {
             decode::<IgnoredAny>(name, body)?;
             WebhookEvent::Other { name: name.to_string() }
@@ -105,6 +122,12 @@ struct Shape {
     issue: Option<IgnoredAny>,
     #[serde(default)]
     deployment_status: Option<IgnoredAny>,
+    #[serde(default)]
+    deployment: Option<IgnoredAny>,
+    #[serde(default)]
+    deployment_callback_url: Option<IgnoredAny>,
+    #[serde(default)]
+    workflow_job: Option<IgnoredAny>,
     #[serde(default)]
     check_run: Option<IgnoredAny>,
     #[serde(default)]
@@ -153,6 +176,13 @@ pub fn detect_event_name(body: &[u8]) -> Option<&'static str> {
     } else if s.deployment_status.is_some() {
         // Carries the `check_run` that triggered the deployment.
         "deployment_status"
+    } else if s.deployment_callback_url.is_some() {
+        "deployment_protection_rule"
+    } else if s.workflow_job.is_some() {
+        // A job that deploys carries its `deployment` too.
+        return None;
+    } else if s.deployment.is_some() {
+        "deployment"
     } else if s.check_run.is_some() {
         "check_run"
     } else if s.check_suite.is_some() {
@@ -272,6 +302,9 @@ impl WebhookEvent {
             WebhookEvent::Issues(_) => "issues",
             WebhookEvent::IssueComment(_) => "issue_comment",
             WebhookEvent::Push(_) => "push",
+            WebhookEvent::Deployment(_) => "deployment",
+            WebhookEvent::DeploymentStatus(_) => "deployment_status",
+            WebhookEvent::DeploymentProtectionRule(_) => "deployment_protection_rule",
             WebhookEvent::Other { name } => name,
         }
     }
@@ -286,6 +319,9 @@ impl WebhookEvent {
             WebhookEvent::CheckSuite(e) => e.action.as_deref(),
             WebhookEvent::Issues(e) => e.action.as_deref(),
             WebhookEvent::IssueComment(e) => e.action.as_deref(),
+            WebhookEvent::Deployment(e) => e.action.as_deref(),
+            WebhookEvent::DeploymentStatus(e) => e.action.as_deref(),
+            WebhookEvent::DeploymentProtectionRule(e) => e.action.as_deref(),
             WebhookEvent::Status(_) | WebhookEvent::Push(_) | WebhookEvent::Other { .. } => None,
         }
     }
@@ -301,6 +337,9 @@ impl WebhookEvent {
             WebhookEvent::Issues(e) => Some(&e.repository),
             WebhookEvent::IssueComment(e) => Some(&e.repository),
             WebhookEvent::Push(e) => Some(&e.repository),
+            WebhookEvent::Deployment(e) => Some(&e.repository),
+            WebhookEvent::DeploymentStatus(e) => Some(&e.repository),
+            WebhookEvent::DeploymentProtectionRule(e) => Some(&e.repository),
             WebhookEvent::Other { .. } => None,
         }
     }
@@ -316,6 +355,9 @@ impl WebhookEvent {
             WebhookEvent::Issues(e) => e.installation.as_ref(),
             WebhookEvent::IssueComment(e) => e.installation.as_ref(),
             WebhookEvent::Push(e) => e.installation.as_ref(),
+            WebhookEvent::Deployment(e) => e.installation.as_ref(),
+            WebhookEvent::DeploymentStatus(e) => e.installation.as_ref(),
+            WebhookEvent::DeploymentProtectionRule(e) => e.installation.as_ref(),
             WebhookEvent::Other { .. } => None,
         };
         installation.map(|i| i.id)
@@ -332,6 +374,9 @@ impl WebhookEvent {
             WebhookEvent::Issues(e) => e.sender.as_ref(),
             WebhookEvent::IssueComment(e) => e.sender.as_ref(),
             WebhookEvent::Push(e) => e.sender.as_ref(),
+            WebhookEvent::Deployment(e) => e.sender.as_ref(),
+            WebhookEvent::DeploymentStatus(e) => e.sender.as_ref(),
+            WebhookEvent::DeploymentProtectionRule(e) => e.sender.as_ref(),
             WebhookEvent::Other { .. } => None,
         }
     }
@@ -369,6 +414,9 @@ impl WebhookEvent {
             WebhookEvent::Status(e) => Some(&e.sha),
             WebhookEvent::Push(e) if e.deleted || e.after == NULL_SHA => None,
             WebhookEvent::Push(e) => Some(&e.after),
+            WebhookEvent::Deployment(e) => Some(&e.deployment.sha),
+            WebhookEvent::DeploymentStatus(e) => Some(&e.deployment.sha),
+            WebhookEvent::DeploymentProtectionRule(e) => e.commit(),
             WebhookEvent::Issues(_)
             | WebhookEvent::IssueComment(_)
             | WebhookEvent::Other { .. } => None,
