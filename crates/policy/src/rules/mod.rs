@@ -6,5 +6,6 @@ pub mod checks;
 pub mod commits;
 pub mod issue_labels;
 pub mod review_loop;
+pub mod review_threads;
 pub mod state;
 pub mod title;
