@@ -12,6 +12,7 @@
 // `json!` of a full repository object nests deeper than the default limit.
 #![recursion_limit = "256"]
 
+mod graphql;
 mod model;
 mod objects;
 pub mod prism;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use graphql::FakeThread;
 pub use model::{
     Exchange, FakeCheckRun, FakeComment, FakeCommit, FakeFile, FakeIssue, FakePull, FakeReview,
     FakeStatus, Fault, LabelEvent, RecordedRequest,

@@ -48,6 +48,10 @@ pub(crate) struct State {
     pub bot_login: String,
     /// Branch protection, rulesets and environments (`audit --remote`).
     pub protection: crate::protection::ProtectionState,
+    /// Review threads by (lower-case `owner/name`, pull request number), answered by GraphQL.
+    pub threads: BTreeMap<(String, u64), Vec<crate::graphql::ThreadRec>>,
+    /// GraphQL's own budget of points (GitHub's `graphql` resource).
+    pub graphql_rate: Rate,
 }
 
 #[derive(Clone, Copy, Debug)]
