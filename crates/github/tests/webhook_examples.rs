@@ -54,7 +54,7 @@ fn body_of(example: &Value) -> Vec<u8> {
 
 // -----------------------------------------------------------------------------------------------
 
-const OUR_EVENTS: [&str; 8] = [
+const OUR_EVENTS: [&str; 9] = [
     "pull_request",
     "pull_request_review",
     "check_run",
@@ -63,6 +63,7 @@ const OUR_EVENTS: [&str; 8] = [
     "issues",
     "issue_comment",
     "push",
+    "pull_request_review_thread",
 ];
 
 /// A short name for one example in failure lists: `issues[19] (pinned)`.

@@ -211,7 +211,12 @@ fn threads_section(s: &mut String, v: &Verdict, max_rows: usize) {
 
 fn rereview_text(v: &Verdict) -> String {
     // Stable across applying the plan: posting the request must not change the summary.
-    if v.review.rereview.requested_for_head {
+    if v.review.rereview.requested_for_head && v.review.rereview.after_review {
+        format!(
+            "requested again for `{}` after CodeRabbit's review",
+            short_sha(&v.review.rereview.sha)
+        )
+    } else if v.review.rereview.requested_for_head {
         format!("requested for `{}`", short_sha(&v.review.rereview.sha))
     } else {
         format!("not requested ({})", v.review.rereview.reason)

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod reconcile;
 pub mod retention;
 pub mod scheduler;
+pub mod threads;
 pub mod worker;
 
 pub use app::{App, Running, start, system_clock};

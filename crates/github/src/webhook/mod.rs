@@ -10,6 +10,7 @@ mod error;
 mod issues;
 mod pull_request;
 mod push;
+mod review_thread;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,7 @@ pub use error::WebhookError;
 pub use issues::{IssueCommentEvent, IssuesEvent};
 pub use pull_request::{PullRequestEvent, PullRequestReviewEvent, Review};
 pub use push::{PushCommit, PushEvent, Pusher};
+pub use review_thread::{PullRequestReviewThreadEvent, ThreadRef};
 
 /// One parsed webhook delivery. Payloads are boxed: they are large and of very different sizes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +50,8 @@ pub enum WebhookEvent {
     IssueComment(Box<IssueCommentEvent>),
     /// `push`.
     Push(Box<PushEvent>),
+    /// `pull_request_review_thread`.
+    PullRequestReviewThread(Box<PullRequestReviewThreadEvent>),
     /// Any other event (`ping`, `installation`, ...); its body was checked to be JSON only.
     Other {
         /// The event name as given.
@@ -56,7 +60,7 @@ pub enum WebhookEvent {
 }
 
 /// The events [`parse_event`] reads into typed payloads.
-pub const KNOWN_EVENTS: [&str; 8] = [
+pub const KNOWN_EVENTS: [&str; 9] = [
     "pull_request",
     "pull_request_review",
     "check_run",
@@ -65,6 +69,7 @@ pub const KNOWN_EVENTS: [&str; 8] = [
     "issues",
     "issue_comment",
     "push",
+    "pull_request_review_thread",
 ];
 
 /// The null SHA GitHub sends as `before` of a created ref and `after` of a deleted one.
@@ -83,6 +88,7 @@ pub fn parse_event(event_name: &str, body: &[u8]) -> Result<WebhookEvent, Webhoo
         "issues" => WebhookEvent::Issues(decode(name, body)?),
         "issue_comment" => WebhookEvent::IssueComment(decode(name, body)?),
         "push" => WebhookEvent::Push(decode(name, body)?),
+        "pull_request_review_thread" => WebhookEvent::PullRequestReviewThread(decode(name, body)?),
         _ => {
             decode::<IgnoredAny>(name, body)?;
             WebhookEvent::Other { name: name.to_string() }
@@ -272,6 +278,7 @@ impl WebhookEvent {
             WebhookEvent::Issues(_) => "issues",
             WebhookEvent::IssueComment(_) => "issue_comment",
             WebhookEvent::Push(_) => "push",
+            WebhookEvent::PullRequestReviewThread(_) => "pull_request_review_thread",
             WebhookEvent::Other { name } => name,
         }
     }
@@ -286,6 +293,7 @@ impl WebhookEvent {
             WebhookEvent::CheckSuite(e) => e.action.as_deref(),
             WebhookEvent::Issues(e) => e.action.as_deref(),
             WebhookEvent::IssueComment(e) => e.action.as_deref(),
+            WebhookEvent::PullRequestReviewThread(e) => e.action.as_deref(),
             WebhookEvent::Status(_) | WebhookEvent::Push(_) | WebhookEvent::Other { .. } => None,
         }
     }
@@ -301,6 +309,7 @@ impl WebhookEvent {
             WebhookEvent::Issues(e) => Some(&e.repository),
             WebhookEvent::IssueComment(e) => Some(&e.repository),
             WebhookEvent::Push(e) => Some(&e.repository),
+            WebhookEvent::PullRequestReviewThread(e) => Some(&e.repository),
             WebhookEvent::Other { .. } => None,
         }
     }
@@ -316,6 +325,7 @@ impl WebhookEvent {
             WebhookEvent::Issues(e) => e.installation.as_ref(),
             WebhookEvent::IssueComment(e) => e.installation.as_ref(),
             WebhookEvent::Push(e) => e.installation.as_ref(),
+            WebhookEvent::PullRequestReviewThread(e) => e.installation.as_ref(),
             WebhookEvent::Other { .. } => None,
         };
         installation.map(|i| i.id)
@@ -332,6 +342,7 @@ impl WebhookEvent {
             WebhookEvent::Issues(e) => e.sender.as_ref(),
             WebhookEvent::IssueComment(e) => e.sender.as_ref(),
             WebhookEvent::Push(e) => e.sender.as_ref(),
+            WebhookEvent::PullRequestReviewThread(e) => e.sender.as_ref(),
             WebhookEvent::Other { .. } => None,
         }
     }
@@ -343,6 +354,7 @@ impl WebhookEvent {
         let mut numbers: Vec<u64> = match self {
             WebhookEvent::PullRequest(e) => vec![e.pull_request.number],
             WebhookEvent::PullRequestReview(e) => vec![e.pull_request.number],
+            WebhookEvent::PullRequestReviewThread(e) => vec![e.pull_request.number],
             WebhookEvent::CheckRun(e) => {
                 e.check_run.pull_requests.iter().map(|p| p.number).collect()
             }
@@ -364,6 +376,7 @@ impl WebhookEvent {
         match self {
             WebhookEvent::PullRequest(e) => Some(&e.pull_request.head.sha),
             WebhookEvent::PullRequestReview(e) => Some(&e.pull_request.head.sha),
+            WebhookEvent::PullRequestReviewThread(e) => Some(&e.pull_request.head.sha),
             WebhookEvent::CheckRun(e) => Some(&e.check_run.head_sha),
             WebhookEvent::CheckSuite(e) => Some(&e.check_suite.head_sha),
             WebhookEvent::Status(e) => Some(&e.sha),

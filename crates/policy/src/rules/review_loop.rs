@@ -55,6 +55,10 @@ pub struct RereviewDecision {
     /// The comment to post when `request` is true.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// CodeRabbit already reviewed the head without approving and left no open thread: this is
+    /// the one request made after its review (the one made before it does not count).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub after_review: bool,
     /// Why (or why not).
     pub reason: String,
 }
@@ -135,6 +139,7 @@ impl ReviewLoopRule {
                     requested_for_head: false,
                     sha,
                     comment: None,
+                    after_review: false,
                     reason: "reviews are unknown in this input; no decision".into(),
                 },
                 open_threads: Vec::new(),
@@ -186,12 +191,7 @@ impl ReviewLoopRule {
                 ));
             }
         }
-        let mut rereview = self.rereview(pr, on_head && !ask_again, sha);
-        if ask_again && rereview.request {
-            rereview.reason = format!(
-                "CodeRabbit reviewed {short} without approving and no review thread of it is open"
-            );
-        }
+        let rereview = self.rereview(pr, on_head, ask_again, sha);
         let rl = ReviewLoop {
             state: Some(state),
             deciding_review: latest.map(|r| r.id),
@@ -305,12 +305,19 @@ impl ReviewLoopRule {
         }
     }
 
-    fn rereview(&self, pr: &PrSnapshot, on_head: bool, sha: String) -> RereviewDecision {
+    fn rereview(
+        &self,
+        pr: &PrSnapshot,
+        on_head: bool,
+        after_review: bool,
+        sha: String,
+    ) -> RereviewDecision {
         let no = |reason: &str| RereviewDecision {
             request: false,
             requested_for_head: false,
             sha: sha.clone(),
             comment: None,
+            after_review: false,
             reason: reason.into(),
         };
         if pr.state != PrState::Open {
@@ -319,17 +326,26 @@ impl ReviewLoopRule {
         if pr.draft {
             return no("the pull request is a draft");
         }
-        if on_head {
+        if on_head && !after_review {
             return no("CodeRabbit already reviewed the head commit");
         }
+        let reason = if after_review {
+            format!(
+                "CodeRabbit reviewed {} without approving and none of its review threads is open",
+                short_sha(&sha)
+            )
+        } else {
+            format!("no CodeRabbit review on the head commit {}", short_sha(&sha))
+        };
         let ask = RereviewDecision {
             request: true,
             requested_for_head: true,
             sha: sha.clone(),
             comment: Some(self.trigger.clone()),
-            reason: format!("no CodeRabbit review on the head commit {}", short_sha(&sha)),
+            after_review,
+            reason,
         };
-        if pr.rereview_requested_shas.contains(&pr.head.sha) {
+        if pr.rereview_requested_shas.contains(&ask.marker_key()) {
             return ask.already_requested();
         }
         ask
@@ -364,7 +380,21 @@ fn no_open_thread(review: u64, short: &str, failed: &[String], trigger: &str) ->
     }
 }
 
+/// Appended to the head SHA in the marker of the request made after CodeRabbit reviewed the head
+/// without approving, so that request is told apart from the one made before its review.
+pub const AFTER_REVIEW_SUFFIX: &str = "+reviewed";
+
 impl RereviewDecision {
+    /// What the request's marker records: the head SHA, with [`AFTER_REVIEW_SUFFIX`] for the
+    /// request made after CodeRabbit's review.
+    pub fn marker_key(&self) -> String {
+        if self.after_review {
+            format!("{}{AFTER_REVIEW_SUFFIX}", self.sha)
+        } else {
+            self.sha.clone()
+        }
+    }
+
     /// This decision once a request for the head is known to exist: nothing to post, and the
     /// summary reads as it did when the request was made.
     pub fn already_requested(self) -> Self {
@@ -373,6 +403,7 @@ impl RereviewDecision {
             requested_for_head: true,
             comment: None,
             reason: "a review of this head commit was already requested".into(),
+            after_review: self.after_review,
             sha: self.sha,
         }
     }
@@ -568,11 +599,21 @@ mod tests {
                 0,
             ),
             (
-                "... and the request already made",
+                "... the request made before the review does not count",
                 commented.clone(),
                 Some(resolved_outdated.clone()),
                 d(),
                 true,
+                S::NeedsReview,
+                true,
+                0,
+            ),
+            (
+                "... the request after the review was made",
+                commented.clone(),
+                Some(resolved_outdated.clone()),
+                d(),
+                false,
                 S::NeedsReview,
                 false,
                 0,
@@ -664,6 +705,9 @@ mod tests {
             p.review_threads = threads;
             if requested {
                 p.rereview_requested_shas = vec![HEAD.into()];
+            }
+            if name.contains("after the review was made") {
+                p.rereview_requested_shas = vec![format!("{HEAD}{AFTER_REVIEW_SUFFIX}")];
             }
             let (rl, findings) = ReviewLoopRule::new(&cfg).evaluate(&p);
             assert_eq!(rl.state, Some(want), "{name}: {findings:?}");
