@@ -167,10 +167,11 @@ impl ReviewLoopRule {
         let mut open_threads = Vec::new();
         let mut failed_checks = Vec::new();
         let mut ask_again = false;
-        // CodeRabbit reviewed the head and did not approve: its open threads decide, when known.
+        // CodeRabbit only commented on the head: its open threads decide, when known. (A change
+        // request already says "fix"; CodeRabbit turns it into an approval itself once the
+        // threads it requires are resolved.)
         if let (Some(r), Some(threads)) = (latest, &pr.review_threads)
-            && state != ReviewLoopState::Approved
-            && r.commit_id.as_deref() == Some(pr.head.sha.as_str())
+            && self.threads_decide(r, pr)
         {
             open_threads = self.threads.open(threads);
             if open_threads.is_empty() {
@@ -202,9 +203,10 @@ impl ReviewLoopRule {
         (rl, finding.into_iter().collect())
     }
 
-    /// Whether the decision needs the pull request's review threads: CodeRabbit reviewed the
-    /// head commit and did not approve it. Anything else (no review yet, a review of an older
-    /// commit, an approval) is decided without them, so it costs no GraphQL call.
+    /// Whether the decision needs the pull request's review threads: CodeRabbit's latest review
+    /// is on the head commit and only commented (without being read as an approval). Anything
+    /// else (no review yet, a review of an older commit, an approval, a change request) is
+    /// decided without them, so it costs no GraphQL call.
     pub fn needs_threads(&self, pr: &PrSnapshot) -> bool {
         let Some(reviews) = &pr.reviews else { return false };
         let latest = reviews
@@ -212,12 +214,15 @@ impl ReviewLoopRule {
             .filter(|r| self.is_coderabbit(&r.author.login))
             .filter(|r| !matches!(r.state, ReviewState::Pending | ReviewState::Dismissed))
             .max_by_key(|r| (r.submitted_at, r.id));
-        let Some(r) = latest else { return false };
-        if r.commit_id.as_deref() != Some(pr.head.sha.as_str()) {
-            return false;
-        }
+        latest.is_some_and(|r| self.threads_decide(r, pr))
+    }
+
+    /// The deciding review is a COMMENTED review of the head that is not read as an approval.
+    fn threads_decide(&self, r: &Review, pr: &PrSnapshot) -> bool {
         let short = short_sha(&pr.head.sha).to_string();
-        self.judge(Some(r), pr, &short).0 != ReviewLoopState::Approved
+        r.state == ReviewState::Commented
+            && r.commit_id.as_deref() == Some(pr.head.sha.as_str())
+            && self.judge(Some(r), pr, &short).0 != ReviewLoopState::Approved
     }
 
     fn judge(
@@ -629,24 +634,27 @@ mod tests {
                 1,
             ),
             (
-                "changes requested, every thread resolved",
+                "changes requested: a fix, whatever the threads",
                 vec![review(1, BOT, ChangesRequested, HEAD, t)],
                 Some(vec![thread(cr, true, false, 1)]),
+                d(),
+                false,
+                S::NeedsFix,
+                false,
+                0,
+            ),
+            (
+                "a later COMMENTED review decides over an earlier change request",
+                vec![
+                    review(1, BOT, ChangesRequested, HEAD, "2026-01-01T00:00:00Z"),
+                    review(2, BOT, Commented, HEAD, t),
+                ],
+                Some(vec![]),
                 d(),
                 false,
                 S::NeedsReview,
                 true,
                 0,
-            ),
-            (
-                "changes requested, an open thread",
-                vec![review(1, BOT, ChangesRequested, HEAD, t)],
-                Some(open2.clone()),
-                d(),
-                false,
-                S::NeedsFix,
-                false,
-                2,
             ),
             (
                 "approved, threads do not matter",
@@ -733,7 +741,7 @@ mod tests {
     }
 
     #[test]
-    fn threads_are_needed_only_when_coderabbit_reviewed_the_head_without_approving() {
+    fn threads_are_needed_only_when_coderabbit_only_commented_on_the_head() {
         let t = "2026-01-02T00:00:00Z";
         let mut zero = review(1, BOT, Commented, HEAD, t);
         zero.body = "Actionable comments posted: 0".into();
@@ -748,10 +756,10 @@ mod tests {
             ("approved on head", Some(vec![review(1, BOT, Approved, HEAD, t)]), d(), false),
             ("commented on head", Some(vec![review(1, BOT, Commented, HEAD, t)]), d(), true),
             (
-                "changes requested on head",
+                "changes requested on head: already a fix",
                 Some(vec![review(1, BOT, ChangesRequested, HEAD, t)]),
                 d(),
-                true,
+                false,
             ),
             (
                 "commented on an older commit",
