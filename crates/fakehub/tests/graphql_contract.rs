@@ -171,3 +171,32 @@ async fn points_are_charged_to_the_graphql_budget_and_refused_when_spent() {
     assert_eq!(refused["errors"][0]["type"], "RATE_LIMITED");
     assert!(hub.requests().iter().all(|r| r.is_graphql() && !r.is_write()));
 }
+
+#[tokio::test]
+async fn unknown_operations_and_bad_bodies_are_refused_as_github_does() {
+    let hub = FakeHub::start().await.unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/graphql", hub.url());
+    let answer: Value = http
+        .post(&url)
+        .header("authorization", "Bearer ghs_test")
+        .json(&json!({ "query": "query Nope { viewer { login } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["errors"][0]["type"], "UNKNOWN_OPERATION");
+    assert!(answer["errors"][0]["message"].as_str().unwrap().contains("`Nope`"));
+    let resp = http
+        .post(&url)
+        .header("authorization", "Bearer ghs_test")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let resp = http.post(&url).json(&json!({ "query": "{ x }" })).send().await.unwrap();
+    assert_eq!(resp.status(), 401, "GraphQL needs a credential like every call");
+}
