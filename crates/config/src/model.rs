@@ -52,6 +52,8 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleOverride>,
     /// What `plasma-ops audit` looks for in a repository (CI stage names).
     pub audit: super::audit::AuditConfig,
+    /// Infrastructure changes and who must approve them (rule `infra-approval`).
+    pub infra: super::infra::InfraConfig,
 }
 
 /// `issue_key:` section.

@@ -20,6 +20,7 @@ mod protection;
 mod routes;
 mod server;
 mod state;
+mod teams;
 
 use std::sync::Arc;
 

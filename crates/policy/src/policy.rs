@@ -9,6 +9,7 @@ use crate::dispatch::Dispatcher;
 use crate::rules::branch::BranchRule;
 use crate::rules::checklist::ChecklistRule;
 use crate::rules::checks::RequiredChecksRule;
+use crate::rules::infra_approval::InfraRule;
 use crate::rules::review_loop::ReviewLoopRule;
 use crate::rules::title::TitleRule;
 use crate::snapshot::{Actor, PrSnapshot};
@@ -34,6 +35,7 @@ pub struct Policy {
     pub(crate) base: GlobSet,
     pub(crate) dispatcher: Dispatcher,
     pub(crate) phase: GlobMatcher,
+    pub(crate) infra: InfraRule,
 }
 
 fn push<T>(errors: &mut Vec<PolicyError>, r: Result<T, PolicyError>) -> Option<T> {
@@ -83,7 +85,8 @@ impl Policy {
                 }
             }),
         );
-        match (branch, title, checklist, checks, base, dispatcher, phase) {
+        let infra = push(&mut errors, InfraRule::new(&config.infra));
+        match (branch, title, checklist, checks, base, dispatcher, phase, infra) {
             (
                 Some(branch),
                 Some(title),
@@ -92,6 +95,7 @@ impl Policy {
                 Some(base),
                 Some(dispatcher),
                 Some(phase),
+                Some(infra),
             ) if errors.is_empty() => {
                 let review = ReviewLoopRule::new(&config.coderabbit);
                 Ok(Policy {
@@ -104,6 +108,7 @@ impl Policy {
                     base,
                     dispatcher,
                     phase,
+                    infra,
                 })
             }
             _ => Err(errors),
@@ -118,6 +123,12 @@ impl Policy {
     /// The configuration this policy was compiled from.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The `infra-approval` rule: which files are infrastructure and what must be read from
+    /// GitHub to judge them.
+    pub fn infra(&self) -> &InfraRule {
+        &self.infra
     }
 
     /// The agent dispatcher.
@@ -183,7 +194,7 @@ impl Policy {
     }
 }
 
-fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyError> {
+pub(crate) fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyError> {
     let mut b = GlobSetBuilder::new();
     for (i, g) in globs.iter().enumerate() {
         let glob =

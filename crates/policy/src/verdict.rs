@@ -140,6 +140,9 @@ pub fn evaluate_with(pr: &PrSnapshot, policy: &Policy, memory: &Memory) -> Verdi
     if !policy.is_off(rule_id::HUMAN_APPROVAL) {
         findings.extend(approval::check(pr, &cfg.approvals, &policy.review));
     }
+    if !policy.is_off(rule_id::INFRA_APPROVAL) {
+        findings.extend(policy.infra.check(pr, &cfg.approvals, &policy.review));
+    }
     if cfg.commits.require_signed && !policy.is_off(rule_id::SIGNED_COMMITS) {
         findings.extend(commits::signed(pr));
     }

@@ -68,6 +68,7 @@ impl App {
         clock: Clock,
     ) -> Arc<App> {
         crate::metrics::describe();
+        crate::ops_metrics::describe();
         Arc::new(App {
             cfg,
             store,
@@ -165,6 +166,9 @@ async fn metrics_text(State(app): State<Arc<App>>) -> impl IntoResponse {
         metrics::gauge!(crate::metrics::QUEUE_DEPTH, "state" => "pending").set(d.pending as f64);
         metrics::gauge!(crate::metrics::QUEUE_DEPTH, "state" => "leased").set(d.leased as f64);
         metrics::gauge!(crate::metrics::QUEUE_DEPTH, "state" => "dead").set(d.dead as f64);
+    }
+    if let Some(gh) = &app.github {
+        crate::ops_metrics::publish_github(gh);
     }
     match &app.metrics {
         Some(h) => (StatusCode::OK, [("content-type", "text/plain; version=0.0.4")], h.render())

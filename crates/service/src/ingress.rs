@@ -240,6 +240,7 @@ pub async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
     if !verify_signature(secret.expose().as_bytes(), &body, Some(&signature)) {
         return refuse(Rejection::BadSignature, "unknown", "signature does not match");
     }
+    crate::ops_metrics::delivery_seen(app.now());
     if event == "ping" {
         count("ping", "accepted");
         return (StatusCode::OK, "pong\n").into_response();

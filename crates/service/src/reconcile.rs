@@ -203,6 +203,11 @@ pub async fn reconcile_pr(
         Some(why) => Err(why),
         None => policy_for(app, org.as_deref(), base.as_deref()),
     };
+    // The infra rule's facts (team members, CODEOWNERS owners) depend on the policy, so they
+    // are read after it is known, and only when the pull request changes infrastructure.
+    if let (Ok(policy), Some(gh)) = (&policy, &app.github) {
+        pr.infra = gh.fetch_infra_facts(inst, &pr, policy).await?;
+    }
     if let (Some(gh), Ok(policy)) = (&app.github, &policy) {
         pr.review_threads = review_threads(app, gh, ctx, inst, &pr, &current, policy).await?;
     }

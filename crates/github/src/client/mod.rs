@@ -14,6 +14,7 @@ mod etag;
 mod execute;
 mod fetch;
 mod graphql;
+mod infra;
 mod pagination;
 mod protection;
 mod ratelimit;

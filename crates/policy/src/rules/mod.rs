@@ -4,6 +4,7 @@ pub mod branch;
 pub mod checklist;
 pub mod checks;
 pub mod commits;
+pub mod infra_approval;
 pub mod issue_labels;
 pub mod review_loop;
 pub mod review_threads;
