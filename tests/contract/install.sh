@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned GitHub contract material (tests/contract/package-lock.json):
-#   - node_modules/: @octokit/webhooks-examples and @stoplight/prism-cli (`npm ci --omit=dev`),
-#     and the MCP Inspector CLI with the reference server-everything (the MCP tests' client and
-#     control);
+#   - node_modules/: @octokit/webhooks-examples, @stoplight/prism-cli, @octokit/graphql-schema and
+#     graphql, and the MCP Inspector CLI with the reference server-everything (the MCP tests'
+#     client and control) (`npm ci --omit=dev`);
 #   - openapi/api.github.com.json: the one file plasma-ops needs from @octokit/openapi (a
 #     devDependency, so `npm ci --omit=dev` skips its 385 MB), fetched with `npm pack`, checked
 #     against the lock file's integrity hash and extracted.
@@ -25,6 +25,8 @@ markers=(
     "node_modules/@stoplight/prism-cli/dist/index.js"
     "node_modules/.bin/mcp-inspector"
     "node_modules/.bin/mcp-server-everything"
+    "node_modules/@octokit/graphql-schema/schema.json"
+    "node_modules/graphql/package.json"
 )
 # npm writes this file on every install; it is newer than the lock after a successful `npm ci`.
 installed="node_modules/.package-lock.json"

@@ -13,6 +13,7 @@
 #![recursion_limit = "256"]
 
 mod deployments;
+mod graphql;
 mod model;
 mod objects;
 pub mod prism;
@@ -28,6 +29,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use deployments::FakeGateAnswer;
+pub use graphql::FakeThread;
 pub use model::{
     Exchange, FakeCheckRun, FakeComment, FakeCommit, FakeFile, FakeIssue, FakePull, FakeReview,
     FakeStatus, Fault, LabelEvent, RecordedRequest,

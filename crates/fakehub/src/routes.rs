@@ -111,6 +111,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/statuses/{sha}", post(create_status))
         .route("/repos/{owner}/{repo}/check-runs", post(checks::create_check_run))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(get_contents))
+        .route("/graphql", post(crate::graphql::graphql))
         .merge(crate::protection::routes())
         .merge(crate::teams::routes())
         .merge(crate::deployments::routes())

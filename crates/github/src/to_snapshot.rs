@@ -114,6 +114,7 @@ pub(crate) fn from_pull_request(repository: &str, pr: &PullRequest) -> PrSnapsho
         statuses: None,
         rereview_requested_shas: Vec::new(),
         infra: None,
+        review_threads: None,
     }
 }
 

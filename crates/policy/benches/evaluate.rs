@@ -126,6 +126,7 @@ fn snapshot(i: u64, rng: &mut Lcg) -> PrSnapshot {
         statuses: Some(vec![]),
         rereview_requested_shas: vec![],
         infra: None,
+        review_threads: None,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::rules::checks::RequiredChecksRule;
 use crate::rules::infra_approval::InfraRule;
 use crate::rules::review_loop::ReviewLoopRule;
 use crate::rules::title::TitleRule;
-use crate::snapshot::Actor;
+use crate::snapshot::{Actor, PrSnapshot};
 
 /// Loads the organisation's and the repository's files over the built-in defaults and compiles
 /// the policy: what every front door calls, so a bad key is reported alike everywhere.
@@ -157,6 +157,12 @@ impl Policy {
     /// Whether a rule is switched off by configuration.
     pub fn is_off(&self, rule: &str) -> bool {
         self.config.is_off(rule)
+    }
+
+    /// Whether judging `pr` needs its review threads (read with GitHub's GraphQL API, so only
+    /// when CodeRabbit reviewed the head commit without approving and the review loop is on).
+    pub fn needs_review_threads(&self, pr: &PrSnapshot) -> bool {
+        !self.is_off(rule_id::CODERABBIT_REVIEW) && self.review.needs_threads(pr)
     }
 
     /// Apply `rules:` overrides: drop findings of rules that are off, demote errors to warnings.

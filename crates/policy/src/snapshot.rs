@@ -75,6 +75,11 @@ pub struct PrSnapshot {
     /// unknown (a webhook payload, or a pull request that changes no infrastructure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub infra: Option<InfraFacts>,
+    /// Review threads (GitHub's GraphQL `reviewThreads`); `None` when unknown. The service reads
+    /// them only when the review loop needs them (CodeRabbit reviewed the head and has not
+    /// approved), so their absence from a snapshot is the common case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_threads: Option<Vec<ReviewThread>>,
 }
 
 impl PrSnapshot {
@@ -102,6 +107,7 @@ impl PrSnapshot {
             statuses: None,
             rereview_requested_shas: Vec::new(),
             infra: None,
+            review_threads: None,
         }
     }
 }
@@ -290,6 +296,33 @@ impl<'de> Deserialize<'de> for ReviewState {
             )),
         }
     }
+}
+
+/// One review thread of a pull request (GitHub's GraphQL `PullRequestReviewThread`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewThread {
+    /// GraphQL node id of the thread.
+    pub id: String,
+    /// Who opened it (its first comment's author) as GraphQL names accounts: a bot without
+    /// REST's `[bot]` suffix (`coderabbitai`); empty for a deleted account.
+    #[serde(default)]
+    pub author: String,
+    /// Whether someone resolved it.
+    #[serde(default)]
+    pub resolved: bool,
+    /// Whether the lines it is about changed since (GitHub's `isOutdated`).
+    #[serde(default)]
+    pub outdated: bool,
+    /// File the thread is on.
+    pub path: String,
+    /// Line in the head's version of the file; the original line when outdated; `None` for a
+    /// comment on the whole file.
+    #[serde(default)]
+    pub line: Option<u64>,
+    /// Link to the thread's first comment.
+    #[serde(default)]
+    pub url: String,
 }
 
 /// A check run on the head SHA.

@@ -29,6 +29,7 @@ pub(crate) fn pr() -> PrSnapshot {
         statuses: None,
         rereview_requested_shas: vec![],
         infra: None,
+        review_threads: None,
     }
 }
 

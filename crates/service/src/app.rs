@@ -55,6 +55,8 @@ pub struct App {
     installations: Mutex<HashMap<String, u64>>,
     /// Compiled policies by a hash of their configuration texts (bounded).
     policies: Mutex<HashMap<u64, Arc<Policy>>>,
+    /// Review threads read with GraphQL, kept while nothing changed them.
+    pub threads: crate::threads::ThreadCache,
 }
 
 impl App {
@@ -77,6 +79,7 @@ impl App {
             clock,
             installations: Mutex::new(HashMap::new()),
             policies: Mutex::new(HashMap::new()),
+            threads: crate::threads::ThreadCache::default(),
         })
     }
 

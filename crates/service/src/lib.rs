@@ -14,6 +14,7 @@ pub mod ops_metrics;
 pub mod reconcile;
 pub mod retention;
 pub mod scheduler;
+pub mod threads;
 pub mod worker;
 
 pub use app::{App, Running, start, system_clock};

@@ -9,7 +9,8 @@ use plasma_config::ConfigSource;
 use plasma_github::{
     FetchOptions, GitHubClient, GitHubError, WebhookEvent, parse_event, pr_snapshot,
 };
-use plasma_policy::plan::{self, CurrentState, Memory, Plan, PlanOptions};
+use plasma_policy::plan::{self, CurrentState, Memory, Plan, PlanOptions, Write};
+use plasma_policy::snapshot::ReviewThread;
 use plasma_policy::{Policy, PrSnapshot, Verdict, compile_policy};
 use plasma_store::{Cause, Job, NewAction, PrMemory};
 use serde_json::json;
@@ -18,6 +19,7 @@ use tracing::{info, warn};
 use crate::app::App;
 use crate::keys::JobKey;
 use crate::metrics::WRITES;
+use crate::threads::THREAD_EVENT;
 
 /// Why a reconcile did not finish; the job is retried (honouring `retry_after`).
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +173,8 @@ pub struct PrDecided {
     pub installation: Option<u64>,
     /// What was remembered of the pull request.
     pub remembered: Memory,
+    /// What plasma-ops left on the pull request (its labels, its sticky comment) as fetched.
+    pub current: CurrentState,
     /// The verdict, the plan and the memory to keep.
     pub decision: plan::Decision,
 }
@@ -213,11 +217,14 @@ pub async fn decide_pr(
     if let (Ok(policy), Some(gh)) = (&policy, &app.github) {
         pr.infra = gh.fetch_infra_facts(inst, &pr, policy).await?;
     }
+    if let (Some(gh), Ok(policy)) = (&app.github, &policy) {
+        pr.review_threads = review_threads(app, gh, ctx, inst, &pr, &current, policy).await?;
+    }
     let decision = match policy {
         Ok(policy) => plan::decide(&pr, &current, &remembered, &policy, &opts),
         Err(message) => plan::decide_config_error(&pr, &message, &current, &remembered, &opts),
     };
-    Ok(Some(PrDecided { pr, installation: inst, remembered, decision }))
+    Ok(Some(PrDecided { pr, installation: inst, remembered, current, decision }))
 }
 
 /// Reconcile one pull request: fetch, decide, apply (or record, in a dry run). The store is read
@@ -230,7 +237,7 @@ pub async fn reconcile_pr(
     number: u64,
 ) -> Result<PrReconciled, ReconcileError> {
     let key = ctx.key;
-    let Some(PrDecided { pr, installation: inst, remembered, decision }) =
+    let Some(PrDecided { pr, installation: inst, remembered, current, decision }) =
         decide_pr(app, ctx, repo, number).await?
     else {
         info!(job_key = key, "dry run without credentials and no payload to judge; nothing to do");
@@ -246,11 +253,64 @@ pub async fn reconcile_pr(
         .then(|| store_memory(&decision.memory));
     app.store.record_reconcile(key, &pr.head.sha, &actions, keep.as_ref(), app.now()).await?;
     if let Some(e) = failure {
+        app.threads.forget(key);
         return Err(e.into());
+    }
+    if pr.review_threads.is_some() {
+        app.threads.settle(key, summary_left(&decision.plan, &current, dry_run).as_deref());
     }
     let mode = if dry_run { "planned" } else { "applied" };
     info!(job_key = %key, writes = decision.plan.writes.len(), mode, "reconciled");
     Ok(PrReconciled { pr, verdict: decision.verdict, plan: decision.plan, dry_run })
+}
+
+/// The pull request's review threads when the policy needs them (CodeRabbit reviewed the head
+/// and has not approved), from GraphQL or, while nothing changed them, from the
+/// [`crate::threads::ThreadCache`]; `None` (unknown) when the decision does not need them.
+async fn review_threads(
+    app: &App,
+    gh: &GitHubClient,
+    ctx: &JobContext<'_>,
+    inst: Option<u64>,
+    pr: &PrSnapshot,
+    current: &CurrentState,
+    policy: &Policy,
+) -> Result<Option<Vec<ReviewThread>>, ReconcileError> {
+    if !policy.needs_review_threads(pr) {
+        return Ok(None);
+    }
+    let sticky = current.sticky_comment.as_ref().map(|(_, body)| body.as_str());
+    if !thread_event_among(app, ctx.causes).await?
+        && let Some(threads) = app.threads.get(ctx.key, pr, sticky)
+    {
+        return Ok(Some(threads));
+    }
+    let threads = gh.repo(inst, &pr.repository)?.review_threads(pr.number).await?;
+    app.threads.put(ctx.key, pr, threads.clone());
+    Ok(Some(threads))
+}
+
+/// Whether a delivery among the causes is a thread event (resolved, unresolved).
+async fn thread_event_among(app: &App, causes: &[Cause]) -> Result<bool, ReconcileError> {
+    for id in causes.iter().filter_map(Cause::delivery_id) {
+        if app.store.delivery(id).await?.is_some_and(|d| d.event == THREAD_EVENT) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Our summary comment's body once the plan is applied: the one it writes, else the one there.
+/// In a dry run nothing is written, so it is the one there.
+fn summary_left(plan: &Plan, current: &CurrentState, dry_run: bool) -> Option<String> {
+    let written = plan.writes.iter().find_map(|w| match w {
+        Write::CreateComment { body } | Write::UpdateComment { body, .. } => Some(body.clone()),
+        _ => None,
+    });
+    match written {
+        Some(body) if !dry_run => Some(body),
+        _ => current.sticky_comment.as_ref().map(|(_, body)| body.clone()),
+    }
 }
 
 fn memory_from(m: PrMemory) -> Memory {

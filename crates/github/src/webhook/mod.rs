@@ -11,6 +11,7 @@ mod error;
 mod issues;
 mod pull_request;
 mod push;
+mod review_thread;
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,7 @@ pub use error::WebhookError;
 pub use issues::{IssueCommentEvent, IssuesEvent};
 pub use pull_request::{PullRequestEvent, PullRequestReviewEvent, Review};
 pub use push::{PushCommit, PushEvent, Pusher};
+pub use review_thread::{PullRequestReviewThreadEvent, ThreadRef};
 
 /// One parsed webhook delivery. Payloads are boxed: they are large and of very different sizes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,8 @@ pub enum WebhookEvent {
     DeploymentStatus(Box<DeploymentStatusEvent>),
     /// `deployment_protection_rule`.
     DeploymentProtectionRule(Box<DeploymentProtectionRuleEvent>),
+    /// `pull_request_review_thread`.
+    PullRequestReviewThread(Box<PullRequestReviewThreadEvent>),
     /// Any other event (`ping`, `installation`, ...); its body was checked to be JSON only.
     Other {
         /// The event name as given.
@@ -67,7 +71,7 @@ pub enum WebhookEvent {
 }
 
 /// The events [`parse_event`] reads into typed payloads.
-pub const KNOWN_EVENTS: [&str; 11] = [
+pub const KNOWN_EVENTS: [&str; 12] = [
     "pull_request",
     "pull_request_review",
     "check_run",
@@ -79,6 +83,7 @@ pub const KNOWN_EVENTS: [&str; 11] = [
     "deployment",
     "deployment_status",
     "deployment_protection_rule",
+    "pull_request_review_thread",
 ];
 
 /// The null SHA GitHub sends as `before` of a created ref and `after` of a deleted one.
@@ -100,6 +105,7 @@ pub fn parse_event(event_name: &str, body: &[u8]) -> Result<WebhookEvent, Webhoo
         "deployment" => WebhookEvent::Deployment(decode(name, body)?),
         "deployment_status" => WebhookEvent::DeploymentStatus(decode(name, body)?),
         "deployment_protection_rule" => WebhookEvent::DeploymentProtectionRule(decode(name, body)?),
+        "pull_request_review_thread" => WebhookEvent::PullRequestReviewThread(decode(name, body)?),
         _ => {
             decode::<IgnoredAny>(name, body)?;
             WebhookEvent::Other { name: name.to_string() }
@@ -305,6 +311,7 @@ impl WebhookEvent {
             WebhookEvent::Deployment(_) => "deployment",
             WebhookEvent::DeploymentStatus(_) => "deployment_status",
             WebhookEvent::DeploymentProtectionRule(_) => "deployment_protection_rule",
+            WebhookEvent::PullRequestReviewThread(_) => "pull_request_review_thread",
             WebhookEvent::Other { name } => name,
         }
     }
@@ -322,6 +329,7 @@ impl WebhookEvent {
             WebhookEvent::Deployment(e) => e.action.as_deref(),
             WebhookEvent::DeploymentStatus(e) => e.action.as_deref(),
             WebhookEvent::DeploymentProtectionRule(e) => e.action.as_deref(),
+            WebhookEvent::PullRequestReviewThread(e) => e.action.as_deref(),
             WebhookEvent::Status(_) | WebhookEvent::Push(_) | WebhookEvent::Other { .. } => None,
         }
     }
@@ -340,6 +348,7 @@ impl WebhookEvent {
             WebhookEvent::Deployment(e) => Some(&e.repository),
             WebhookEvent::DeploymentStatus(e) => Some(&e.repository),
             WebhookEvent::DeploymentProtectionRule(e) => Some(&e.repository),
+            WebhookEvent::PullRequestReviewThread(e) => Some(&e.repository),
             WebhookEvent::Other { .. } => None,
         }
     }
@@ -358,6 +367,7 @@ impl WebhookEvent {
             WebhookEvent::Deployment(e) => e.installation.as_ref(),
             WebhookEvent::DeploymentStatus(e) => e.installation.as_ref(),
             WebhookEvent::DeploymentProtectionRule(e) => e.installation.as_ref(),
+            WebhookEvent::PullRequestReviewThread(e) => e.installation.as_ref(),
             WebhookEvent::Other { .. } => None,
         };
         installation.map(|i| i.id)
@@ -377,6 +387,7 @@ impl WebhookEvent {
             WebhookEvent::Deployment(e) => e.sender.as_ref(),
             WebhookEvent::DeploymentStatus(e) => e.sender.as_ref(),
             WebhookEvent::DeploymentProtectionRule(e) => e.sender.as_ref(),
+            WebhookEvent::PullRequestReviewThread(e) => e.sender.as_ref(),
             WebhookEvent::Other { .. } => None,
         }
     }
@@ -388,6 +399,7 @@ impl WebhookEvent {
         let mut numbers: Vec<u64> = match self {
             WebhookEvent::PullRequest(e) => vec![e.pull_request.number],
             WebhookEvent::PullRequestReview(e) => vec![e.pull_request.number],
+            WebhookEvent::PullRequestReviewThread(e) => vec![e.pull_request.number],
             WebhookEvent::CheckRun(e) => {
                 e.check_run.pull_requests.iter().map(|p| p.number).collect()
             }
@@ -409,6 +421,7 @@ impl WebhookEvent {
         match self {
             WebhookEvent::PullRequest(e) => Some(&e.pull_request.head.sha),
             WebhookEvent::PullRequestReview(e) => Some(&e.pull_request.head.sha),
+            WebhookEvent::PullRequestReviewThread(e) => Some(&e.pull_request.head.sha),
             WebhookEvent::CheckRun(e) => Some(&e.check_run.head_sha),
             WebhookEvent::CheckSuite(e) => Some(&e.check_suite.head_sha),
             WebhookEvent::Status(e) => Some(&e.sha),

@@ -8,5 +8,6 @@ pub mod commits;
 pub mod infra_approval;
 pub mod issue_labels;
 pub mod review_loop;
+pub mod review_threads;
 pub mod state;
 pub mod title;
