@@ -45,6 +45,7 @@ pub const ALL: &[RuleAbout] = &[
     super::state::ABOUT_BASE,
     super::issue_labels::ABOUT,
     crate::dispatch::ABOUT,
+    super::infra_approval::ABOUT,
 ];
 
 /// The entry of `rule`, if it is a rule id.

@@ -348,6 +348,22 @@ fn approved_by(approvers: &BTreeSet<String>) -> String {
     }
 }
 
+/// `infra-approval`, explained (`explain_rule`).
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"infra-approval"#,
+    checks: r#"A pull request that changes a file matching `infra.paths` needs a current approval from a member of `infra.team` (or, with `approvers_from: codeowners`, from one of each such file's CODEOWNERS owners); the author, bots and CodeRabbit do not count."#,
+    config: &[
+        crate::rules::about::ConfigKey {
+            key: "infra.paths",
+            default: r#"["**/*.tf", "**/*.tfvars", "**/terraform/**", "**/helm/**", "**/charts/**"]"#,
+        },
+        crate::rules::about::ConfigKey { key: "infra.team", default: r#"infra"# },
+        crate::rules::about::ConfigKey { key: "infra.approvers_from", default: r#"team"# },
+    ],
+    passes: r#"infra/main.tf changed and carol, a member of the infra team, approved"#,
+    fails: r#"infra/main.tf changed and only alice, who is not in the infra team, approved"#,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -417,7 +417,7 @@ impl RereviewDecision {
 /// `coderabbit-review`, explained (`explain_rule`).
 pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
     rule: r#"coderabbit-review"#,
-    checks: r#"CodeRabbit's newest review of the head commit decides the loop: no verdict -> status:needs-coderabbit-review, changes requested -> status:needs-cursor-fix, approved -> status:coderabbit-approved; a re-review is requested at most once per head SHA."#,
+    checks: r#"CodeRabbit's newest review of the head commit decides the loop: no verdict -> status:needs-coderabbit-review, changes requested -> status:needs-cursor-fix, approved -> status:coderabbit-approved; a COMMENTED review of the head with open CodeRabbit review threads -> status:needs-cursor-fix listing the threads; a re-review is requested at most once per head SHA."#,
     config: &[
         crate::rules::about::ConfigKey {
             key: "coderabbit.logins",
@@ -432,6 +432,11 @@ pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout
             key: "coderabbit.commented_review",
             default: r#"needs-review"#,
         },
+        crate::rules::about::ConfigKey {
+            key: "coderabbit.threads.count_outdated",
+            default: r#"false"#,
+        },
+        crate::rules::about::ConfigKey { key: "coderabbit.threads.authors", default: r#"[]"# },
     ],
     passes: r#"coderabbitai[bot] approved the head commit"#,
     fails: r#"coderabbitai[bot] requested changes on the head commit (status:needs-cursor-fix)"#,
