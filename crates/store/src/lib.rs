@@ -10,6 +10,7 @@ mod backoff;
 mod causes;
 mod error;
 mod exec;
+mod incidents;
 mod key;
 mod memory;
 mod pool;
@@ -26,6 +27,7 @@ use std::time::Duration;
 pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
 pub use causes::{Cause, MAX_CAUSES};
 pub use error::StoreError;
+pub use incidents::{IncidentEventRow, IncidentRow, NewIncidentEvent};
 pub use key::{JobKey, JobKeyError};
 pub use memory::PrMemory;
 pub use postgres::PgStore;
@@ -231,6 +233,38 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reachability for /readyz.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Records an incident and appends its new events to the outbox, in one transaction; each
+    /// part is idempotent (see `crates/store/src/incidents.rs`). Returns the events that were new.
+    async fn record_incident(
+        &self,
+        row: &IncidentRow,
+        events: &[NewIncidentEvent],
+        now: Timestamp,
+    ) -> Result<Vec<NewIncidentEvent>, StoreError>;
+
+    /// Incidents opened at or after `since` in repositories of `org` (every one when `None`),
+    /// oldest first.
+    async fn incidents(
+        &self,
+        org: Option<&str>,
+        since: Timestamp,
+    ) -> Result<Vec<IncidentRow>, StoreError>;
+
+    /// Open incidents whose owner deadline passed by `now` and that were not judged since: the
+    /// timed check looks at each once. At most `limit`, most overdue first.
+    async fn incidents_due(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<IncidentRow>, StoreError>;
+
+    /// The notification hook's outbox: events after `after_id`, in order, at most `limit`.
+    async fn incident_events(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<IncidentEventRow>, StoreError>;
 
     /// Deletes one batch, at most `limit` rows, of `what` older than `before`: processed
     /// deliveries received before it, or actions logged before it. Returns how many went.

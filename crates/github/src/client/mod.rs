@@ -13,6 +13,7 @@ mod error;
 mod etag;
 mod execute;
 mod fetch;
+mod issues;
 mod pagination;
 mod protection;
 mod ratelimit;
@@ -42,6 +43,7 @@ pub use execute::{Applied, Outcome};
 pub use fetch::{
     DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedIssue, FetchedPr,
 };
+pub use issues::{IssueEvent, TEMPLATE_DIR};
 pub use ratelimit::RateLimitStatus;
 pub use types::{
     CheckRunInfo, ContentFile, PullCommit, PullCommitDetail, PullFile, RateLimitOverview,

@@ -5,6 +5,8 @@ pub mod checklist;
 pub mod checks;
 pub mod commits;
 pub mod issue_labels;
+pub mod issue_owner;
+pub mod issue_template;
 pub mod review_loop;
 pub mod state;
 pub mod title;
