@@ -34,6 +34,7 @@ pub struct Policy {
     pub(crate) base: GlobSet,
     pub(crate) dispatcher: Dispatcher,
     pub(crate) phase: GlobMatcher,
+    pub(crate) incident: crate::incident::IncidentRules,
 }
 
 fn push<T>(errors: &mut Vec<PolicyError>, r: Result<T, PolicyError>) -> Option<T> {
@@ -83,7 +84,14 @@ impl Policy {
                 }
             }),
         );
-        match (branch, title, checklist, checks, base, dispatcher, phase) {
+        let incident = match crate::incident::IncidentRules::new(&config.incidents) {
+            Ok(rules) => Some(rules),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+        match (branch, title, checklist, checks, base, dispatcher, phase, incident) {
             (
                 Some(branch),
                 Some(title),
@@ -92,6 +100,7 @@ impl Policy {
                 Some(base),
                 Some(dispatcher),
                 Some(phase),
+                Some(incident),
             ) if errors.is_empty() => {
                 let review = ReviewLoopRule::new(&config.coderabbit);
                 Ok(Policy {
@@ -104,6 +113,7 @@ impl Policy {
                     base,
                     dispatcher,
                     phase,
+                    incident,
                 })
             }
             _ => Err(errors),
@@ -118,6 +128,11 @@ impl Policy {
     /// The configuration this policy was compiled from.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The compiled `incidents:` section.
+    pub fn incident_rules(&self) -> &crate::incident::IncidentRules {
+        &self.incident
     }
 
     /// The agent dispatcher.

@@ -4,6 +4,8 @@
 pub mod app;
 pub mod config;
 pub mod http_server;
+pub mod incident_check;
+pub mod incidents;
 pub mod ingress;
 pub mod keys;
 pub mod logging;
