@@ -3,7 +3,8 @@
 //! when nothing GitHub or Renovate would read in its place exists.
 
 use super::{
-    Checkout, adr, codeowners, coderabbit, issue_templates, pr_template, renovate, workflows,
+    Checkout, adr, codeowners, coderabbit, issue_templates, postmortem, pr_template, renovate,
+    workflows,
 };
 use plasma_config::Config;
 
@@ -185,6 +186,7 @@ pub fn all(config: &Config) -> Vec<NewFile> {
         f(coderabbit::LOCATIONS[0], CODERABBIT.into()),
         f(&format!("{}plasma-stages.yml", workflows::DIR), stages_workflow(config)),
         f(&format!("{}0001-record-architecture-decisions.md", adr::DIRS[0]), ADR.into()),
+        f(&config.incidents.postmortem.template, postmortem::TEMPLATE.into()),
     ]
 }
 
@@ -213,6 +215,8 @@ pub fn missing(checkout: &Checkout, config: &Config) -> Vec<NewFile> {
                 has(renovate::MISSING)
             } else if p == coderabbit::LOCATIONS[0] {
                 has(coderabbit::MISSING)
+            } else if p == config.incidents.postmortem.template {
+                has(postmortem::MISSING)
             } else if p.starts_with(workflows::DIR) {
                 has(workflows::MISSING) || has(workflows::STAGE)
             } else {

@@ -13,6 +13,7 @@ mod coverage_cmd;
 mod dispatch_cmd;
 mod github_env;
 mod history_cmd;
+mod incidents_cmd;
 mod input;
 mod labels_cmd;
 mod output;

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::snapshot::{Actor, PrState};
 
+pub mod report;
+
 /// Hidden marker of the comment plasma-ops posts when it reopens an incident:
 /// `<!-- plasma-ops:incident-reopen closed_at=<RFC 3339> by=<login> -->`. One per close, so a
 /// repeated delivery of the close finds it and does not comment again.
@@ -90,6 +92,18 @@ impl IncidentRules {
                 "incidents.severities",
                 "the severity labels are empty or contain an empty name".into(),
                 "list the labels, most severe first: `[sev1, sev2, sev3]`",
+            ));
+        }
+        let template = cfg.postmortem.template.as_str();
+        if template.is_empty()
+            || template.starts_with('/')
+            || template.contains('\\')
+            || template.split('/').any(|seg| seg.is_empty() || seg == "..")
+        {
+            errors.push(err(
+                "incidents.postmortem.template",
+                format!("`{template}` is not a path inside the repository"),
+                "use a relative path such as `docs/postmortems/TEMPLATE.md`",
             ));
         }
         let acknowledge_within = match parse_duration_secs(&cfg.acknowledge_within) {

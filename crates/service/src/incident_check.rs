@@ -19,12 +19,17 @@ pub const PERIOD: Duration = Duration::from_secs(60);
 /// Most incidents queued per check; the rest wait for the next minute.
 const BATCH: u32 = 500;
 
+/// The first check runs this soon after start, for deadlines that passed while the service was
+/// down.
+const FIRST: Duration = Duration::from_secs(2);
+
 /// Runs the check until stopped.
 pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     let owner = format!("{}-{}", std::process::id(), rand::random::<u32>());
+    let mut wait = FIRST;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(PERIOD) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => return,
         }
         if *stop.borrow() {
@@ -39,6 +44,7 @@ pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             Ok(false) => debug!("another replica checks incident deadlines this minute"),
             Err(e) => warn!(error = %e, "cannot claim the incident deadline check"),
         }
+        wait = PERIOD;
     }
 }
 

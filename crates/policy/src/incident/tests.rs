@@ -76,6 +76,7 @@ fn bad_configuration_is_located() {
         label: " ".into(),
         ..Default::default()
     };
+    cfg.postmortem.template = "../etc/passwd".into();
     cfg.postmortem.links = vec!["https://x/{nope}".into()];
     cfg.postmortem.labelled_links = vec!["https://github.com/{org}/issues".into()];
     let keys: Vec<String> =
@@ -85,6 +86,7 @@ fn bad_configuration_is_located() {
         [
             "incidents.label",
             "incidents.severities",
+            "incidents.postmortem.template",
             "incidents.acknowledge_within",
             "incidents.postmortem.links[0]",
             "incidents.postmortem.labelled_links[0]"
