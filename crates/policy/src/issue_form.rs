@@ -12,8 +12,11 @@ use yaml_serde::Value;
 /// Front matter of a Markdown template: the text between the first two `---` lines, and the body
 /// after it; `None` when the file does not start with `---` or never closes it.
 pub fn front_matter(text: &str) -> Option<(&str, &str)> {
-    let rest = text.strip_prefix("---")?;
-    let rest = rest.strip_prefix("\r\n").or_else(|| rest.strip_prefix('\n'))?;
+    let first = text.find('\n')?;
+    if text[..first].trim_end() != "---" {
+        return None;
+    }
+    let rest = &text[first + 1..];
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
         if line.trim_end() == "---" {
@@ -300,6 +303,8 @@ mod tests {
         assert_eq!(heading("#"), None);
         assert_eq!(written(" <!-- a --> b <!-- c"), "b");
         assert_eq!(front_matter("---\r\nname: x\r\n---\r\nbody"), Some(("name: x\r\n", "body")));
+        assert_eq!(front_matter("---  \nname: x\n---\n"), Some(("name: x\n", "")));
+        assert_eq!(front_matter("--- x\nname: x\n---\n"), None);
     }
 
     proptest::proptest! {
