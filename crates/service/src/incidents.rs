@@ -83,9 +83,14 @@ pub async fn reconcile(
     let reopened = incident::reopen_marks(
         fetched.comments.iter().filter(|c| ours(c)).map(|c| c.body.as_str()),
     );
-    let Some(created_at) = fetched.issue.created_at else {
+    let Some(created_at) =
+        fetched.issue.created_at.as_deref().and_then(|t| t.parse::<Timestamp>().ok())
+    else {
         return Err(ReconcileError {
-            message: format!("{repo}#{number}: GitHub sent no created_at for the incident"),
+            message: format!(
+                "{repo}#{number}: GitHub sent no readable created_at for the incident ({:?})",
+                fetched.issue.created_at
+            ),
             retry_after: None,
         });
     };

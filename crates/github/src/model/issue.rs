@@ -27,9 +27,11 @@ pub struct Issue {
     /// When it was closed.
     #[serde(default)]
     pub closed_at: Option<String>,
-    /// When it was opened (RFC 3339); GitHub always sends it, test fixtures may not.
+    /// When it was opened (RFC 3339); GitHub always sends it, test fixtures may not. Kept as
+    /// text, as `closed_at` is, so a payload with an odd time is still accepted; the incident
+    /// rules parse it.
     #[serde(default)]
-    pub created_at: Option<jiff::Timestamp>,
+    pub created_at: Option<String>,
     /// Why it is in its state: `completed`, `not_planned`, `reopened`, ...; older servers send
     /// none.
     #[serde(default)]
