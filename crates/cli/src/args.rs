@@ -87,6 +87,14 @@ pub enum Command {
     /// Incidents the service recorded: severity, ages, time to acknowledge and to restore
     /// (median and p90 per severity), postmortem link or what is missing.
     Incidents(crate::incidents_cmd::IncidentsArgs),
+    /// The MCP server for coding agents, over standard input and output (`/mcp` on `serve` is
+    /// the same over HTTP).
+    Mcp(crate::mcp_cmd::McpArgs),
+    /// What the service wrote or planned (dry run), from the action log; newest first.
+    Actions(crate::actions_cmd::ActionsArgs),
+    /// A repository's recorded deployments: state, duration, rollback and redeploy flags and the
+    /// pull requests each brought (from the service's store, `PLASMA_OPS_DATABASE_URL`).
+    Deployments(crate::deployments_cmd::DeploymentsArgs),
 }
 
 impl Command {

@@ -36,5 +36,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::History(args) => history_cmd::run(g, out, args),
         Command::Release(cmd) => release_cmd::release(g, out, cmd),
         Command::Hotfix(cmd) => release_cmd::hotfix(g, out, cmd),
+        Command::Mcp(args) => crate::mcp_cmd::run(g, out, args),
+        Command::Actions(args) => crate::actions_cmd::run(g, out, args),
+        Command::Deployments(args) => crate::deployments_cmd::run(g, out, args),
     }
 }

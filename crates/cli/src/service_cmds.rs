@@ -95,7 +95,7 @@ pub(crate) fn load_config(file: Option<&Path>) -> Result<ServiceConfig> {
 }
 
 /// The GitHub client the configuration asks for, if any.
-fn github(cfg: &ServiceConfig) -> Result<Option<GitHubClient>> {
+pub(crate) fn github(cfg: &ServiceConfig) -> Result<Option<GitHubClient>> {
     let auth = match (&cfg.github_token, cfg.github_app_id, &cfg.github_private_key_path) {
         (_, Some(app_id), Some(path)) => {
             let pem = std::fs::read_to_string(path).with_context(|| {

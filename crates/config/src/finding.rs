@@ -107,6 +107,8 @@ pub mod rule_id {
     pub const INCIDENT_OWNER: &str = "incident-owner";
     /// An incident closed as completed links its postmortem (or is waived).
     pub const INCIDENT_POSTMORTEM: &str = "incident-postmortem";
+    /// Infrastructure changes approved by the infra team (or the files' code owners).
+    pub const INFRA_APPROVAL: &str = "infra-approval";
 
     /// Every rule id, for validating `rules:` overrides in configuration.
     pub const ALL: &[&str] = &[
@@ -128,5 +130,6 @@ pub mod rule_id {
         INCIDENT_SEVERITY,
         INCIDENT_OWNER,
         INCIDENT_POSTMORTEM,
+        INFRA_APPROVAL,
     ];
 }

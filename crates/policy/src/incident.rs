@@ -625,5 +625,50 @@ pub fn reopen_comment(
     )
 }
 
+/// What `incident-severity` is, for `explain_rule`.
+pub const ABOUT_SEVERITY: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"incident-severity"#,
+    checks: r#"An issue labelled `incident` carries exactly one severity label."#,
+    config: &[
+        crate::rules::about::ConfigKey { key: "incidents.label", default: r#"incident"# },
+        crate::rules::about::ConfigKey {
+            key: "incidents.severities",
+            default: r#"[sev1, sev2, sev3]"#,
+        },
+    ],
+    passes: r#"`incident` and `sev2`"#,
+    fails: r#"`incident` alone, or `sev1` and `sev3`"#,
+};
+
+/// What `incident-owner` is, for `explain_rule`.
+pub const ABOUT_OWNER: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"incident-owner"#,
+    checks: r#"An incident has an assignee within `incidents.acknowledge_within` of being opened."#,
+    config: &[crate::rules::about::ConfigKey {
+        key: "incidents.acknowledge_within",
+        default: r#"30m"#,
+    }],
+    passes: r#"an incident assigned 10 minutes after it opened"#,
+    fails: r#"an incident with no assignee 31 minutes after it opened"#,
+};
+
+/// What `incident-postmortem` is, for `explain_rule`.
+pub const ABOUT_POSTMORTEM: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"incident-postmortem"#,
+    checks: r#"An incident closed as completed links its postmortem (a file under `docs/postmortems/`, an issue or pull request labelled `postmortem`, a Discussion), or carries the waiver label; otherwise plasma-ops reopens it once per close."#,
+    config: &[
+        crate::rules::about::ConfigKey {
+            key: "incidents.waiver_label",
+            default: r#"postmortem:waived"#,
+        },
+        crate::rules::about::ConfigKey {
+            key: "incidents.postmortem.label",
+            default: r#"postmortem"#,
+        },
+    ],
+    passes: r#"closed with a link to `docs/postmortems/2026-12-01-gateway.md` in a comment"#,
+    fails: r#"closed as completed with no link and no `postmortem:waived`"#,
+};
+
 #[cfg(test)]
 mod tests;

@@ -9,9 +9,10 @@ use crate::dispatch::Dispatcher;
 use crate::rules::branch::BranchRule;
 use crate::rules::checklist::ChecklistRule;
 use crate::rules::checks::RequiredChecksRule;
+use crate::rules::infra_approval::InfraRule;
 use crate::rules::review_loop::ReviewLoopRule;
 use crate::rules::title::TitleRule;
-use crate::snapshot::Actor;
+use crate::snapshot::{Actor, PrSnapshot};
 
 /// Loads the organisation's and the repository's files over the built-in defaults and compiles
 /// the policy: what every front door calls, so a bad key is reported alike everywhere.
@@ -35,6 +36,7 @@ pub struct Policy {
     pub(crate) dispatcher: Dispatcher,
     pub(crate) phase: GlobMatcher,
     pub(crate) incident: crate::incident::IncidentRules,
+    pub(crate) infra: InfraRule,
 }
 
 fn push<T>(errors: &mut Vec<PolicyError>, r: Result<T, PolicyError>) -> Option<T> {
@@ -91,7 +93,8 @@ impl Policy {
                 None
             }
         };
-        match (branch, title, checklist, checks, base, dispatcher, phase, incident) {
+        let infra = push(&mut errors, InfraRule::new(&config.infra));
+        match (branch, title, checklist, checks, base, dispatcher, phase, incident, infra) {
             (
                 Some(branch),
                 Some(title),
@@ -101,6 +104,7 @@ impl Policy {
                 Some(dispatcher),
                 Some(phase),
                 Some(incident),
+                Some(infra),
             ) if errors.is_empty() => {
                 let review = ReviewLoopRule::new(&config.coderabbit);
                 Ok(Policy {
@@ -114,6 +118,7 @@ impl Policy {
                     dispatcher,
                     phase,
                     incident,
+                    infra,
                 })
             }
             _ => Err(errors),
@@ -133,6 +138,12 @@ impl Policy {
     /// The compiled `incidents:` section.
     pub fn incident_rules(&self) -> &crate::incident::IncidentRules {
         &self.incident
+    }
+
+    /// The `infra-approval` rule: which files are infrastructure and what must be read from
+    /// GitHub to judge them.
+    pub fn infra(&self) -> &InfraRule {
+        &self.infra
     }
 
     /// The agent dispatcher.
@@ -161,6 +172,12 @@ impl Policy {
     /// Whether a rule is switched off by configuration.
     pub fn is_off(&self, rule: &str) -> bool {
         self.config.is_off(rule)
+    }
+
+    /// Whether judging `pr` needs its review threads (read with GitHub's GraphQL API, so only
+    /// when CodeRabbit reviewed the head commit without approving and the review loop is on).
+    pub fn needs_review_threads(&self, pr: &PrSnapshot) -> bool {
+        !self.is_off(rule_id::CODERABBIT_REVIEW) && self.review.needs_threads(pr)
     }
 
     /// Apply `rules:` overrides: drop findings of rules that are off, demote errors to warnings.
@@ -192,7 +209,7 @@ impl Policy {
     }
 }
 
-fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyError> {
+pub(crate) fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyError> {
     let mut b = GlobSetBuilder::new();
     for (i, g) in globs.iter().enumerate() {
         let glob =

@@ -92,6 +92,7 @@ pub async fn reconcile(
                 fetched.issue.created_at
             ),
             retry_after: None,
+            status: None,
         });
     };
     let facts = IncidentFacts {

@@ -30,6 +30,18 @@ pub fn check(issue: &IssueSnapshot, cfg: &IssuesConfig) -> Vec<Finding> {
     )]
 }
 
+/// What `issue-owner` is, for `explain_rule`.
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"issue-owner"#,
+    checks: r#"A triaged issue (its `needs-review` label removed) has an assignee."#,
+    config: &[crate::rules::about::ConfigKey {
+        key: "issues.needs_review_label",
+        default: r#"needs-review"#,
+    }],
+    passes: r#"an issue with `needs-review` and no assignee, or with an assignee"#,
+    fails: r#"an issue without `needs-review` and without an assignee"#,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

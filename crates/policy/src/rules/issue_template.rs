@@ -117,6 +117,15 @@ fn best<'t>(
         .map(|(_, t)| t)
 }
 
+/// What `issue-template` is, for `explain_rule`.
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"issue-template"#,
+    checks: r#"An issue is made from one of the repository's issue templates and fills the fields that template requires (forms: `validations.required`; Markdown: every heading)."#,
+    config: &[],
+    passes: r#"a bug form's `### What happened?` section filled in"#,
+    fails: r#"`### What happened?` left at `_No response_`"#,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
