@@ -102,8 +102,8 @@ fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// Markdown template: front matter between `---` lines with `name` and `about`.
 pub fn check_markdown(path: &str, text: &str) -> Vec<RepoFinding> {
     let hint = "Start the file with front matter: `---`, `name: ...`, `about: ...`, `---`.";
-    let mut lines = text.lines();
-    if lines.next().map(str::trim_end) != Some("---") {
+    // The split is the one the issue-template rule reads templates with.
+    if text.lines().next().map(str::trim_end) != Some("---") {
         return vec![
             invalid(
                 path,
@@ -114,14 +114,12 @@ pub fn check_markdown(path: &str, text: &str) -> Vec<RepoFinding> {
             .line(1),
         ];
     }
-    let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim_end() != "---").collect();
-    let closed = text.lines().skip(1).any(|l| l.trim_end() == "---");
-    if !closed {
+    let Some((front, _)) = plasma_policy::issue_form::front_matter(text) else {
         return vec![
             invalid(path, "The front matter is never closed with `---`.".into(), hint).line(1),
         ];
-    }
-    let v = match parse_yaml(path, &body.join("\n"), INVALID, 1) {
+    };
+    let v = match parse_yaml(path, front, INVALID, 1) {
         Ok(v) => v,
         Err(f) => return vec![*f],
     };

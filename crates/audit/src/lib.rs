@@ -16,6 +16,7 @@ pub mod codeowners;
 pub mod coderabbit;
 pub mod issue_templates;
 pub mod json5;
+pub mod postmortem;
 pub mod pr_template;
 pub mod protection;
 pub mod renovate;
@@ -79,6 +80,7 @@ pub fn audit(checkout: &Checkout, config: &Config) -> Vec<RepoFinding> {
     findings.extend(coderabbit::check(checkout));
     findings.extend(rube::check(checkout));
     findings.extend(adr::check(checkout));
+    findings.extend(postmortem::check(checkout, &config.incidents));
     findings
 }
 

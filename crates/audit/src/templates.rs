@@ -4,7 +4,8 @@
 
 use super::caller::{self, Language};
 use super::{
-    Checkout, adr, codeowners, coderabbit, issue_templates, pr_template, renovate, workflows,
+    Checkout, adr, codeowners, coderabbit, issue_templates, postmortem, pr_template, renovate,
+    workflows,
 };
 use plasma_config::Config;
 
@@ -169,6 +170,7 @@ pub fn all_for(config: &Config, language: Language) -> Vec<NewFile> {
             caller::caller_workflow(&config.audit, language),
         ),
         f(&format!("{}0001-record-architecture-decisions.md", adr::DIRS[0]), ADR.into()),
+        f(&config.incidents.postmortem.template, postmortem::TEMPLATE.into()),
     ]
 }
 
@@ -197,6 +199,8 @@ pub fn missing(checkout: &Checkout, config: &Config) -> Vec<NewFile> {
                 has(renovate::MISSING)
             } else if p == coderabbit::LOCATIONS[0] {
                 has(coderabbit::MISSING)
+            } else if p == config.incidents.postmortem.template {
+                has(postmortem::MISSING)
             } else if p.starts_with(workflows::DIR) {
                 has(workflows::MISSING) || has(workflows::STAGE)
             } else {

@@ -84,6 +84,9 @@ pub enum Command {
     /// Start a hotfix branch from the latest release tag, or plan its patch release.
     #[command(subcommand)]
     Hotfix(crate::release_cmd::HotfixCmd),
+    /// Incidents the service recorded: severity, ages, time to acknowledge and to restore
+    /// (median and p90 per severity), postmortem link or what is missing.
+    Incidents(crate::incidents_cmd::IncidentsArgs),
     /// The MCP server for coding agents, over standard input and output (`/mcp` on `serve` is
     /// the same over HTTP).
     Mcp(crate::mcp_cmd::McpArgs),

@@ -7,8 +7,8 @@ use anyhow::{Result, bail};
 use crate::args::{Cli, Command, Format};
 use crate::output::Out;
 use crate::{
-    audit_cmd, check_cmd, config_cmd, coverage_cmd, dispatch_cmd, history_cmd, labels_cmd,
-    release_cmd, service_cmds, snapshot_cmd,
+    audit_cmd, check_cmd, config_cmd, coverage_cmd, dispatch_cmd, history_cmd, incidents_cmd,
+    labels_cmd, release_cmd, service_cmds, snapshot_cmd,
 };
 
 /// Run one command, returning its exit code.
@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Reconcile(args) => service_cmds::reconcile(g, out, args),
         Command::Audit(args) => audit_cmd::run(g, out, args),
         Command::Jobs(args) => service_cmds::jobs(g, out, args),
+        Command::Incidents(args) => incidents_cmd::run(g, out, args),
         Command::Coverage(args) => coverage_cmd::run(g, out, args),
         Command::History(args) => history_cmd::run(g, out, args),
         Command::Release(cmd) => release_cmd::release(g, out, cmd),

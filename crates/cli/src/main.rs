@@ -15,6 +15,7 @@ mod deployments_cmd;
 mod dispatch_cmd;
 mod github_env;
 mod history_cmd;
+mod incidents_cmd;
 mod input;
 mod labels_cmd;
 mod mcp_cmd;

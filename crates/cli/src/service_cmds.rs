@@ -273,6 +273,7 @@ fn describe(w: &plasma_policy::plan::Write) -> String {
         Write::RequestRereview { sha, .. } => {
             format!("request a CodeRabbit review of {}", sha.get(..7).unwrap_or(sha))
         }
+        Write::ReopenIssue => "reopen the issue".into(),
     }
 }
 

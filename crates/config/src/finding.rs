@@ -97,6 +97,16 @@ pub mod rule_id {
     pub const ISSUE_LABELS: &str = "issue-labels";
     /// Agent dispatch (informational: which agent labels and why).
     pub const AGENT_DISPATCH: &str = "agent-dispatch";
+    /// The issue body fills the required fields of the template it was made from.
+    pub const ISSUE_TEMPLATE: &str = "issue-template";
+    /// A triaged issue (no `needs-review`) has an owner.
+    pub const ISSUE_OWNER: &str = "issue-owner";
+    /// An incident carries one severity label.
+    pub const INCIDENT_SEVERITY: &str = "incident-severity";
+    /// An incident has an assignee within the configured time.
+    pub const INCIDENT_OWNER: &str = "incident-owner";
+    /// An incident closed as completed links its postmortem (or is waived).
+    pub const INCIDENT_POSTMORTEM: &str = "incident-postmortem";
     /// Infrastructure changes approved by the infra team (or the files' code owners).
     pub const INFRA_APPROVAL: &str = "infra-approval";
 
@@ -115,6 +125,11 @@ pub mod rule_id {
         BASE_BRANCH,
         ISSUE_LABELS,
         AGENT_DISPATCH,
+        ISSUE_TEMPLATE,
+        ISSUE_OWNER,
+        INCIDENT_SEVERITY,
+        INCIDENT_OWNER,
+        INCIDENT_POSTMORTEM,
         INFRA_APPROVAL,
     ];
 }

@@ -52,6 +52,8 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleOverride>,
     /// What `plasma-ops audit` looks for in a repository (CI stage names).
     pub audit: super::audit::AuditConfig,
+    /// Incidents: the label, severities, the owner deadline and what counts as a postmortem.
+    pub incidents: super::IncidentsConfig,
     /// Infrastructure changes and who must approve them (rule `infra-approval`).
     pub infra: super::infra::InfraConfig,
     /// Deployments: production and staging environments, and the production gate.

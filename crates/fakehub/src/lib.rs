@@ -125,6 +125,10 @@ impl FakeHub {
                 commits: Vec::new(),
             }),
             label_events: Vec::new(),
+            assignees: Vec::new(),
+            state_reason: None,
+            closed_by: None,
+            events: Vec::new(),
         };
         self.inner.shared.lock().add_issue(full_name, issue)
     }
@@ -147,6 +151,10 @@ impl FakeHub {
             author_association: "MEMBER".to_owned(),
             pull: None,
             label_events: Vec::new(),
+            assignees: Vec::new(),
+            state_reason: None,
+            closed_by: None,
+            events: Vec::new(),
         };
         self.inner.shared.lock().add_issue(full_name, rec)
     }
@@ -156,6 +164,72 @@ impl FakeHub {
         if let Ok(issue) = self.inner.shared.lock().issue_mut(full_name, number) {
             issue.title = title.to_owned();
             issue.body = body.map(str::to_owned);
+            issue.updated_at = now();
+        }
+    }
+
+    /// A person closes an issue with GitHub's `state_reason` (`completed`, `not_planned`), as
+    /// the `closed` webhook that follows says.
+    pub fn close_issue(&self, full_name: &str, number: u64, by: &str, reason: &str) {
+        let mut st = self.inner.shared.lock();
+        let id = st.id();
+        if let Ok(issue) = st.issue_mut(full_name, number) {
+            // GitHub's times have one-second resolution; two closes a second apart differ.
+            let at = now()
+                .max(issue.closed_at.map_or(now(), |c| c + jiff::SignedDuration::from_secs(1)));
+            issue.state = "closed".into();
+            issue.state_reason = Some(reason.into());
+            issue.closed_at = Some(at);
+            issue.closed_by = Some(by.into());
+            issue.updated_at = at;
+            issue.events.push(state::IssueEventRec {
+                id,
+                event: "closed".into(),
+                actor: by.into(),
+                assignee: None,
+                created_at: at,
+            });
+        }
+    }
+
+    /// `by` assigns `login` to an issue (an `assigned` event at GitHub's time, now).
+    pub fn assign(&self, full_name: &str, number: u64, by: &str, login: &str) {
+        let mut st = self.inner.shared.lock();
+        let id = st.id();
+        if let Ok(issue) = st.issue_mut(full_name, number) {
+            let at = now();
+            if !issue.assignees.iter().any(|a| a == login) {
+                issue.assignees.push(login.into());
+            }
+            issue.updated_at = at;
+            issue.events.push(state::IssueEventRec {
+                id,
+                event: "assigned".into(),
+                actor: by.into(),
+                assignee: Some(login.into()),
+                created_at: at,
+            });
+        }
+    }
+
+    /// Sets when an issue was opened (an incident that has been open for a while).
+    pub fn set_created_at(&self, full_name: &str, number: u64, at: jiff::Timestamp) {
+        if let Ok(issue) = self.inner.shared.lock().issue_mut(full_name, number) {
+            issue.created_at = at;
+        }
+    }
+
+    /// An issue's `state` and `state_reason`.
+    pub fn issue_state(&self, full_name: &str, number: u64) -> Option<(String, Option<String>)> {
+        let mut st = self.inner.shared.lock();
+        let issue = st.issue_mut(full_name, number).ok()?;
+        Some((issue.state.clone(), issue.state_reason.clone()))
+    }
+
+    /// An issue's body.
+    pub fn set_issue_body(&self, full_name: &str, number: u64, body: &str) {
+        if let Ok(issue) = self.inner.shared.lock().issue_mut(full_name, number) {
+            issue.body = Some(body.into());
             issue.updated_at = now();
         }
     }

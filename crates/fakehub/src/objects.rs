@@ -293,8 +293,8 @@ impl Objects<'_> {
             "closed_at": issue.closed_at.map(iso),
             "merged_at": pull.merged_at.map(iso),
             "merge_commit_sha": if merged { Some(pull.merge_commit()) } else { None },
-            "assignee": null,
-            "assignees": [],
+            "assignee": issue.assignees.first().map(|a| self.user(a)),
+            "assignees": issue.assignees.iter().map(|a| self.user(a)).collect::<Vec<_>>(),
             "requested_reviewers": [],
             "requested_teams": [],
             "head": {
@@ -575,13 +575,17 @@ impl Objects<'_> {
             "html_url": format!("{h}/{kind}/{n}"),
             "number": n,
             "state": issue.state,
-            "state_reason": if issue.state == "closed" { Some("completed") } else { None },
+            "state_reason": match &issue.state_reason {
+                Some(r) => Some(r.as_str()),
+                None if issue.state == "closed" => Some("completed"),
+                None => None,
+            },
             "title": issue.title,
             "body": issue.body,
             "user": self.user(&issue.user),
             "labels": self.issue_labels(repo, issue),
-            "assignee": null,
-            "assignees": [],
+            "assignee": issue.assignees.first().map(|a| self.user(a)),
+            "assignees": issue.assignees.iter().map(|a| self.user(a)).collect::<Vec<_>>(),
             "milestone": null,
             "locked": false,
             "active_lock_reason": null,
@@ -591,6 +595,9 @@ impl Objects<'_> {
             "updated_at": iso(issue.updated_at),
             "author_association": issue.author_association
         });
+        if let Some(by) = &issue.closed_by {
+            v["closed_by"] = self.user(by);
+        }
         if let Some(pull) = &issue.pull {
             v["draft"] = json!(pull.draft);
             v["pull_request"] = json!({

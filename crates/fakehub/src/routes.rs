@@ -1,6 +1,7 @@
 //! The REST routes: each reads or changes the state and answers what GitHub would.
 
 mod checks;
+mod issues;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -107,7 +108,8 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/issues/{n}/labels/{name}", delete(remove_issue_label))
         .route("/repos/{owner}/{repo}/issues/{n}/comments", get(list_comments).post(create_comment))
         .route("/repos/{owner}/{repo}/issues/comments/{id}", patch(update_comment))
-        .route("/repos/{owner}/{repo}/issues/{n}", get(get_issue))
+        .route("/repos/{owner}/{repo}/issues/{n}", get(get_issue).patch(issues::update_issue))
+        .route("/repos/{owner}/{repo}/issues/{n}/events", get(issues::list_issue_events))
         .route("/repos/{owner}/{repo}/statuses/{sha}", post(create_status))
         .route("/repos/{owner}/{repo}/check-runs", post(checks::create_check_run))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(get_contents))
@@ -739,15 +741,18 @@ async fn get_contents(
     }
     let heads = repo.issues.values().filter_map(|i| i.pull.as_ref());
     candidates.extend(heads.filter(|p| p.head_sha == git_ref).map(|p| p.head_ref.clone()));
-    let text = candidates
-        .iter()
-        .find_map(|r| repo.contents.get(&(r.clone(), path.clone())))
-        .ok_or_else(|| {
-            Reply::error(
-                StatusCode::NOT_FOUND,
-                "Not Found",
-                "https://docs.github.com/rest/repos/contents#get-repository-content",
-            )
-        })?;
+    let file = candidates.iter().find_map(|r| repo.contents.get(&(r.clone(), path.clone())));
+    if file.is_none()
+        && let Some(listing) = issues::directory(&st, repo, &candidates, &path)
+    {
+        return Ok(Reply::json(StatusCode::OK, listing));
+    }
+    let text = file.ok_or_else(|| {
+        Reply::error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "https://docs.github.com/rest/repos/contents#get-repository-content",
+        )
+    })?;
     Ok(Reply::json(StatusCode::OK, objects(&st).content_file(repo, &git_ref, &path, text)))
 }

@@ -155,6 +155,23 @@ pub(crate) struct IssueRec {
     pub author_association: String,
     pub pull: Option<PullRec>,
     pub label_events: Vec<LabelEvent>,
+    /// Assignee logins.
+    pub assignees: Vec<String>,
+    /// `completed`, `not_planned`, `reopened`, or none.
+    pub state_reason: Option<String>,
+    /// Who closed it last.
+    pub closed_by: Option<String>,
+    /// `assigned`, `closed`, `reopened` events (`GET .../issues/{n}/events`).
+    pub events: Vec<IssueEventRec>,
+}
+
+/// One entry of an issue's event list.
+pub(crate) struct IssueEventRec {
+    pub id: u64,
+    pub event: String,
+    pub actor: String,
+    pub assignee: Option<String>,
+    pub created_at: Timestamp,
 }
 
 pub(crate) struct PullRec {

@@ -133,6 +133,7 @@ pub(crate) fn from_issue(repository: &str, issue: &Issue) -> IssueSnapshot {
         labels: issue.label_names(),
         assignees: issue.assignee_logins(),
         author: actor_or_ghost(issue.user.as_ref()),
+        body: issue.body.clone().unwrap_or_default(),
     }
 }
 

@@ -8,6 +8,8 @@
 
 pub mod delivery;
 pub mod dispatch;
+pub mod incident;
+pub mod issue_form;
 pub mod plan;
 pub mod policy;
 pub mod render;
@@ -20,4 +22,6 @@ pub mod verdict;
 pub use plasma_config::{Finding, PolicyError, Severity, rule_id};
 pub use policy::{Policy, compile_policy};
 pub use snapshot::{IssueSnapshot, PrSnapshot};
-pub use verdict::{IssueVerdict, Verdict, evaluate, evaluate_issue};
+pub use verdict::{
+    IssueVerdict, Verdict, add_issue_findings, evaluate, evaluate_issue, evaluate_issue_with,
+};

@@ -80,6 +80,8 @@ pub enum Write {
     SetStatus { sha: String, context: String, state: String, description: String },
     /// Ask CodeRabbit for a review (an issue comment with the trigger and a marker).
     RequestRereview { sha: String, body: String },
+    /// Reopen the issue (an incident closed without its postmortem).
+    ReopenIssue,
 }
 
 impl Write {
@@ -93,6 +95,7 @@ impl Write {
             Write::UpdateComment { .. } => "update_comment",
             Write::SetStatus { .. } => "set_status",
             Write::RequestRereview { .. } => "request_rereview",
+            Write::ReopenIssue => "reopen_issue",
         }
     }
 }
@@ -328,6 +331,7 @@ pub fn applied(pr: &PrSnapshot, current: &CurrentState, plan: &Plan) -> (PrSnaps
                 cur.status = Some((state.clone(), description.clone()))
             }
             Write::RequestRereview { sha, .. } => pr.rereview_requested_shas.push(sha.clone()),
+            Write::ReopenIssue => pr.state = PrState::Open,
         }
     }
     (pr, cur)

@@ -35,6 +35,7 @@ pub struct Policy {
     pub(crate) base: GlobSet,
     pub(crate) dispatcher: Dispatcher,
     pub(crate) phase: GlobMatcher,
+    pub(crate) incident: crate::incident::IncidentRules,
     pub(crate) infra: InfraRule,
 }
 
@@ -85,8 +86,15 @@ impl Policy {
                 }
             }),
         );
+        let incident = match crate::incident::IncidentRules::new(&config.incidents) {
+            Ok(rules) => Some(rules),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
         let infra = push(&mut errors, InfraRule::new(&config.infra));
-        match (branch, title, checklist, checks, base, dispatcher, phase, infra) {
+        match (branch, title, checklist, checks, base, dispatcher, phase, incident, infra) {
             (
                 Some(branch),
                 Some(title),
@@ -95,6 +103,7 @@ impl Policy {
                 Some(base),
                 Some(dispatcher),
                 Some(phase),
+                Some(incident),
                 Some(infra),
             ) if errors.is_empty() => {
                 let review = ReviewLoopRule::new(&config.coderabbit);
@@ -108,6 +117,7 @@ impl Policy {
                     base,
                     dispatcher,
                     phase,
+                    incident,
                     infra,
                 })
             }
@@ -123,6 +133,11 @@ impl Policy {
     /// The configuration this policy was compiled from.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The compiled `incidents:` section.
+    pub fn incident_rules(&self) -> &crate::incident::IncidentRules {
+        &self.incident
     }
 
     /// The `infra-approval` rule: which files are infrastructure and what must be read from

@@ -228,10 +228,10 @@ pub fn issue_summary(v: &IssueVerdict) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{SUMMARY_MARKER}");
     if v.findings.iter().all(|f| f.severity == Severity::Info) {
-        let _ = writeln!(s, "### plasma-ops: ✅ the issue is labelled as the process asks");
+        let _ = writeln!(s, "### plasma-ops: ✅ the issue follows the process");
         return s;
     }
-    let _ = writeln!(s, "### plasma-ops: the issue's labels need attention\n");
+    let _ = writeln!(s, "### plasma-ops: the issue needs attention\n");
     let _ = writeln!(s, "| | Rule | Finding | Fix |\n|---|---|---|---|");
     for f in v.findings.iter().take(100) {
         let _ = writeln!(

@@ -391,4 +391,7 @@ pub struct IssueSnapshot {
     pub assignees: Vec<String>,
     /// Who opened it.
     pub author: Actor,
+    /// Body (Markdown); empty when GitHub sends `null` (the template rule reads its sections).
+    #[serde(default)]
+    pub body: String,
 }

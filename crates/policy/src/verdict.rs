@@ -9,7 +9,7 @@ use crate::dispatch::DispatchReport;
 use crate::plan::Memory;
 use crate::policy::Policy;
 use crate::rules::review_loop::{ReviewLoop, ReviewLoopState};
-use crate::rules::{approval, commits, issue_labels, state};
+use crate::rules::{approval, commits, issue_labels, issue_owner, issue_template, state};
 use crate::snapshot::{IssueSnapshot, PrSnapshot, PrState};
 use crate::{Finding, Severity, rule_id};
 use plasma_config::DispatchWhen;
@@ -231,13 +231,29 @@ pub struct IssueVerdict {
     pub findings: Vec<Finding>,
 }
 
-/// Judge an issue.
+/// Judge an issue (its templates unknown: the template rule is not evaluated).
 pub fn evaluate_issue(issue: &IssueSnapshot, policy: &Policy) -> IssueVerdict {
-    let mut findings = if policy.is_off(rule_id::ISSUE_LABELS) {
-        Vec::new()
-    } else {
-        policy.apply_overrides(issue_labels::check(issue, &policy.config().issues, &policy.phase))
-    };
+    evaluate_issue_with(issue, policy, &[])
+}
+
+/// Judge an issue against the repository's issue templates too.
+pub fn evaluate_issue_with(
+    issue: &IssueSnapshot,
+    policy: &Policy,
+    templates: &[crate::issue_form::IssueTemplate],
+) -> IssueVerdict {
+    let cfg = &policy.config().issues;
+    let mut findings = Vec::new();
+    if !policy.is_off(rule_id::ISSUE_LABELS) {
+        findings.extend(issue_labels::check(issue, cfg, &policy.phase));
+    }
+    if !policy.is_off(rule_id::ISSUE_OWNER) {
+        findings.extend(issue_owner::check(issue, cfg));
+    }
+    if !policy.is_off(rule_id::ISSUE_TEMPLATE) {
+        findings.extend(issue_template::check(issue, templates));
+    }
+    let mut findings = policy.apply_overrides(findings);
     sort_findings(&mut findings);
     IssueVerdict {
         ok: !findings.iter().any(|f| f.severity == Severity::Error),
@@ -245,6 +261,14 @@ pub fn evaluate_issue(issue: &IssueSnapshot, policy: &Policy) -> IssueVerdict {
         number: issue.number,
         findings,
     }
+}
+
+/// Adds findings decided elsewhere (the incident rules) to an issue's verdict, with the
+/// configuration's overrides applied.
+pub fn add_issue_findings(v: &mut IssueVerdict, policy: &Policy, extra: Vec<Finding>) {
+    v.findings.extend(policy.apply_overrides(extra));
+    sort_findings(&mut v.findings);
+    v.ok = !v.findings.iter().any(|f| f.severity == Severity::Error);
 }
 
 #[cfg(test)]

@@ -223,6 +223,7 @@ pub async fn start(app: Arc<App>) -> std::io::Result<Running> {
     }
     tasks.push(tokio::spawn(crate::scheduler::run(Arc::clone(&app), stopped.clone())));
     tasks.push(tokio::spawn(crate::retention::run(Arc::clone(&app), stopped.clone())));
+    tasks.push(tokio::spawn(crate::incident_check::run(Arc::clone(&app), stopped.clone())));
     info!(%addr, dry_run = app.dry_run(), workers = app.cfg.workers, "plasma-ops serving");
     Ok(Running { addr, app, stop, tasks })
 }

@@ -29,6 +29,10 @@ pub fn job_keys(ev: &WebhookEvent) -> Vec<JobKey> {
     match ev {
         WebhookEvent::PullRequest(_) if action_in(PR_ACTIONS) => prs(ev, &repo),
         WebhookEvent::PullRequestReview(_) if action_in(REVIEW_ACTIONS) => prs(ev, &repo),
+        // A comment on an issue can acknowledge an incident or link its postmortem.
+        WebhookEvent::IssueComment(e) if !e.issue.is_pull_request() => {
+            vec![JobKey::Issue { repo, number: e.issue.number }]
+        }
         WebhookEvent::IssueComment(_) => prs(ev, &repo),
         WebhookEvent::PullRequestReviewThread(_) if action_in(THREAD_ACTIONS) => prs(ev, &repo),
         WebhookEvent::CheckRun(_) | WebhookEvent::CheckSuite(_) | WebhookEvent::Status(_) => {

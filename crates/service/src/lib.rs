@@ -5,6 +5,8 @@ pub mod app;
 pub mod config;
 pub mod deployments;
 pub mod http_server;
+pub mod incident_check;
+pub mod incidents;
 pub mod ingress;
 pub mod keys;
 pub mod logging;

@@ -380,6 +380,39 @@ async fn apply(
     (actions, failure)
 }
 
+/// The repository's issue templates (default branch), as the template rule reads them; one that
+/// cannot be read is skipped (the audit reports it).
+async fn issue_templates(
+    gh: &GitHubClient,
+    inst: Option<u64>,
+    repo: &str,
+) -> Result<Vec<plasma_policy::issue_form::IssueTemplate>, ReconcileError> {
+    use plasma_policy::issue_form::{MAX_TEMPLATES, parse};
+    let files = gh.repo(inst, repo)?.issue_templates(MAX_TEMPLATES).await?;
+    Ok(files.iter().filter_map(|(path, text)| parse(path, text)).collect())
+}
+
+/// Whether every delivery behind a job was sent by plasma-ops's own writes (its comments, its
+/// reopen): it never reacts to its own events, so it cannot loop with itself. A job with any
+/// other cause (a sweep, a human's event) runs.
+async fn only_our_own(app: &App, causes: &[Cause], login: &str) -> Result<bool, ReconcileError> {
+    if causes.is_empty() {
+        return Ok(false);
+    }
+    for c in causes {
+        let Some(id) = c.delivery_id() else { return Ok(false) };
+        let Some(d) = app.store.delivery(id).await? else { return Ok(false) };
+        let ours = parse_event(&d.event, &d.body)
+            .ok()
+            .and_then(|ev| ev.sender().map(|s| s.login.eq_ignore_ascii_case(login)))
+            .unwrap_or(false);
+        if !ours {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Without credentials: judge what the newest payload of the job's deliveries says.
 async fn snapshot_from_deliveries(
     app: &App,
@@ -431,11 +464,21 @@ async fn evaluate_issue(
     };
     let inst = installation(app, &job.causes, repo).await;
     let login = marker_login(app, gh).await?;
+    if only_our_own(app, &job.causes, &login).await? {
+        info!(job_key = %job.key, "only plasma-ops's own events; nothing to react to");
+        return Ok(Outcome { writes: 0, dry_run: app.dry_run() });
+    }
     let issue = gh.fetch_issue(inst, repo, number, Some(&login)).await?;
     let (base, org) = gh.config_files(inst, repo, None, ".github/plasma.yml").await?;
     let policy = policy_for(app, org.as_deref(), base.as_deref()).map_err(fail)?;
-    let verdict = plasma_policy::evaluate_issue(&issue.snapshot, &policy);
-    let plan = plan::plan_issue(&verdict, issue.sticky_comment.as_ref());
+    let templates = issue_templates(gh, inst, repo).await?;
+    let mut verdict = plasma_policy::evaluate_issue_with(&issue.snapshot, &policy, &templates);
+    let incident =
+        crate::incidents::reconcile(app, gh, inst, repo, &issue, &policy, &login).await?;
+    plasma_policy::add_issue_findings(&mut verdict, &policy, incident.findings);
+    let mut plan = plan::plan_issue(&verdict, issue.sticky_comment.as_ref());
+    // The reopen and its comment go first: the summary then describes the issue as it will be.
+    plan.writes.splice(0..0, incident.writes);
     let dry_run = app.dry_run();
     let key = job.key.to_string();
     let ctx = JobContext { key: &key, causes: &job.causes, job_id: Some(job.id) };

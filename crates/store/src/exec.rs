@@ -18,6 +18,7 @@ use crate::action_log::{ActionFilter, ActionKey};
 use crate::backoff::millis;
 use crate::causes::{self, Cause};
 use crate::error::StoreError;
+use crate::incidents::{self, IncidentEventRow, IncidentRow, NewIncidentEvent};
 use crate::key::JobKey;
 use crate::pool::Db;
 use crate::queue::{self, Failure, JobState, Leasing, Phase, Write};
@@ -727,6 +728,70 @@ impl<B: Backend> Store for B {
         let claimed = tx.execute(sql::CLAIM_SCHEDULE, &params, OP).await? == 1;
         tx.commit(OP).await?;
         Ok(claimed)
+    }
+
+    async fn record_incident(
+        &self,
+        row: &IncidentRow,
+        events: &[NewIncidentEvent],
+        now: Timestamp,
+    ) -> Result<Vec<NewIncidentEvent>, StoreError> {
+        const OP: &str = "record an incident";
+        let mut tx = self.write(OP).await?;
+        incidents::upsert(&mut tx, row, now, OP).await?;
+        let mut new = Vec::new();
+        for e in events {
+            let params = [
+                Param::Text(&e.repo),
+                Param::Int(e.number),
+                Param::Text(&e.kind),
+                Param::Int(e.at),
+                Param::Text(&e.body),
+                Param::Int(now),
+            ];
+            if tx.execute(incidents::INSERT_EVENT, &params, OP).await? == 1 {
+                new.push(e.clone());
+            }
+        }
+        tx.commit(OP).await?;
+        Ok(new)
+    }
+
+    async fn incidents(
+        &self,
+        org: Option<&str>,
+        since: Timestamp,
+    ) -> Result<Vec<IncidentRow>, StoreError> {
+        const OP: &str = "list incidents";
+        let prefix = org.map(|o| format!("{o}/")).unwrap_or_default();
+        let mut conn = self.read(OP).await?;
+        let params = [Param::Int(since), Param::Text(&prefix)];
+        let rows = conn.fetch_all(incidents::SELECT_INCIDENTS, &params, OP).await?;
+        rows.iter().map(|r| incidents::decode(r, OP)).collect()
+    }
+
+    async fn incidents_due(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<IncidentRow>, StoreError> {
+        const OP: &str = "list incidents past their deadline";
+        let mut conn = self.read(OP).await?;
+        let params = [Param::Int(now), Param::Bool(false), Param::Int(i64::from(limit))];
+        let rows = conn.fetch_all(incidents::SELECT_DUE, &params, OP).await?;
+        rows.iter().map(|r| incidents::decode(r, OP)).collect()
+    }
+
+    async fn incident_events(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<IncidentEventRow>, StoreError> {
+        const OP: &str = "read the incident event outbox";
+        let mut conn = self.read(OP).await?;
+        let params = [Param::Int(after_id), Param::Int(i64::from(limit))];
+        let rows = conn.fetch_all(incidents::SELECT_EVENTS, &params, OP).await?;
+        rows.iter().map(|r| incidents::decode_event(r, OP)).collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -12,6 +12,7 @@ mod causes;
 mod deployments;
 mod error;
 mod exec;
+mod incidents;
 mod key;
 mod memory;
 mod pool;
@@ -33,6 +34,7 @@ pub use deployments::{
     NewDeployment, NewDeploymentStatus,
 };
 pub use error::StoreError;
+pub use incidents::{IncidentEventRow, IncidentRow, NewIncidentEvent};
 pub use key::{JobKey, JobKeyError};
 pub use memory::PrMemory;
 pub use postgres::PgStore;
@@ -239,6 +241,37 @@ pub trait Store: DeploymentStore + Send + Sync + 'static {
     /// Reachability for /readyz.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Records an incident and appends its new events to the outbox, in one transaction; each
+    /// part is idempotent (see `crates/store/src/incidents.rs`). Returns the events that were new.
+    async fn record_incident(
+        &self,
+        row: &IncidentRow,
+        events: &[NewIncidentEvent],
+        now: Timestamp,
+    ) -> Result<Vec<NewIncidentEvent>, StoreError>;
+
+    /// Incidents opened at or after `since` in repositories of `org` (every one when `None`),
+    /// oldest first.
+    async fn incidents(
+        &self,
+        org: Option<&str>,
+        since: Timestamp,
+    ) -> Result<Vec<IncidentRow>, StoreError>;
+
+    /// Open incidents whose owner deadline passed by `now` and that were not judged since: the
+    /// timed check looks at each once. At most `limit`, most overdue first.
+    async fn incidents_due(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<IncidentRow>, StoreError>;
+
+    /// The notification hook's outbox: events after `after_id`, in order, at most `limit`.
+    async fn incident_events(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<IncidentEventRow>, StoreError>;
     /// The action log across keys (`plasma-ops actions`, the MCP tools): the entries `filter`
     /// selects, newest first.
     async fn find_actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRow>, StoreError>;

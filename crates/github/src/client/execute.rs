@@ -84,6 +84,10 @@ impl GitHubClient {
                     let c = rc.update_comment(*id, body).await?;
                     Outcome::Done { id: Some(c.id) }
                 }
+                Write::ReopenIssue => {
+                    rc.reopen_issue(number).await?;
+                    Outcome::Done { id: None }
+                }
                 Write::SetStatus { sha, context, state, description } => {
                     let s = rc.create_status(sha, state, context, description, None).await?;
                     Outcome::Done { id: Some(s.id) }

@@ -10,7 +10,7 @@ use plasma_policy::{IssueSnapshot, PrSnapshot};
 
 use super::types::{PullCommit, PullFile, ReviewInfo};
 use super::{GitHubClient, GitHubError, RepoClient};
-use crate::model::{Comment, actor_or_ghost};
+use crate::model::{Comment, Issue, actor_or_ghost};
 use crate::to_snapshot::{from_issue, from_pull_request};
 
 /// The commit status plasma-ops sets.
@@ -68,6 +68,10 @@ pub struct FetchedIssue {
     /// (the marker, and only in comments by the marker login when one is set), so nobody else
     /// can plant a summary for plasma-ops to keep "up to date".
     pub sticky_comment: Option<(u64, String)>,
+    /// The issue as GitHub answered (times, `state_reason`, `closed_by`: the incident rules).
+    pub issue: Issue,
+    /// Every comment, oldest first.
+    pub comments: Vec<Comment>,
 }
 
 /// A configuration file that exists but cannot be used is the repository's problem to report,
@@ -275,7 +279,7 @@ impl GitHubClient {
         let ours: Vec<&Comment> = comments.iter().filter(|c| is_ours(c, marker_login)).collect();
         let sticky_comment = our_sticky(&ours, repo, number);
         let snapshot = from_issue(&rc.full_name(), &issue);
-        Ok(FetchedIssue { snapshot, sticky_comment })
+        Ok(FetchedIssue { snapshot, sticky_comment, issue, comments })
     }
 }
 

@@ -16,6 +16,7 @@ mod execute;
 mod fetch;
 mod graphql;
 mod infra;
+mod issues;
 mod pagination;
 mod protection;
 mod ratelimit;
@@ -48,6 +49,7 @@ pub use fetch::{
     DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedIssue, FetchedPr,
 };
 pub use graphql::{Operation, OperationKind, ops};
+pub use issues::{IssueEvent, TEMPLATE_DIR};
 pub use ratelimit::RateLimitStatus;
 pub use types::{
     CheckRunInfo, ContentFile, PullCommit, PullCommitDetail, PullFile, RateLimitOverview,

@@ -27,6 +27,18 @@ pub struct Issue {
     /// When it was closed.
     #[serde(default)]
     pub closed_at: Option<String>,
+    /// When it was opened (RFC 3339); GitHub always sends it, test fixtures may not. Kept as
+    /// text, as `closed_at` is, so a payload with an odd time is still accepted; the incident
+    /// rules parse it.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Why it is in its state: `completed`, `not_planned`, `reopened`, ...; older servers send
+    /// none.
+    #[serde(default)]
+    pub state_reason: Option<String>,
+    /// Who closed it (the single-issue REST answer only).
+    #[serde(default)]
+    pub closed_by: Option<Account>,
     /// Who opened it; the REST API sends `null` for deleted accounts (webhooks send `ghost`).
     #[serde(default)]
     pub user: Option<Account>,

@@ -45,6 +45,11 @@ pub const ALL: &[RuleAbout] = &[
     super::state::ABOUT_BASE,
     super::issue_labels::ABOUT,
     crate::dispatch::ABOUT,
+    super::issue_template::ABOUT,
+    super::issue_owner::ABOUT,
+    crate::incident::ABOUT_SEVERITY,
+    crate::incident::ABOUT_OWNER,
+    crate::incident::ABOUT_POSTMORTEM,
     super::infra_approval::ABOUT,
 ];
 

@@ -7,6 +7,8 @@ pub mod checks;
 pub mod commits;
 pub mod infra_approval;
 pub mod issue_labels;
+pub mod issue_owner;
+pub mod issue_template;
 pub mod review_loop;
 pub mod review_threads;
 pub mod state;

@@ -1,0 +1,198 @@
+//! Incidents, reconciled like any issue: gather what GitHub shows of one (the issue, its
+//! comments, its assignment events, the labels of issues its links name), let
+//! `plasma_policy::incident` decide, record the incident and its events in the store, and hand
+//! back the findings and the writes (a reopen comment and the reopen) for the issue's plan.
+//!
+//! The notification hook: every [`IncidentEvent`] decided is appended to the store's incident
+//! event outbox (`Store::incident_events`, table `incident_events`), once per fact, and each new
+//! one is logged with target `plasma_ops::incident_events`. The notification work reads the
+//! outbox in id order.
+
+use jiff::Timestamp;
+use plasma_github::client::Comment;
+use plasma_github::{FetchedIssue, GitHubClient};
+use plasma_policy::incident::{
+    self, IncidentDecision, IncidentEvent, IncidentFacts, IncidentRecord, LinkCandidate,
+};
+use plasma_policy::plan::Write;
+use plasma_policy::{Finding, Policy};
+use plasma_store::{IncidentRow, NewIncidentEvent};
+use tracing::info;
+
+use crate::app::App;
+use crate::reconcile::ReconcileError;
+
+/// Most linked issues looked up for their `postmortem` label per incident: a body full of links
+/// costs at most this many calls.
+const MAX_LABEL_LOOKUPS: usize = 10;
+
+/// What the incident rules add to an issue's reconcile.
+#[derive(Debug, Default)]
+pub struct IncidentOutcome {
+    /// Findings for the summary.
+    pub findings: Vec<Finding>,
+    /// Writes to make before the summary.
+    pub writes: Vec<Write>,
+}
+
+/// Milliseconds since the epoch as GitHub-style time; the store's unit.
+fn millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+/// Reconciles the incident side of an issue; nothing when it is not an incident.
+pub async fn reconcile(
+    app: &App,
+    gh: &GitHubClient,
+    inst: Option<u64>,
+    repo: &str,
+    fetched: &FetchedIssue,
+    policy: &Policy,
+    our_login: &str,
+) -> Result<IncidentOutcome, ReconcileError> {
+    let rules = policy.incident_rules();
+    if !rules.is_incident(&fetched.snapshot.labels) || fetched.issue.is_pull_request() {
+        return Ok(IncidentOutcome::default());
+    }
+    let number = fetched.snapshot.number;
+    let rc = gh.repo(inst, repo)?;
+    let events = rc.list_issue_events(number).await?;
+    let ours =
+        |c: &Comment| c.user.as_ref().is_some_and(|u| u.login.eq_ignore_ascii_case(our_login));
+    let author = &fetched.snapshot.author;
+    let first_response_at = fetched
+        .comments
+        .iter()
+        .filter(|c| !ours(c))
+        .filter(|c| {
+            c.user.as_ref().is_some_and(|u| {
+                !u.login.eq_ignore_ascii_case(&author.login) && !u.to_actor().is_bot()
+            })
+        })
+        .filter_map(|c| c.created_at)
+        .min();
+    let first_assigned_at =
+        events.iter().filter(|e| e.event == "assigned").filter_map(|e| e.created_at).min();
+    let org = repo.split('/').next().unwrap_or_default();
+    let texts = std::iter::once(fetched.issue.body.as_deref().unwrap_or(""))
+        .chain(fetched.comments.iter().filter(|c| !ours(c)).map(|c| c.body.as_str()));
+    let candidates: Vec<LinkCandidate> =
+        texts.flat_map(|t| rules.link_candidates(org, t)).collect();
+    let postmortem =
+        postmortem_link(gh, inst, &candidates, &rules.config().postmortem.label).await?;
+    let reopened = incident::reopen_marks(
+        fetched.comments.iter().filter(|c| ours(c)).map(|c| c.body.as_str()),
+    );
+    let Some(created_at) =
+        fetched.issue.created_at.as_deref().and_then(|t| t.parse::<Timestamp>().ok())
+    else {
+        return Err(ReconcileError {
+            message: format!(
+                "{repo}#{number}: GitHub sent no readable created_at for the incident ({:?})",
+                fetched.issue.created_at
+            ),
+            retry_after: None,
+            status: None,
+        });
+    };
+    let facts = IncidentFacts {
+        repository: repo.to_string(),
+        number,
+        title: fetched.snapshot.title.clone(),
+        author: author.clone(),
+        labels: fetched.snapshot.labels.clone(),
+        assignees: fetched.snapshot.assignees.clone(),
+        state: fetched.snapshot.state,
+        state_reason: fetched.issue.state_reason.clone(),
+        created_at,
+        closed_at: fetched.issue.closed_at.as_deref().and_then(|t| t.parse().ok()),
+        closed_by: fetched.issue.closed_by.as_ref().map(|a| a.to_actor()),
+        first_assigned_at,
+        first_response_at,
+        postmortem,
+        reopened,
+        our_login: our_login.to_string(),
+    };
+    let now = Timestamp::from_millisecond(app.now()).unwrap_or(Timestamp::UNIX_EPOCH);
+    let decision = incident::decide(&facts, rules, now);
+    record(app, &decision, now).await?;
+    let IncidentDecision { findings, reopen, .. } = decision;
+    let mut writes = Vec::new();
+    if let Some(r) = reopen {
+        if let Some(body) = r.comment {
+            writes.push(Write::CreateComment { body });
+        }
+        writes.push(Write::ReopenIssue);
+    }
+    Ok(IncidentOutcome { findings, writes })
+}
+
+/// The first candidate that is a postmortem: a direct link, or an issue or pull request carrying
+/// the postmortem label (looked up, at most [`MAX_LABEL_LOOKUPS`]; one that cannot be read does
+/// not count).
+async fn postmortem_link(
+    gh: &GitHubClient,
+    inst: Option<u64>,
+    candidates: &[LinkCandidate],
+    label: &str,
+) -> Result<Option<String>, ReconcileError> {
+    if let Some(LinkCandidate::Postmortem(url)) =
+        candidates.iter().find(|c| matches!(c, LinkCandidate::Postmortem(_)))
+    {
+        return Ok(Some(url.clone()));
+    }
+    let labelled = candidates.iter().filter_map(|c| match c {
+        LinkCandidate::NeedsLabel { url, repo, number } => Some((url, repo, *number)),
+        LinkCandidate::Postmortem(_) => None,
+    });
+    for (url, repo, number) in labelled.take(MAX_LABEL_LOOKUPS) {
+        let Ok(rc) = gh.repo(inst, repo) else { continue };
+        match rc.get_issue(number).await {
+            Ok(issue) if issue.label_names().iter().any(|l| l.eq_ignore_ascii_case(label)) => {
+                return Ok(Some(url.clone()));
+            }
+            Ok(_) => {}
+            Err(e) if matches!(e.status(), Some(403 | 404 | 410)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
+}
+
+/// Records the incident and appends its new events to the outbox.
+async fn record(app: &App, d: &IncidentDecision, now: Timestamp) -> Result<(), ReconcileError> {
+    let r: &IncidentRecord = &d.record;
+    let row = IncidentRow {
+        repo: r.repository.clone(),
+        number: i64::try_from(r.number).unwrap_or(i64::MAX),
+        title: r.title.clone(),
+        severity: r.severity.clone(),
+        state: r.state.as_str().to_string(),
+        opened_at: millis(r.opened_at),
+        acknowledged_at: r.acknowledged_at.map(millis),
+        resolved_at: r.resolved_at.map(millis),
+        ack_deadline: millis(r.ack_deadline),
+        deadline_checked: now >= r.ack_deadline,
+        postmortem: r.postmortem.clone(),
+    };
+    let events: Vec<NewIncidentEvent> = d
+        .events
+        .iter()
+        .map(|e: &IncidentEvent| NewIncidentEvent {
+            repo: row.repo.clone(),
+            number: row.number,
+            kind: e.kind().to_string(),
+            at: millis(e.at()),
+            body: serde_json::to_string(e).unwrap_or_default(),
+        })
+        .collect();
+    let new = app.store.record_incident(&row, &events, app.now()).await?;
+    for e in new {
+        info!(
+            target: "plasma_ops::incident_events",
+            repo = %e.repo, number = e.number, kind = %e.kind, at = e.at, event = %e.body,
+            "incident event"
+        );
+    }
+    Ok(())
+}
