@@ -12,6 +12,7 @@ mod error;
 mod exec;
 mod key;
 mod memory;
+mod outbox;
 mod pool;
 mod postgres;
 mod queue;
@@ -28,6 +29,10 @@ pub use causes::{Cause, MAX_CAUSES};
 pub use error::StoreError;
 pub use key::{JobKey, JobKeyError};
 pub use memory::PrMemory;
+pub use outbox::{
+    NewNotification, NotificationFilter, NotificationLease, NotificationRow, NotificationState,
+    OUTCOME_UNKNOWN,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::{
@@ -231,6 +236,75 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reachability for /readyz.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    // ---- the notification outbox (`crate::outbox`: states, and what "exactly once" means) ----
+
+    /// [`Store::record_reconcile`] and, in the same transaction, the notifications the reconcile's
+    /// state change caused: a crash leaves both or neither. A notification whose (event, subject,
+    /// dedupe key, target) is stored already is skipped, so a redelivery or a replayed reconcile
+    /// enqueues nothing new. Returns how many notifications were new.
+    async fn record_reconcile_notify(
+        &self,
+        job_key: &str,
+        head_sha: &str,
+        actions: &[NewAction],
+        memory: Option<&PrMemory>,
+        notifications: &[NewNotification],
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Enqueues notifications on their own (a scheduled check found the condition); the same
+    /// deduplication as [`Store::record_reconcile_notify`]. Returns how many were new.
+    async fn enqueue_notifications(
+        &self,
+        notifications: &[NewNotification],
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Leases the next due notification (pending and due, or leased with an expired lease), never
+    /// one another worker holds. Each lease counts as an attempt. A row left `sending` by a worker
+    /// whose lease expired is dead-lettered with [`OUTCOME_UNKNOWN`] instead.
+    async fn lease_notification(
+        &self,
+        owner: &str,
+        lease_for: Duration,
+        now: Timestamp,
+    ) -> Result<Option<NotificationLease>, StoreError>;
+
+    /// Commits `sending` just before the message leaves; false when the lease was lost, and then
+    /// the message must not be sent.
+    async fn notification_sending(
+        &self,
+        lease: &NotificationLease,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// The message was delivered. [`StoreError::LeaseLost`] if the lease is no longer held.
+    async fn notification_sent(
+        &self,
+        lease: &NotificationLease,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The attempt failed with a known outcome (not delivered): retried after the backoff (or
+    /// exactly `retry_after`), dead-lettered with `error` after `max_attempts`.
+    async fn notification_failed(
+        &self,
+        lease: &NotificationLease,
+        error: &str,
+        retry_after: Option<Duration>,
+        max_attempts: u32,
+        now: Timestamp,
+    ) -> Result<FailOutcome, StoreError>;
+
+    /// The notifications `filter` selects, oldest first.
+    async fn notifications(
+        &self,
+        filter: NotificationFilter,
+    ) -> Result<Vec<NotificationRow>, StoreError>;
+
+    /// Makes a dead notification pending again with its attempts reset; false if `id` is not dead.
+    async fn retry_notification(&self, id: i64, now: Timestamp) -> Result<bool, StoreError>;
 
     /// Deletes one batch, at most `limit` rows, of `what` older than `before`: processed
     /// deliveries received before it, or actions logged before it. Returns how many went.
