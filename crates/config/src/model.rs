@@ -52,6 +52,8 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleOverride>,
     /// What `plasma-ops audit` looks for in a repository (CI stage names).
     pub audit: super::audit::AuditConfig,
+    /// Notifications: targets (Slack, Rube MCP, a GitHub issue) and which events go where.
+    pub notifications: super::NotificationsConfig,
 }
 
 /// `issue_key:` section.
