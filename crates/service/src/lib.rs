@@ -8,6 +8,7 @@ pub mod ingress;
 pub mod keys;
 pub mod logging;
 pub mod metrics;
+pub mod notifier;
 pub mod reconcile;
 pub mod retention;
 pub mod scheduler;

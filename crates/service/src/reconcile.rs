@@ -201,9 +201,9 @@ pub async fn reconcile_pr(
         Some(why) => Err(why),
         None => policy_for(app, org.as_deref(), base.as_deref()),
     };
-    let decision = match policy {
-        Ok(policy) => plan::decide(&pr, &current, &remembered, &policy, &opts),
-        Err(message) => plan::decide_config_error(&pr, &message, &current, &remembered, &opts),
+    let decision = match &policy {
+        Ok(policy) => plan::decide(&pr, &current, &remembered, policy, &opts),
+        Err(message) => plan::decide_config_error(&pr, message, &current, &remembered, &opts),
     };
     let dry_run = app.dry_run();
     let (actions, failure) =
@@ -212,7 +212,21 @@ pub async fn reconcile_pr(
     // requests the re-review and does not take the labels it never added as removed by a human.
     let keep = (failure.is_none() && !dry_run && decision.memory != remembered)
         .then(|| store_memory(&decision.memory));
-    app.store.record_reconcile(key, &pr.head.sha, &actions, keep.as_ref(), app.now()).await?;
+    // Notifications are outside effects like any write: none in a dry run or after a failed apply.
+    let notes = match (&policy, &decision.verdict) {
+        (Ok(policy), Some(verdict)) if failure.is_none() && !dry_run => {
+            crate::notifier::for_verdict(&policy.config().notifications, &pr, verdict)
+        }
+        _ => Vec::new(),
+    };
+    let now = app.now();
+    let enqueued = app
+        .store
+        .record_reconcile_notify(key, &pr.head.sha, &actions, keep.as_ref(), &notes, now)
+        .await?;
+    if enqueued > 0 {
+        app.notify.notify_waiters();
+    }
     if let Some(e) = failure {
         return Err(e.into());
     }

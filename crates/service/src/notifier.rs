@@ -1,0 +1,139 @@
+//! The notification worker: sends the outbox's rows (`plasma_notify::Dispatcher`) until stopped,
+//! and what the reconciler enqueues there (`ready_to_merge`). Which events exist and where they go
+//! is configuration; how a message is sent is `plasma-notify`'s.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use plasma_config::NotificationsConfig;
+use plasma_notify::{Dispatcher, Env, IssueCommenter, SendError, Sender, Step, message};
+use plasma_policy::{PrSnapshot, Verdict};
+use plasma_store::NewNotification;
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use crate::app::App;
+use crate::metrics::NOTIFICATIONS;
+
+/// How often an idle notification worker looks for due rows (retries come due on their own).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// How long the worker waits before asking a store that failed again.
+const STORE_RETRY: Duration = Duration::from_secs(2);
+
+/// GitHub issue comments for the `github` target, with the service's own credentials.
+struct Comments {
+    app: Arc<App>,
+}
+
+#[async_trait::async_trait]
+impl IssueCommenter for Comments {
+    async fn comment(&self, repository: &str, issue: u64, body: &str) -> Result<(), SendError> {
+        let Some(gh) = &self.app.github else {
+            return Err(SendError::permanent(
+                "the github target needs GitHub credentials; the service runs without any",
+            ));
+        };
+        let to_error = |e: plasma_github::GitHubError| SendError {
+            retry_after: e.retry_after(),
+            ..SendError::retry(format!("cannot comment on {repository}#{issue}: {e}"))
+        };
+        let repo = gh.repo(self.app.installation_of(repository), repository).map_err(to_error)?;
+        repo.create_comment(issue, body).await.map_err(to_error)?;
+        Ok(())
+    }
+}
+
+/// The sender the service's workers use: secrets from the process environment, comments through
+/// the service's GitHub client.
+pub fn sender(app: &Arc<App>) -> Result<Arc<Sender>, SendError> {
+    let comments: Arc<dyn IssueCommenter> = Arc::new(Comments { app: Arc::clone(app) });
+    Ok(Arc::new(Sender::new(Env::process(), Some(comments))?))
+}
+
+/// Sends notifications until `stop` turns true.
+pub async fn run(
+    app: Arc<App>,
+    sender: Arc<Sender>,
+    owner: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    let clock = Arc::clone(&app.clock);
+    let worker = Dispatcher::new(Arc::clone(&app.store), sender, owner, Arc::new(move || clock()));
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let wait = match worker.step().await {
+            Ok(Step::Idle) => IDLE_POLL,
+            Ok(step) => {
+                record(&step);
+                Duration::ZERO
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot take a notification from the store; retrying");
+                STORE_RETRY
+            }
+        };
+        if wait > Duration::ZERO {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = app.notify.notified() => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+fn record(step: &Step) {
+    let outcome = match step {
+        Step::Idle => return,
+        Step::Sent { id } => {
+            info!(notification = id, "notification sent");
+            "sent"
+        }
+        Step::Retry { id, at, error } => {
+            warn!(notification = id, retry_at = at, error = %error, "notification failed; will retry");
+            "retry"
+        }
+        Step::Dead { id, error } => {
+            error!(notification = id, error = %error, "notification dead-lettered");
+            "dead"
+        }
+        Step::LeaseLost { id } => {
+            warn!(notification = id, "notification lease lost to another worker");
+            "lease_lost"
+        }
+    };
+    metrics::counter!(NOTIFICATIONS, "outcome" => outcome).increment(1);
+}
+
+/// The notifications a reconcile's verdict causes: `ready_to_merge` when the pull request is
+/// ready, once per head commit (the dedupe key), to the targets its configuration routes it to.
+/// A redelivered event or a later sweep of the same head finds the row and adds nothing.
+pub fn for_verdict(
+    config: &NotificationsConfig,
+    pr: &PrSnapshot,
+    verdict: &Verdict,
+) -> Vec<NewNotification> {
+    if !verdict.ready {
+        return Vec::new();
+    }
+    let m = message::ready_to_merge(
+        &pr.repository,
+        pr.number,
+        &pr.title,
+        &pr.author.login,
+        &pr.head.sha,
+        ready_since(pr),
+    );
+    message::plan(config, &m, &pr.head.sha)
+}
+
+/// The newest GitHub timestamp among what the verdict rests on (reviews and checks): when the
+/// pull request became ready, as far as GitHub's own clocks tell.
+fn ready_since(pr: &PrSnapshot) -> Option<String> {
+    let reviews = pr.reviews.iter().flatten().filter_map(|r| r.submitted_at.as_ref());
+    let checks = pr.check_runs.iter().flatten().filter_map(|c| c.completed_at.as_ref());
+    reviews.chain(checks).max().map(ToString::to_string)
+}
