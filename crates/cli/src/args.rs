@@ -84,6 +84,11 @@ pub enum Command {
     /// Start a hotfix branch from the latest release tag, or plan its patch release.
     #[command(subcommand)]
     Hotfix(crate::release_cmd::HotfixCmd),
+    /// Show the notification outbox; retry dead-lettered notifications.
+    Notifications(crate::notify_cmd::NotificationsArgs),
+    /// Check a notification target's setup by sending it a test message.
+    #[command(subcommand)]
+    Notify(crate::notify_cmd::NotifyCmd),
 }
 
 impl Command {

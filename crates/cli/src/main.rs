@@ -15,6 +15,7 @@ mod github_env;
 mod history_cmd;
 mod input;
 mod labels_cmd;
+mod notify_cmd;
 mod output;
 mod release_cmd;
 mod release_labels;

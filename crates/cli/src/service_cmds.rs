@@ -73,14 +73,14 @@ pub struct JobsArgs {
     pub service_config: Option<PathBuf>,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
 }
 
-fn load_config(file: Option<&Path>) -> Result<ServiceConfig> {
+pub(crate) fn load_config(file: Option<&Path>) -> Result<ServiceConfig> {
     let env: BTreeMap<String, String> = std::env::vars()
         .filter(|(k, _)| k.starts_with("PLASMA_OPS_") || k == "DATABASE_URL")
         .collect();
@@ -95,7 +95,7 @@ fn load_config(file: Option<&Path>) -> Result<ServiceConfig> {
 }
 
 /// The GitHub client the configuration asks for, if any.
-fn github(cfg: &ServiceConfig) -> Result<Option<GitHubClient>> {
+pub(crate) fn github(cfg: &ServiceConfig) -> Result<Option<GitHubClient>> {
     let auth = match (&cfg.github_token, cfg.github_app_id, &cfg.github_private_key_path) {
         (_, Some(app_id), Some(path)) => {
             let pem = std::fs::read_to_string(path).with_context(|| {
@@ -111,7 +111,7 @@ fn github(cfg: &ServiceConfig) -> Result<Option<GitHubClient>> {
     Ok(Some(client))
 }
 
-async fn open_store(cfg: &ServiceConfig) -> Result<Arc<dyn Store>> {
+pub(crate) async fn open_store(cfg: &ServiceConfig) -> Result<Arc<dyn Store>> {
     plasma_store::open(&cfg.database_url).await.map_err(|e| anyhow!("{e}"))
 }
 
