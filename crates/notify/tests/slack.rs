@@ -246,3 +246,53 @@ async fn exactly_once_on_sqlite() {
 async fn exactly_once_on_postgres() {
     each_notification_reaches_the_receiver_once(Backend::Postgres).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_no_worker_can_send_are_given_up_with_the_reason() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let store = db.open().await;
+    let clock = TestClock::new();
+    let lease = plasma_notify::dispatch::LEASE.as_millis() as i64;
+    // A payload written outside plasma-ops.
+    let bad = plasma_store::NewNotification {
+        event: "release".into(),
+        subject: "o/r@v1".into(),
+        dedupe_key: "v1".into(),
+        target: "devops".into(),
+        payload: "not json".into(),
+    };
+    store.enqueue_notifications(&[bad], clock.now()).await.unwrap();
+    let worker = dispatcher(&store, &sender(&[]), "w", &clock).with_max_attempts(2);
+    match worker.step().await.unwrap() {
+        Step::Dead { error, .. } => assert!(error.contains("unreadable"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+    // A row whose workers keep dying before they send: every lease counts, then it is given up.
+    enqueue_ready(&store, 9, clock.now()).await;
+    for owner in ["a", "b"] {
+        assert!(
+            store
+                .lease_notification(owner, plasma_notify::dispatch::LEASE, clock.now())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        clock.advance(lease);
+    }
+    match worker.step().await.unwrap() {
+        Step::Dead { error, .. } => {
+            assert!(error.contains("abandoned by its worker 2 times"), "{error}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A worker that paused past its lease finds the row taken.
+    enqueue_ready(&store, 10, clock.now()).await;
+    let slow = dispatcher(&store, &sender(&[]), "slow", &clock)
+        .with_lease(std::time::Duration::from_millis(1));
+    let taken = store
+        .lease_notification("other", plasma_notify::dispatch::LEASE, clock.now())
+        .await
+        .unwrap();
+    assert!(taken.is_some());
+    assert_eq!(slow.step().await.unwrap(), Step::Idle, "held by another worker");
+}

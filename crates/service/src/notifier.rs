@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use plasma_config::NotificationsConfig;
 use plasma_notify::{Dispatcher, Env, IssueCommenter, SendError, Sender, Step, message};
-use plasma_policy::{PrSnapshot, Verdict};
+use plasma_policy::PrSnapshot;
 use plasma_store::NewNotification;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
@@ -108,15 +108,15 @@ fn record(step: &Step) {
     metrics::counter!(NOTIFICATIONS, "outcome" => outcome).increment(1);
 }
 
-/// The notifications a reconcile's verdict causes: `ready_to_merge` when the pull request is
+/// The notifications a reconcile's verdict (`ready`) causes: `ready_to_merge` when the pull request is
 /// ready, once per head commit (the dedupe key), to the targets its configuration routes it to.
 /// A redelivered event or a later sweep of the same head finds the row and adds nothing.
 pub fn for_verdict(
     config: &NotificationsConfig,
     pr: &PrSnapshot,
-    verdict: &Verdict,
+    ready: bool,
 ) -> Vec<NewNotification> {
-    if !verdict.ready {
+    if !ready {
         return Vec::new();
     }
     let m = message::ready_to_merge(
@@ -136,4 +136,46 @@ fn ready_since(pr: &PrSnapshot) -> Option<String> {
     let reviews = pr.reviews.iter().flatten().filter_map(|r| r.submitted_at.as_ref());
     let checks = pr.check_runs.iter().flatten().filter_map(|c| c.completed_at.as_ref());
     reviews.chain(checks).max().map(ToString::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_is_counted_without_a_recorder() {
+        for step in [
+            Step::Idle,
+            Step::Sent { id: 1 },
+            Step::Retry { id: 2, at: 3, error: "429".into() },
+            Step::Dead { id: 4, error: "404".into() },
+            Step::LeaseLost { id: 5 },
+        ] {
+            record(&step);
+        }
+    }
+
+    #[test]
+    fn only_a_ready_verdict_is_announced() {
+        let pr: PrSnapshot = serde_json::from_value(serde_json::json!({
+            "repository": "o/r", "number": 3, "title": "[PE-3] T", "state": "open",
+            "author": {"login": "bob"}, "base": {"ref": "main", "sha": "b"},
+            "head": {"ref": "r/PE-3-t", "sha": "abcdef0123"},
+            "reviews": [{"id": 1, "author": {"login": "alice"}, "state": "APPROVED", "submitted_at": "2026-12-01T10:00:00Z"}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let config: NotificationsConfig = serde_json::from_value(serde_json::json!({
+            "targets": {"devops": {"slack": {"webhook_url_env": "HOOK"}}},
+            "routes": [{"events": ["ready_to_merge"], "targets": ["devops"]}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ready_since(&pr).as_deref(), Some("2026-12-01T10:00:00Z"));
+        assert!(for_verdict(&config, &pr, false).is_empty());
+        let rows = for_verdict(&config, &pr, true);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].subject.as_str(), rows[0].dedupe_key.as_str()),
+            ("o/r#3", "abcdef0123")
+        );
+    }
 }

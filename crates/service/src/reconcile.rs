@@ -215,7 +215,7 @@ pub async fn reconcile_pr(
     // Notifications are outside effects like any write: none in a dry run or after a failed apply.
     let notes = match (&policy, &decision.verdict) {
         (Ok(policy), Some(verdict)) if failure.is_none() && !dry_run => {
-            crate::notifier::for_verdict(&policy.config().notifications, &pr, verdict)
+            crate::notifier::for_verdict(&policy.config().notifications, &pr, verdict.ready)
         }
         _ => Vec::new(),
     };

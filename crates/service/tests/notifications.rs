@@ -1,6 +1,6 @@
 //! Notifications end to end through `serve`: a pull request that becomes ready to merge is
-//! announced once on the configured Slack webhook (a local receiver), however many deliveries
-//! about it arrive afterwards.
+//! announced once on the configured Slack webhook (a local receiver) and once as a comment on the
+//! configured issue (the fake GitHub), however many deliveries about it arrive afterwards.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -44,13 +44,14 @@ async fn ready_to_merge_is_announced_once() {
     let hook_file = dir.path().join("slack-webhook");
     std::fs::write(&hook_file, &url).unwrap();
     let mut env = Env::new("notify-ready").await;
+    let n = good_pull(&env.hub);
     let config = format!(
-        "notifications:\n  targets:\n    devops: {{slack: {{webhook_url_file: {}}}}}\n  \
-         routes:\n    - {{events: [ready_to_merge], targets: [devops]}}\n",
+        "notifications:\n  targets:\n    devops: {{slack: {{webhook_url_file: {}}}}}\n    \
+         status: {{github: {{repository: {REPO}, issue: {n}}}}}\n  \
+         routes:\n    - {{events: [ready_to_merge], targets: [devops, status]}}\n",
         hook_file.display()
     );
     env.hub.set_file_content(REPO, "main", ".github/plasma.yml", &config);
-    let n = good_pull(&env.hub);
 
     // Opened, not ready: nothing to announce.
     assert_eq!(env.deliver("pull_request", "d-1", &pr_event("opened", n)).await, 202);
@@ -82,12 +83,22 @@ async fn ready_to_merge_is_announced_once() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(
-        (rows[0].event.as_str(), rows[0].dedupe_key.as_str()),
-        ("ready_to_merge", sha.as_str())
-    );
-    assert_eq!(rows[0].state, NotificationState::Sent, "{rows:?}");
+    let targets: Vec<&str> = rows.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets, ["devops", "status"], "{rows:?}");
+    for r in &rows {
+        assert_eq!((r.event.as_str(), r.dedupe_key.as_str()), ("ready_to_merge", sha.as_str()));
+        assert_eq!(r.state, NotificationState::Sent, "{rows:?}");
+    }
+    // The github target commented once, with the notification's marker.
+    let comments: Vec<String> = env
+        .hub
+        .comments_of(REPO, n)
+        .into_iter()
+        .map(|c| c.body)
+        .filter(|b| b.contains("plasma-ops:notification:"))
+        .collect();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(comments[0].contains("**Ready to merge:"), "{}", comments[0]);
     let bodies = got.lock().unwrap().clone();
     assert_eq!(bodies.len(), 1);
     let text = bodies[0]["text"].as_str().unwrap();
