@@ -119,6 +119,17 @@ fn notify_test_refuses_an_invalid_configuration_by_key() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("notifications.routes[0].targets[0]"), "{}", r.stderr);
     assert!(r.stderr.contains("notifications.targets.devops.slack"), "{}", r.stderr);
+    // `config validate` reports the same problems, located in the file.
+    let path = config.to_str().unwrap();
+    let v = run(&["config", "validate", path], &[]);
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    let all = format!("{}{}", v.stdout, v.stderr);
+    assert!(
+        all.contains(&format!(
+            "{path}:3:3: notifications.routes[0].targets[0]: no target named `nope`"
+        )),
+        "{all}"
+    );
 }
 
 #[test]

@@ -447,3 +447,34 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod layer_tests {
+    use crate::{ConfigSource, load};
+
+    #[test]
+    fn the_organisation_defines_targets_and_a_repository_routes_to_them() {
+        let org = ConfigSource {
+            name: "org.yml",
+            text: "notifications:\n  targets:\n    devops: {slack: {webhook_url_env: PLASMA_OPS_SLACK_WEBHOOK_URL}}\n",
+        };
+        let repo = ConfigSource {
+            name: "repo.yml",
+            text: "notifications:\n  routes:\n    - {events: [ready_to_merge], targets: [devops]}\n",
+        };
+        let eff = load(Some(org), Some(repo)).unwrap_or_else(|e| panic!("{e}"));
+        let n = &eff.config.notifications;
+        assert!(n.validate().is_empty(), "{:?}", n.validate());
+        assert_eq!(n.targets_for(crate::NotifyEvent::ReadyToMerge).len(), 1);
+    }
+
+    #[test]
+    fn a_misspelt_event_is_located_in_its_file() {
+        let repo = ConfigSource {
+            name: "repo.yml",
+            text: "notifications:\n  routes:\n    - {events: [ready-to-merge], targets: [devops]}\n",
+        };
+        let err = load(None, Some(repo)).unwrap_err().to_string();
+        assert!(err.starts_with("repo.yml:3:"), "{err}");
+    }
+}
