@@ -241,16 +241,22 @@ pub async fn call(server: &McpServer, tool: &str, arguments: Value) -> Result<St
             .custom_headers(headers);
         let transport = StreamableHttpClientTransport::from_config(config);
         let client = ().serve(transport).await.map_err(|e| {
+            // The URL may carry a filled-in placeholder (a key in its query): never repeat it.
+            let said = e.to_string().replace(server.url.as_str(), "<its url>");
             SendError::retry(format!(
-                "cannot open an MCP session with server `{}` at {}: {e}",
-                server.id, server.url
+                "cannot open an MCP session with server `{}`: {said}",
+                server.id
             ))
         })?;
         let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
         let result = client.call_tool(params).await;
         let _ = client.cancel().await;
         let result = result.map_err(|e| {
-            SendError::retry(format!("MCP server `{}` failed the call of {tool}: {e}", server.id))
+            let said = e.to_string().replace(server.url.as_str(), "<its url>");
+            SendError::retry(format!(
+                "MCP server `{}` failed the call of {tool}: {said}",
+                server.id
+            ))
         })?;
         let text: String = result
             .content
