@@ -108,6 +108,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/issues/{n}/comments", get(list_comments).post(create_comment))
         .route("/repos/{owner}/{repo}/issues/comments/{id}", patch(update_comment))
         .route("/repos/{owner}/{repo}/issues/{n}", get(get_issue))
+        .route("/repos/{owner}/{repo}/issues/{n}/events", get(list_issue_events))
         .route("/repos/{owner}/{repo}/statuses/{sha}", post(create_status))
         .route("/repos/{owner}/{repo}/check-runs", post(checks::create_check_run))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(get_contents))
@@ -662,6 +663,42 @@ async fn list_comments(
         .iter()
         .filter(|c| c.issue == issue.number)
         .map(|c| o.comment(repo, c, is_pull))
+        .collect();
+    Ok(list(items, &st.public_url, &uri, raw.as_deref()))
+}
+
+/// `GET /repos/{owner}/{repo}/issues/{n}/events`: the label changes people and apps made, as
+/// `labeled-issue-event` / `unlabeled-issue-event` objects, oldest first.
+async fn list_issue_events(
+    State(shared): State<Shared>,
+    Path((owner, name, n)): Path<(String, String, String)>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let st = shared.lock();
+    let repo = repo(&st, &owner, &name)?;
+    let issue = issue(repo, &n)?;
+    let o = objects(&st);
+    let items = issue
+        .label_events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let id = issue.number * 1_000 + i as u64 + 1;
+            let color = repo.label(&e.label).map_or("ededed".to_owned(), |l| l.color.clone());
+            json!({
+                "id": id,
+                "node_id": format!("LE_kwDO{id:08}"),
+                "url": format!("{}/repos/{owner}/{name}/issues/events/{id}", st.public_url),
+                "actor": o.user(&e.actor),
+                "event": e.action,
+                "commit_id": null,
+                "commit_url": null,
+                "created_at": iso(e.created_at),
+                "performed_via_github_app": null,
+                "label": {"name": e.label, "color": color}
+            })
+        })
         .collect();
     Ok(list(items, &st.public_url, &uri, raw.as_deref()))
 }

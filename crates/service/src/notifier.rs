@@ -130,6 +130,64 @@ pub fn for_verdict(
     message::plan(config, &m, &pr.head.sha)
 }
 
+/// `fix_waiting` when the pull request has carried the fix label (`labels.status.needs_fix`) for at
+/// least `notifications.fix_waiting_after`, measured from when GitHub says the label was added
+/// (its `labeled` issue event), once per labelling (the dedupe key is that time). Asks GitHub only
+/// when the label is on and the event is routed somewhere. The sweep reconciles every open pull
+/// request each period, so a wait is noticed within one sweep interval of passing the limit.
+pub async fn fix_waiting(
+    app: &App,
+    installation: Option<u64>,
+    config: &plasma_config::Config,
+    pr: &PrSnapshot,
+) -> Vec<NewNotification> {
+    let label = &config.labels.status.needs_fix;
+    let n = &config.notifications;
+    let Some(gh) = &app.github else { return Vec::new() };
+    if !pr.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
+        || n.targets_for(plasma_config::NotifyEvent::FixWaiting).is_empty()
+    {
+        return Vec::new();
+    }
+    let Ok(after) = n.fix_waiting_after_ms() else { return Vec::new() };
+    let added = match gh.repo(installation, &pr.repository) {
+        Ok(repo) => repo.label_added_at(pr.number, label).await,
+        Err(e) => Err(e),
+    };
+    let labeled_at = match added {
+        Ok(Some(at)) => at,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            // Secondary to the reconcile: the next sweep asks again.
+            warn!(error = %e, repo = %pr.repository, number = pr.number, "cannot read when the fix label was added");
+            return Vec::new();
+        }
+    };
+    let waited = app.now().saturating_sub(labeled_at.as_millisecond());
+    if waited < after {
+        return Vec::new();
+    }
+    let agents: Vec<String> =
+        pr.labels.iter().filter(|l| l.starts_with("agent:")).cloned().collect();
+    let since = labeled_at.to_string();
+    let m = message::fix_waiting(
+        &pr.repository,
+        pr.number,
+        &pr.title,
+        label,
+        &since,
+        &human(waited),
+        &agents,
+    );
+    message::plan(n, &m, &since)
+}
+
+/// A wait as whole hours (or minutes under an hour): `5h`, `45m`.
+fn human(ms: i64) -> String {
+    let minutes = ms / 60_000;
+    if minutes < 60 { format!("{minutes}m") } else { format!("{}h", minutes / 60) }
+}
+
 /// The newest GitHub timestamp among what the verdict rests on (reviews and checks): when the
 /// pull request became ready, as far as GitHub's own clocks tell.
 fn ready_since(pr: &PrSnapshot) -> Option<String> {
@@ -141,6 +199,12 @@ fn ready_since(pr: &PrSnapshot) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_read_in_hours_or_minutes() {
+        assert_eq!(human(45 * 60_000), "45m");
+        assert_eq!(human(5 * 3_600_000 + 59 * 60_000), "5h");
+    }
 
     #[test]
     fn every_step_is_counted_without_a_recorder() {

@@ -215,7 +215,10 @@ pub async fn reconcile_pr(
     // Notifications are outside effects like any write: none in a dry run or after a failed apply.
     let notes = match (&policy, &decision.verdict) {
         (Ok(policy), Some(verdict)) if failure.is_none() && !dry_run => {
-            crate::notifier::for_verdict(&policy.config().notifications, &pr, verdict.ready)
+            let config = policy.config();
+            let mut notes = crate::notifier::for_verdict(&config.notifications, &pr, verdict.ready);
+            notes.extend(crate::notifier::fix_waiting(app, inst, config, &pr).await);
+            notes
         }
         _ => Vec::new(),
     };

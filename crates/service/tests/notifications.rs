@@ -108,3 +108,57 @@ async fn ready_to_merge_is_announced_once() {
     );
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fix_waiting_longer_than_configured_is_announced_once_per_labelling() {
+    let (url, got) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let hook_file = dir.path().join("slack-webhook");
+    std::fs::write(&hook_file, &url).unwrap();
+    let mut env = Env::new("notify-fix-waiting").await;
+    let n = good_pull(&env.hub);
+    let config = format!(
+        "notifications:\n  fix_waiting_after: 4h\n  targets:\n    devops: {{slack: {{webhook_url_file: {}}}}}\n  \
+         routes:\n    - {{events: [fix_waiting], targets: [devops]}}\n",
+        hook_file.display()
+    );
+    env.hub.set_file_content(REPO, "main", ".github/plasma.yml", &config);
+
+    // CodeRabbit asks for changes: plasma-ops adds status:needs-cursor-fix (GitHub records when).
+    env.hub.add_review(REPO, n, FakeReview::new(CODERABBIT, "CHANGES_REQUESTED"));
+    assert_eq!(env.deliver("pull_request_review", "f-1", &review_event(n)).await, 202);
+    env.settle(SETTLE).await;
+    assert!(env.labels(n).contains(&"status:needs-cursor-fix".to_owned()), "{:?}", env.labels(n));
+    let store = env.app().store.clone();
+    // Just labelled: nothing yet, and nothing on a second look either.
+    assert_eq!(env.deliver("pull_request", "f-2", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert!(store.notifications(NotificationFilter::All).await.unwrap().is_empty());
+
+    // By GitHub's clock the label went on five hours ago: the next look announces it, once.
+    let five_hours_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(5);
+    let five_hours_ago = jiff::Timestamp::from_second(five_hours_ago.as_second()).unwrap();
+    env.hub.backdate_label(REPO, n, "status:needs-cursor-fix", five_hours_ago);
+    assert_eq!(env.deliver("pull_request", "f-3", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    assert_eq!(env.deliver("pull_request", "f-4", &pr_event("opened", n)).await, 202);
+    env.settle(SETTLE).await;
+    let started = Instant::now();
+    let rows = loop {
+        let rows = store.notifications(NotificationFilter::All).await.unwrap();
+        if rows.iter().all(|r| r.state == NotificationState::Sent) || started.elapsed() > SETTLE {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].event, "fix_waiting");
+    assert_eq!(rows[0].dedupe_key, five_hours_ago.to_string());
+    assert_eq!(rows[0].state, NotificationState::Sent);
+    let bodies = got.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1);
+    let text = bodies[0]["text"].as_str().unwrap();
+    assert!(text.starts_with(&format!("Fix waiting 5h: {REPO}#{n}")), "{text}");
+    assert!(text.contains("agent:docs, agent:python"), "{text}");
+    env.stop().await;
+}

@@ -13,6 +13,7 @@ mod error;
 mod etag;
 mod execute;
 mod fetch;
+mod issue_events;
 mod pagination;
 mod protection;
 mod ratelimit;
