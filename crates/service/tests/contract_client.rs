@@ -47,8 +47,12 @@ async fn the_review_loop_through_prism_has_zero_violations() {
     env.settle(limit).await;
     assert_eq!(env.labels(n), ["bug", "status:coderabbit-approved"]);
     let events = format!("GET /repos/{REPO}/issues/{n}/events 200");
-    let calls: Vec<String> =
-        env.hub.requests().iter().map(|r| format!("{} {} {}", r.method, r.path, r.status)).collect();
+    let calls: Vec<String> = env
+        .hub
+        .requests()
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+        .collect();
     assert!(calls.contains(&events), "no `{events}`: {calls:#?}");
     assert_eq!(env.our_status(n).as_deref(), Some("success"));
     // The commit -> pull requests lookup of a status event: a status names a commit, not a pull
