@@ -43,6 +43,9 @@ impl std::fmt::Debug for Sender {
 /// Slack's limit for incoming webhooks is about one message per second per webhook.
 pub const SLACK_PACE: Duration = Duration::from_secs(1);
 
+/// The longest a worker waits in-process for a webhook's next slot; beyond it the row is retried.
+pub const MAX_SLOT_WAIT: Duration = Duration::from_secs(5);
+
 /// How long one HTTP request to a webhook may take; well under the outbox lease, so a live
 /// sender is never taken for a dead one while it waits.
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -82,7 +85,7 @@ impl Sender {
         })?;
         match kind {
             TargetKind::Slack(s) => {
-                self.wait_for_slot(name).await;
+                self.wait_for_slot(name).await?;
                 let sent = slack::send(&self.http, s, &self.env, message).await;
                 let pause = match &sent {
                     Err(SendError { retry_after: Some(wait), .. }) => (*wait).max(self.pace),
@@ -115,12 +118,25 @@ impl Sender {
         }
     }
 
-    /// Waits until the target's next slot (its pace, or the `Retry-After` it gave).
-    async fn wait_for_slot(&self, name: &str) {
+    /// Waits until the target's next slot (its pace, or the `Retry-After` it gave). A slot more
+    /// than [`MAX_SLOT_WAIT`] away is not waited for while the row is marked `sending` (a long
+    /// sleep could outlast the lease and make another replica take the row for a crashed one):
+    /// the attempt fails, unsent, and the outbox retries it once the webhook accepts again.
+    async fn wait_for_slot(&self, name: &str) -> Result<(), SendError> {
         let at = self.next_slot.lock().await.get(name).copied();
-        if let Some(at) = at {
-            tokio::time::sleep_until(at).await;
+        let Some(at) = at else { return Ok(()) };
+        let wait = at.saturating_duration_since(Instant::now());
+        if wait > MAX_SLOT_WAIT {
+            return Err(SendError {
+                retry_after: Some(wait),
+                ..SendError::retry(format!(
+                    "not sent: Slack asked to wait {} s more before the next message to this webhook",
+                    wait.as_secs()
+                ))
+            });
         }
+        tokio::time::sleep_until(at).await;
+        Ok(())
     }
 }
 
