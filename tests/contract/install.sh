@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned GitHub contract material (tests/contract/package-lock.json):
-#   - node_modules/: @octokit/webhooks-examples and @stoplight/prism-cli (`npm ci --omit=dev`);
+#   - node_modules/: @octokit/webhooks-examples, @stoplight/prism-cli, @octokit/graphql-schema and
+#     graphql, and the MCP Inspector CLI with the reference server-everything (the MCP tests'
+#     client and control) (`npm ci --omit=dev`);
 #   - openapi/api.github.com.json: the one file plasma-ops needs from @octokit/openapi (a
 #     devDependency, so `npm ci --omit=dev` skips its 385 MB), fetched with `npm pack`, checked
 #     against the lock file's integrity hash and extracted.
@@ -21,6 +23,10 @@ fi
 markers=(
     "node_modules/@octokit/webhooks-examples/api.github.com/index.json"
     "node_modules/@stoplight/prism-cli/dist/index.js"
+    "node_modules/.bin/mcp-inspector"
+    "node_modules/.bin/mcp-server-everything"
+    "node_modules/@octokit/graphql-schema/schema.json"
+    "node_modules/graphql/package.json"
 )
 # npm writes this file on every install; it is newer than the lock after a successful `npm ci`.
 installed="node_modules/.package-lock.json"

@@ -271,6 +271,49 @@ pub fn check(checkout: &Checkout) -> Vec<RepoFinding> {
     findings
 }
 
+/// Each of `files`' owners as GitHub reads `text` (the CODEOWNERS file at `path`): the owners
+/// of the last matching line, `[]` when no line matches (or the line names no owner). Lines
+/// GitHub ignores (unsupported syntax, a bad owner) are skipped, as GitHub skips them.
+pub fn owners_of<'a>(
+    path: &str,
+    text: &str,
+    files: impl IntoIterator<Item = &'a str>,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let (entries, mut ignored) = parse(path, text);
+    let rules = compile(path, entries, &mut ignored);
+    let mut hits = Vec::new();
+    files
+        .into_iter()
+        .map(|file| {
+            rules.set.matches_into(file, &mut hits);
+            let last = hits.iter().filter_map(|g| rules.entry_of_glob.get(*g)).max();
+            let owners = last.and_then(|e| rules.entries.get(*e)).map(|e| e.owners.clone());
+            (file.to_string(), owners.unwrap_or_default())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod owners_of_tests {
+    use super::*;
+
+    #[test]
+    fn the_last_matching_line_wins_and_ignored_lines_do_not_count() {
+        let text = "* @org/all\n/infra/ @org/infra ops@example.com\n*.tfvars @alice\n!x.tf @bob\n/empty/\n";
+        let got = owners_of(
+            ".github/CODEOWNERS",
+            text,
+            ["infra/main.tf", "infra/prod.tfvars", "x.tf", "app/a.py", "empty/a.tf"],
+        );
+        let want = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(got["infra/main.tf"], want(&["@org/infra", "ops@example.com"]));
+        assert_eq!(got["infra/prod.tfvars"], want(&["@alice"]));
+        assert_eq!(got["x.tf"], want(&["@org/all"]));
+        assert_eq!(got["empty/a.tf"], want(&[]));
+        assert!(owners_of("CODEOWNERS", "/src/ @a\n", ["b.tf"])["b.tf"].is_empty());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

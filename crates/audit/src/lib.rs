@@ -11,6 +11,7 @@ use plasma_config::Config;
 use plasma_config::report::RepoFinding;
 
 pub mod adr;
+pub mod caller;
 pub mod codeowners;
 pub mod coderabbit;
 pub mod issue_templates;

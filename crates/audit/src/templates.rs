@@ -2,6 +2,7 @@
 //! checklist. Each template passes the audit itself (tested below), and a file is proposed only
 //! when nothing GitHub or Renovate would read in its place exists.
 
+use super::caller::{self, Language};
 use super::{
     Checkout, adr, codeowners, coderabbit, issue_templates, pr_template, renovate, workflows,
 };
@@ -101,33 +102,13 @@ We keep numbered Architecture Decision Records in `docs/adr/`, one Markdown file
 Each significant decision gets a file `NNNN-title.md` reviewed like code.
 ";
 
-fn stages_workflow(config: &Config) -> String {
-    let mut s = String::from(
-        "# The process's CI stages, each a call to the organisation's shared reusable workflow\n# (ADR-0003). Pin `@v1` to a tag or commit SHA your organisation publishes.\nname: CI stages\n\non:\n  pull_request:\n  push:\n    branches: [main]\n\npermissions:\n  contents: read\n\njobs:\n",
-    );
-    let mut previous: Option<String> = None;
-    for stage in &config.audit.stages {
-        let word =
-            stage.matches.first().cloned().unwrap_or_else(|| stage.name.to_ascii_lowercase());
-        let id: String =
-            word.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-        s.push_str(&format!("  {id}:\n    name: {}\n", stage.name));
-        if let Some(p) = &previous {
-            s.push_str(&format!("    needs: {p}\n"));
-        }
-        if id == "notify" {
-            s.push_str("    if: always()\n");
-        }
-        s.push_str(&format!(
-            "    uses: plasma-engine/.github/.github/workflows/{id}.yml@v1\n    secrets: inherit\n"
-        ));
-        previous = Some(id);
-    }
-    s
+/// Every template, whether or not the repository needs it (the workflow for Python).
+pub fn all(config: &Config) -> Vec<NewFile> {
+    all_for(config, Language::Python)
 }
 
-/// Every template, whether or not the repository needs it.
-pub fn all(config: &Config) -> Vec<NewFile> {
+/// Every template, the CI workflow calling the reusable stages for `language`.
+pub fn all_for(config: &Config, language: Language) -> Vec<NewFile> {
     let f = |p: &str, c: String| NewFile { path: p.into(), contents: c };
     let dir = issue_templates::DIR;
     vec![
@@ -183,7 +164,10 @@ pub fn all(config: &Config) -> Vec<NewFile> {
         f(pr_template::LOCATIONS[0], pr_template(config)),
         f(renovate::LOCATIONS[0], RENOVATE.into()),
         f(coderabbit::LOCATIONS[0], CODERABBIT.into()),
-        f(&format!("{}plasma-stages.yml", workflows::DIR), stages_workflow(config)),
+        f(
+            &format!("{}plasma-stages.yml", workflows::DIR),
+            caller::caller_workflow(&config.audit, language),
+        ),
         f(&format!("{}0001-record-architecture-decisions.md", adr::DIRS[0]), ADR.into()),
     ]
 }
@@ -193,7 +177,7 @@ pub fn all(config: &Config) -> Vec<NewFile> {
 pub fn missing(checkout: &Checkout, config: &Config) -> Vec<NewFile> {
     let findings = super::audit(checkout, config);
     let has = |rule: &str| findings.iter().any(|f| f.finding.rule == rule);
-    all(config)
+    all_for(config, caller::language_of(checkout))
         .into_iter()
         .filter(|t| !checkout.has(&t.path))
         .filter(|t| {

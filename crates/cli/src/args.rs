@@ -89,6 +89,14 @@ pub enum Command {
     /// Check a notification target's setup by sending it a test message.
     #[command(subcommand)]
     Notify(crate::notify_cmd::NotifyCmd),
+    /// The MCP server for coding agents, over standard input and output (`/mcp` on `serve` is
+    /// the same over HTTP).
+    Mcp(crate::mcp_cmd::McpArgs),
+    /// What the service wrote or planned (dry run), from the action log; newest first.
+    Actions(crate::actions_cmd::ActionsArgs),
+    /// A repository's recorded deployments: state, duration, rollback and redeploy flags and the
+    /// pull requests each brought (from the service's store, `PLASMA_OPS_DATABASE_URL`).
+    Deployments(crate::deployments_cmd::DeploymentsArgs),
 }
 
 impl Command {

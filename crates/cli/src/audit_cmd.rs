@@ -81,9 +81,21 @@ pub fn run(g: &Global, out: &Out, args: AuditArgs) -> Result<u8> {
     }
     findings.extend(audit::audit(&checkout, &config));
     if let Some(repo) = &args.remote {
-        findings.extend(remote(repo, &config)?);
+        findings.extend(remote(repo, &config, out.format)?);
     }
     Ok(out.repo_report("audit", &RepoReport::new(findings)))
+}
+
+/// `audit --format json` of the checkout at `path` without `--fix` or `--remote` (the MCP tool
+/// `audit`).
+pub(crate) fn report(g: &Global, path: &Path) -> Result<RepoReport> {
+    if !path.is_dir() {
+        bail!("{} is not a directory; pass the repository's checkout", path.display());
+    }
+    let config = load_config(g, path)?;
+    let (checkout, mut findings) = read_checkout(path)?;
+    findings.extend(audit::audit(&checkout, &config));
+    Ok(RepoReport::new(findings))
 }
 
 /// The policy: `--org-config`, then `--config` or else the checkout's own `.github/plasma.yml`
@@ -221,13 +233,17 @@ const PROTECTED_BRANCH: &str = "main";
 /// `--remote OWNER/REPO`: reads the settings with the token of [`crate::github_env`]
 /// (`GITHUB_TOKEN`, API base `GITHUB_API_URL` as set inside GitHub Actions and for GitHub
 /// Enterprise Server) and judges them.
-fn remote(repo: &str, config: &Config) -> Result<Vec<RepoFinding>> {
+fn remote(repo: &str, config: &Config, format: crate::args::Format) -> Result<Vec<RepoFinding>> {
     let Some(client) = crate::github_env::client_from_env()? else {
         bail!(
             "--remote {repo} needs a token: set GITHUB_TOKEN or PLASMA_OPS_GITHUB_TOKEN (read access to the repository; administration read to see classic branch protection)"
         );
     };
     let rt = crate::github_env::runtime()?;
+    let _progress = crate::progress::Progress::spinner(
+        format,
+        &format!("reading {repo}'s branch protection, rulesets and environments"),
+    );
     let settings = rt.block_on(async {
         let (classic, rules, production) = tokio::join!(
             client.branch_protection(repo, PROTECTED_BRANCH),

@@ -37,5 +37,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Hotfix(cmd) => release_cmd::hotfix(g, out, cmd),
         Command::Notifications(args) => notify_cmd::notifications(g, out, args),
         Command::Notify(cmd) => notify_cmd::run(g, out, cmd),
+        Command::Mcp(args) => crate::mcp_cmd::run(g, out, args),
+        Command::Actions(args) => crate::actions_cmd::run(g, out, args),
+        Command::Deployments(args) => crate::deployments_cmd::run(g, out, args),
     }
 }

@@ -67,7 +67,7 @@ pub fn run(g: &Global, out: &Out, args: CoverageArgs) -> Result<u8> {
         )
     })?;
     let mapper = PathMapper::new(Some(&root), &strip);
-    let coverage = read_files(&args.reports, &mapper)?;
+    let coverage = read_reports(&args.reports, &mapper, out.format)?;
     let new_files = git::added_files(&root, &args.base)?;
     let changed = git::changed_lines(&root, &args.base)?;
     let tracked = git::tracked_files(&root)?;
@@ -89,6 +89,31 @@ pub fn run(g: &Global, out: &Out, args: CoverageArgs) -> Result<u8> {
         post_check(&repo, &run)?;
     }
     Ok(code)
+}
+
+/// From this many bytes of reports, reading them shows a progress bar (when one is drawn).
+const LARGE_REPORTS: u64 = 16 * 1024 * 1024;
+
+/// The reports read and merged, with a bar over their bytes when they are large.
+fn read_reports(
+    reports: &[std::path::PathBuf],
+    mapper: &PathMapper,
+    format: crate::args::Format,
+) -> Result<plasma_coverage::Coverage> {
+    let sizes: Vec<u64> =
+        reports.iter().map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).collect();
+    let total: u64 = sizes.iter().sum();
+    if total < LARGE_REPORTS {
+        return Ok(read_files(reports, mapper)?);
+    }
+    let bar = crate::progress::Progress::new(format, total, "reading coverage reports (bytes)");
+    let mut all = plasma_coverage::Coverage::default();
+    for (p, size) in reports.iter().zip(sizes) {
+        let (_, cov) = plasma_coverage::read_file(p, mapper)?;
+        all.merge(cov);
+        bar.inc(size);
+    }
+    Ok(all)
 }
 
 /// `owner/repo@sha` -> (`owner/repo`, sha).

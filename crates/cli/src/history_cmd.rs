@@ -62,9 +62,36 @@ pub fn run(g: &Global, out: &Out, args: HistoryArgs) -> Result<u8> {
             let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
             lint_messages(policy.config(), &rules, &bytes, threads)
         }
-        None => repo_findings(policy, &rules, &args)?,
+        None => repo_findings(policy, &rules, &args, out.format)?,
     };
     Ok(out.repo_report("history", &RepoReport::new(findings)))
+}
+
+/// From this many commits a range is large enough for a progress bar.
+const LARGE_RANGE: usize = 500;
+/// Commits verified per step of the bar; each step still runs its verifiers in parallel.
+const VERIFY_STEP: usize = 256;
+
+/// Signatures of `commits`, with a progress bar over large ranges (when one is drawn).
+fn verified(
+    commits: &[plasma_gitrepo::CommitInfo],
+    opts: &plasma_gitrepo::VerifyOptions,
+    format: crate::args::Format,
+) -> Vec<SignatureStatus> {
+    if commits.len() < LARGE_RANGE {
+        return verify_all(commits, opts);
+    }
+    let bar =
+        crate::progress::Progress::new(format, commits.len() as u64, "verifying commit signatures");
+    if bar.is_hidden() {
+        return verify_all(commits, opts);
+    }
+    let mut out = Vec::with_capacity(commits.len());
+    for chunk in commits.chunks(VERIFY_STEP) {
+        out.extend(verify_all(chunk, opts));
+        bar.inc(chunk.len() as u64);
+    }
+    out
 }
 
 fn read_messages(file: &str) -> Result<Vec<u8>> {
@@ -97,6 +124,7 @@ fn repo_findings(
     policy: &Policy,
     rules: &HistoryRules,
     args: &HistoryArgs,
+    format: crate::args::Format,
 ) -> Result<Vec<RepoFinding>> {
     let repo = GitRepo::discover(&args.path)?;
     let spec = match &args.range {
@@ -121,7 +149,7 @@ fn repo_findings(
         if let Some(j) = args.jobs {
             opts.jobs = usize::from(j);
         }
-        verify_all(&commits, &opts).into_iter().map(fact).collect()
+        verified(&commits, &opts, format).into_iter().map(fact).collect()
     };
     let signed = commits.iter().filter(|c| c.signature.is_some()).count();
     eprintln!("history: {} commits of {} ({signed} signed)", commits.len(), range.label);

@@ -4,19 +4,23 @@
 // Every command lives in a module named for it (`<command>_cmd`; `hotfix` beside `release` in
 // `release_cmd`, the four service commands in `service_cmds`), owning its arguments and its
 // `run`; `commands` only dispatches.
+mod actions_cmd;
 mod args;
 mod audit_cmd;
 mod check_cmd;
 mod commands;
 mod config_cmd;
 mod coverage_cmd;
+mod deployments_cmd;
 mod dispatch_cmd;
 mod github_env;
 mod history_cmd;
 mod input;
 mod labels_cmd;
+mod mcp_cmd;
 mod notify_cmd;
 mod output;
+mod progress;
 mod release_cmd;
 mod release_labels;
 mod report;

@@ -132,6 +132,10 @@ impl Out {
                 }
                 let verb = if v.review.rereview.request { "request" } else { "no request" };
                 let _ = writeln!(s, "re-review: {verb} ({})", v.review.rereview.reason);
+                for t in &v.review.open_threads {
+                    let line = t.line.map(|l| format!(":{l}")).unwrap_or_default();
+                    let _ = writeln!(s, "open CodeRabbit thread: {}{line} {}", t.path, t.url);
+                }
                 match &v.desired_labels {
                     Some(l) => {
                         let _ = writeln!(

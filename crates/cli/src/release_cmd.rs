@@ -209,6 +209,7 @@ fn plan_for(
     at: &RepoAt,
     labels: &LabelSource,
     component: Option<&ReleaseComponent>,
+    format: Format,
 ) -> Result<Planned> {
     let cfg = &policy.config().release;
     let head = repo.head_id()?;
@@ -235,7 +236,7 @@ fn plan_for(
             .filter(|c| decided_by_labels(&c.message))
             .map(|c| c.sha.clone())
             .collect();
-        let mut found = labels.labels_for(links.repository.as_deref(), &asked)?;
+        let mut found = labels.labels_for(links.repository.as_deref(), &asked, format)?;
         for c in &mut commits {
             if let Some(l) = found.remove(&c.sha) {
                 c.labels = l;
@@ -246,6 +247,24 @@ fn plan_for(
     let current = latest.as_ref().map(|(_, v)| v);
     let plan = plan_release_with(current, &commits, cfg, component, &links);
     Ok(Planned { plan, current_tag: latest.map(|(t, _)| t), head: head.to_string(), labels_from })
+}
+
+/// `release plan --format json` of the checkout at `path` (the MCP tool `release_plan`): every
+/// component's plan, or the one plan when the repository has no components.
+pub(crate) fn plan_json(policy: &Policy, path: &std::path::Path) -> Result<Value> {
+    let repo = GitRepo::discover(path)?;
+    let at = RepoAt { path: path.to_path_buf(), main: "main".into(), repo: None };
+    let labels = LabelSource::default();
+    let cfg = &policy.config().release;
+    if cfg.components.is_empty() {
+        return Ok(plan_for(policy, &repo, &at, &labels, None, Format::Json)?.json());
+    }
+    let plans = cfg
+        .components
+        .iter()
+        .map(|c| plan_for(policy, &repo, &at, &labels, Some(c), Format::Json).map(|p| p.json()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(json!({ "components": plans }))
 }
 
 /// Runs `release`.
@@ -262,7 +281,7 @@ pub fn release(g: &Global, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
             };
             let plans = scopes
                 .into_iter()
-                .map(|c| plan_for(policy, &repo, &at, &labels, c))
+                .map(|c| plan_for(policy, &repo, &at, &labels, c, out.format))
                 .collect::<Result<Vec<_>>>()?;
             match out.format {
                 Format::Json
@@ -293,7 +312,7 @@ pub fn release(g: &Global, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
             if let Err(e) = repo.ensure_clean_on(&at.main) {
                 return refused(e);
             }
-            let p = plan_for(policy, &repo, &at, &labels, comp)?;
+            let p = plan_for(policy, &repo, &at, &labels, comp, out.format)?;
             if p.plan.bump == Bump::None {
                 eprintln!(
                     "error: nothing to release: no commit since {} calls for a release (feat, fix, perf, a breaking change or a semver:* label)",
@@ -381,7 +400,7 @@ pub fn hotfix(g: &Global, out: &Out, cmd: HotfixCmd) -> Result<u8> {
             let repo = GitRepo::discover(&at.path)?;
             let comp = pick(cfg, component.as_deref())?;
             let branch = repo.current_branch()?.unwrap_or_else(|| "HEAD".into());
-            let p = plan_for(policy, &repo, &at, &labels, comp)?;
+            let p = plan_for(policy, &repo, &at, &labels, comp, out.format)?;
             let Some(current) = p.plan.current_version.clone() else {
                 return refused(GitError::Refused(format!(
                     "no release tag is reachable from {branch}; a hotfix branch starts from one (`plasma-ops hotfix start KEY`)"

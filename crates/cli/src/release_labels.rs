@@ -39,10 +39,11 @@ impl LabelSource {
         &self,
         repository: Option<&str>,
         shas: &[String],
+        format: crate::args::Format,
     ) -> Result<HashMap<String, Vec<String>>> {
         let missing: Vec<String> =
             shas.iter().filter(|s| !self.known.borrow().contains_key(*s)).cloned().collect();
-        let found = fetch(repository, &missing)?;
+        let found = fetch(repository, &missing, format)?;
         let mut known = self.known.borrow_mut();
         known.extend(found);
         Ok(shas.iter().filter_map(|s| known.get(s).map(|l| (s.clone(), l.clone()))).collect())
@@ -60,7 +61,11 @@ pub fn labels_of(pulls: &[PullRequest]) -> Vec<String> {
 }
 
 /// Labels per commit SHA for `shas` of `repository` (`owner/name`).
-fn fetch(repository: Option<&str>, shas: &[String]) -> Result<HashMap<String, Vec<String>>> {
+fn fetch(
+    repository: Option<&str>,
+    shas: &[String],
+    format: crate::args::Format,
+) -> Result<HashMap<String, Vec<String>>> {
     if shas.is_empty() {
         return Ok(HashMap::new());
     }
@@ -74,13 +79,19 @@ fn fetch(repository: Option<&str>, shas: &[String]) -> Result<HashMap<String, Ve
             "--pr-labels needs a token: set GITHUB_TOKEN or PLASMA_OPS_GITHUB_TOKEN (read access to {repository}'s pull requests)"
         );
     };
-    crate::github_env::runtime()?.block_on(fetch_all(client, repository, shas))
+    let bar = crate::progress::Progress::new(
+        format,
+        shas.len() as u64,
+        "reading the pull request labels of commits",
+    );
+    crate::github_env::runtime()?.block_on(fetch_all(client, repository, shas, &bar))
 }
 
 async fn fetch_all(
     client: GitHubClient,
     repository: &str,
     shas: &[String],
+    bar: &crate::progress::Progress,
 ) -> Result<HashMap<String, Vec<String>>> {
     let repo = client.repo(None, repository).map_err(|e| anyhow!("{e}"))?;
     let gate = Arc::new(Semaphore::new(IN_FLIGHT));
@@ -100,6 +111,7 @@ async fn fetch_all(
             anyhow!("reading the pull requests of commit {sha} in {repository}: {e}")
         })?;
         out.insert(sha, labels_of(&pulls));
+        bar.inc(1);
     }
     Ok(out)
 }
@@ -147,10 +159,15 @@ mod tests {
         let source = LabelSource::default();
         source.known.borrow_mut().insert("abc".into(), vec!["semver:minor".into()]);
         // Everything asked for is known: no repository, token or call is needed.
-        let got = source.labels_for(None, &["abc".to_string()]).expect("from memory");
+        let got = source
+            .labels_for(None, &["abc".to_string()], crate::args::Format::Json)
+            .expect("from memory");
         assert_eq!(got.get("abc"), Some(&vec!["semver:minor".to_string()]));
         // Something unknown does need GitHub, and says what is missing.
-        let err = source.labels_for(None, &["def".to_string()]).unwrap_err().to_string();
+        let err = source
+            .labels_for(None, &["def".to_string()], crate::args::Format::Json)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--pr-labels needs the GitHub repository"), "{err}");
     }
 }

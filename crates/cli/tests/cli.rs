@@ -93,6 +93,7 @@ fn check_pr_snapshots() {
     for (name, file, code) in [
         ("pr_ready", "examples/snapshot.ready.json", 0),
         ("pr_needs_fix", "examples/snapshot.needs-fix.json", 1),
+        ("pr_open_threads", "examples/snapshot.open-threads.json", 1),
     ] {
         let r = run(&["check", "pr", "--snapshot", file]);
         assert_eq!(r.code, code, "{name}: {}{}", r.stdout, r.stderr);

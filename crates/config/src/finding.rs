@@ -97,6 +97,8 @@ pub mod rule_id {
     pub const ISSUE_LABELS: &str = "issue-labels";
     /// Agent dispatch (informational: which agent labels and why).
     pub const AGENT_DISPATCH: &str = "agent-dispatch";
+    /// Infrastructure changes approved by the infra team (or the files' code owners).
+    pub const INFRA_APPROVAL: &str = "infra-approval";
 
     /// Every rule id, for validating `rules:` overrides in configuration.
     pub const ALL: &[&str] = &[
@@ -113,5 +115,6 @@ pub mod rule_id {
         BASE_BRANCH,
         ISSUE_LABELS,
         AGENT_DISPATCH,
+        INFRA_APPROVAL,
     ];
 }

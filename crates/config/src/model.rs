@@ -54,6 +54,10 @@ pub struct Config {
     pub audit: super::audit::AuditConfig,
     /// Notifications: targets (Slack, Rube MCP, a GitHub issue) and which events go where.
     pub notifications: super::NotificationsConfig,
+    /// Infrastructure changes and who must approve them (rule `infra-approval`).
+    pub infra: super::infra::InfraConfig,
+    /// Deployments: production and staging environments, and the production gate.
+    pub deployments: super::DeploymentsConfig,
 }
 
 /// `issue_key:` section.
@@ -255,6 +259,20 @@ pub struct CodeRabbitConfig {
     pub rereview_trigger: String,
     /// How a COMMENTED CodeRabbit review is read.
     pub commented_review: CommentedReview,
+    /// Which of CodeRabbit's review threads hold a pull request on `status:needs-cursor-fix`.
+    pub threads: ReviewThreadsConfig,
+}
+
+/// `coderabbit.threads:` section: the open review threads that ask for a fix.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewThreadsConfig {
+    /// Whether a thread GitHub marks outdated (its lines changed since) still counts.
+    pub count_outdated: bool,
+    /// Logins whose threads count, as GitHub's GraphQL API names them (a bot without REST's
+    /// `[bot]` suffix: `coderabbitai`). Empty: CodeRabbit's `logins` and `extra_logins`, each
+    /// without the suffix.
+    pub authors: Vec<String>,
 }
 
 impl Default for CodeRabbitConfig {
@@ -264,6 +282,7 @@ impl Default for CodeRabbitConfig {
             extra_logins: Vec::new(),
             rereview_trigger: "@coderabbitai review".into(),
             commented_review: CommentedReview::NeedsReview,
+            threads: ReviewThreadsConfig::default(),
         }
     }
 }

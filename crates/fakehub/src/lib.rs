@@ -12,6 +12,8 @@
 // `json!` of a full repository object nests deeper than the default limit.
 #![recursion_limit = "256"]
 
+mod deployments;
+mod graphql;
 mod model;
 mod objects;
 pub mod prism;
@@ -19,12 +21,15 @@ mod protection;
 mod routes;
 mod server;
 mod state;
+mod teams;
 
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use deployments::FakeGateAnswer;
+pub use graphql::FakeThread;
 pub use model::{
     Exchange, FakeCheckRun, FakeComment, FakeCommit, FakeFile, FakeIssue, FakePull, FakeReview,
     FakeStatus, Fault, LabelEvent, RecordedRequest,

@@ -311,9 +311,15 @@ impl RecordedRequest {
     /// The `status` of a request whose connection a [`crate::Fault::DropConnection`] closed.
     pub const DROPPED: u16 = 0;
 
-    /// `true` for requests that change state (anything but `GET` and `HEAD`).
+    /// `true` for requests that change state (anything but `GET`, `HEAD` and the GraphQL
+    /// queries the fake answers, which are all reads).
     pub fn is_write(&self) -> bool {
-        !matches!(self.method.as_str(), "GET" | "HEAD")
+        !matches!(self.method.as_str(), "GET" | "HEAD") && !self.is_graphql()
+    }
+
+    /// `true` for `POST /graphql` (charged in points to its own budget, not to `core`).
+    pub fn is_graphql(&self) -> bool {
+        self.path == "/graphql"
     }
 }
 

@@ -112,7 +112,10 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/repos/{owner}/{repo}/statuses/{sha}", post(create_status))
         .route("/repos/{owner}/{repo}/check-runs", post(checks::create_check_run))
         .route("/repos/{owner}/{repo}/contents/{*path}", get(get_contents))
+        .route("/graphql", post(crate::graphql::graphql))
         .merge(crate::protection::routes())
+        .merge(crate::teams::routes())
+        .merge(crate::deployments::routes())
         .fallback(|| async { Reply::not_found() })
         .method_not_allowed_fallback(|| async { Reply::not_found() })
         .with_state(shared)
@@ -191,7 +194,7 @@ fn paginate(
     (items, link.filter(|l| !l.is_empty()))
 }
 
-fn list(items: Vec<Value>, public_url: &str, uri: &Uri, raw: Option<&str>) -> Reply {
+pub(crate) fn list(items: Vec<Value>, public_url: &str, uri: &Uri, raw: Option<&str>) -> Reply {
     let (page, link) = paginate(items, public_url, uri, raw);
     Reply { status: StatusCode::OK, body: Some(Value::Array(page)), link }
 }
@@ -219,8 +222,13 @@ fn parse_body(body: &Bytes) -> Result<Value, Reply> {
         .map_err(|_| Reply::error(StatusCode::BAD_REQUEST, "Problems parsing JSON", DOCS))
 }
 
-fn objects(st: &FakeState) -> Objects<'_> {
+pub(crate) fn objects(st: &FakeState) -> Objects<'_> {
     Objects { api: &st.public_url }
+}
+
+/// The object builder, for the routes of other modules.
+pub(crate) fn objects_of(st: &FakeState) -> Objects<'_> {
+    objects(st)
 }
 
 // ----- apps and installations --------------------------------------------------------------------

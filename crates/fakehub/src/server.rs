@@ -171,6 +171,8 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
     let token = authorization.as_deref().and_then(|a| a.split_whitespace().nth(1)).unwrap_or("");
     let app_route = path.starts_with("/app/") || path == "/app";
     let rate_route = path == "/rate_limit";
+    // GraphQL is charged in points to its own budget, by the route itself.
+    let graphql_route = path == "/graphql";
     let mut charged = false;
     let resp = if let Some(resp) = early {
         resp
@@ -194,7 +196,7 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
         let exhausted = {
             let mut st = shared.lock();
             st.rate.roll();
-            st.rate.remaining == 0 && !rate_route
+            st.rate.remaining == 0 && !rate_route && !graphql_route
         };
         if exhausted {
             Reply::error(
@@ -205,7 +207,7 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
             )
             .into_response()
         } else {
-            charged = !rate_route;
+            charged = !rate_route && !graphql_route;
             next.run(req).await
         }
     };
@@ -223,7 +225,7 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
         if charged && !not_modified {
             st.rate.remaining = st.rate.remaining.saturating_sub(1);
         }
-        st.rate
+        if graphql_route { st.graphql_rate } else { st.rate }
     };
     let status = if not_modified { StatusCode::NOT_MODIFIED } else { parts.status };
     record.status = status.as_u16();
@@ -248,7 +250,8 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
     h.insert("x-ratelimit-remaining", HeaderValue::from(rate.remaining));
     h.insert("x-ratelimit-reset", HeaderValue::from(rate.reset));
     h.insert("x-ratelimit-used", HeaderValue::from(rate.limit.saturating_sub(rate.remaining)));
-    h.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
+    let resource = if graphql_route { "graphql" } else { "core" };
+    h.insert("x-ratelimit-resource", HeaderValue::from_static(resource));
     h.insert("x-github-api-version-selected", HeaderValue::from_static("2022-11-28"));
     if not_modified {
         parts.status = StatusCode::NOT_MODIFIED;

@@ -48,6 +48,14 @@ pub(crate) struct State {
     pub bot_login: String,
     /// Branch protection, rulesets and environments (`audit --remote`).
     pub protection: crate::protection::ProtectionState,
+    /// Organisation teams' members (`infra-approval`).
+    pub teams: crate::teams::TeamState,
+    /// Commit graphs for comparisons, and protection-rule answers.
+    pub deploys: crate::deployments::DeployState,
+    /// Review threads by (lower-case `owner/name`, pull request number), answered by GraphQL.
+    pub threads: BTreeMap<(String, u64), Vec<crate::graphql::ThreadRec>>,
+    /// GraphQL's own budget of points (GitHub's `graphql` resource).
+    pub graphql_rate: Rate,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -327,6 +327,38 @@ async fn every_route_satisfies_githubs_openapi_description() {
     let cached = h.call_with(Method::GET, &path, None, conditional, 304).await;
     h.check("conditional request", cached.status, StatusCode::NOT_MODIFIED);
 
+    // Deployments: comparing two commits of the history (both directions, and paged), and the
+    // answer to a custom deployment protection rule, recorded by the fake.
+    let sha = |i: u32| format!("{i:040x}");
+    for i in 1..=3u32 {
+        let parents = if i == 1 { vec![] } else { vec![sha(i - 1)] };
+        fake.add_repo_commit(
+            REPO,
+            FakeCommit { parents, ..FakeCommit::verified(&sha(i), "feat: x") },
+        );
+    }
+    let ahead = h.get(&format!("{r}/compare/{}...{}", sha(1), sha(3))).await;
+    h.check(
+        "compare ahead",
+        (ahead.body["status"].clone(), array_len(&ahead.body["commits"])),
+        (json!("ahead"), 2),
+    );
+    let behind = h.get(&format!("{r}/compare/{}...{}?per_page=1&page=1", sha(3), sha(1))).await;
+    h.check("compare behind", behind.body["status"].clone(), json!("behind"));
+    let paged = h.get(&format!("{r}/compare/{}...{}?per_page=1&page=2", sha(1), sha(3))).await;
+    h.check("compare page 2", paged.body["commits"][0]["sha"].clone(), json!(sha(3)));
+    h.call(Method::GET, &format!("{r}/compare/{}...{}", sha(1), sha(9)), None, 404).await;
+    let gate = json!({"environment_name": "production", "state": "rejected", "comment": "#4 did not pass"});
+    let path = format!("{r}/actions/runs/77/deployment_protection_rule");
+    h.call(Method::POST, &path, Some(gate), 204).await;
+    let answers = fake.gate_answers();
+    h.check("gate answers", answers.len(), 1);
+    h.check(
+        "gate answer",
+        answers.first().map(|a| (a.run_id, a.state.clone())),
+        Some((77, Some("rejected".to_owned()))),
+    );
+
     // Prism coerces scalar types; check the same answers again without coercion.
     let strict = strict_check(&fake.exchanges()).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("strict check: {} bodies validated without type coercion", strict.checked);

@@ -20,7 +20,8 @@ pub mod webhook;
 
 pub use client::{
     Applied, Auth, ClientConfig, ClientStats, FetchOptions, FetchedIssue, FetchedPr, GitHubClient,
-    GitHubError, Outcome, RateLimitKind, RateLimitStatus, RepoClient,
+    GitHubError, Operation, OperationKind, Outcome, RateLimitKind, RateLimitStatus, RepoClient,
+    ops,
 };
 pub use secret::Secret;
 pub use signature::{sign, verify_signature};

@@ -113,6 +113,8 @@ pub(crate) fn from_pull_request(repository: &str, pr: &PullRequest) -> PrSnapsho
         check_runs: None,
         statuses: None,
         rereview_requested_shas: Vec::new(),
+        infra: None,
+        review_threads: None,
     }
 }
 

@@ -125,6 +125,8 @@ fn snapshot(i: u64, rng: &mut Lcg) -> PrSnapshot {
         check_runs: Some(check_runs),
         statuses: Some(vec![]),
         rereview_requested_shas: vec![],
+        infra: None,
+        review_threads: None,
     }
 }
 

@@ -36,8 +36,12 @@ pub fn rereview_shas_in<'a>(bodies: impl IntoIterator<Item = &'a str>) -> Vec<St
         let mut rest = body;
         while let Some(i) = rest.find(REREVIEW_MARKER_PREFIX) {
             let after = &rest[i + REREVIEW_MARKER_PREFIX.len()..];
-            let sha: String = after.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            let mut sha: String = after.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
             if !sha.is_empty() {
+                // The request made after CodeRabbit reviewed the head has a key of its own.
+                if after[sha.len()..].starts_with(crate::rules::review_loop::AFTER_REVIEW_SUFFIX) {
+                    sha.push_str(crate::rules::review_loop::AFTER_REVIEW_SUFFIX);
+                }
                 out.insert(sha);
             }
             rest = after;
@@ -250,10 +254,12 @@ pub fn plan(
         });
     }
     // The verdict of `evaluate_with` already knows the memory; one of plain `evaluate` does not.
-    if v.review.rereview.request && !memory.rereview_requested_for_head {
+    let rr = &v.review.rereview;
+    if rr.request && (rr.after_review || !memory.rereview_requested_for_head) {
+        let key = rr.marker_key();
         writes.push(Write::RequestRereview {
-            sha: v.review.rereview.sha.clone(),
-            body: rereview_body(&cfg.coderabbit.rereview_trigger, &v.review.rereview.sha),
+            body: rereview_body(&cfg.coderabbit.rereview_trigger, &key),
+            sha: key,
         });
     }
     Plan { writes }
@@ -411,6 +417,41 @@ mod tests {
         assert!(
             plan(&p2, &v2, &cur2, &Memory::default(), &policy, &PlanOptions::default()).is_empty()
         );
+    }
+
+    #[test]
+    fn one_request_after_a_review_without_approval_and_without_open_threads() {
+        let policy = policy();
+        let mut p = full();
+        // The request made when the head had no review yet, then CodeRabbit's COMMENTED review.
+        p.rereview_requested_shas = vec![HEAD.into()];
+        p.reviews = Some(vec![review(
+            9,
+            "coderabbitai[bot]",
+            crate::snapshot::ReviewState::Commented,
+            HEAD,
+            "2026-01-02T00:00:00Z",
+        )]);
+        p.review_threads = Some(vec![]);
+        let cur = CurrentState::default();
+        // The store remembers the first request: it does not hold back the one after the review.
+        let memory = Memory { rereview_requested_for_head: true, ..Memory::default() };
+        let v = crate::verdict::evaluate_with(&p, &policy, &memory);
+        let first = plan(&p, &v, &cur, &memory, &policy, &PlanOptions::default());
+        let body = first
+            .writes
+            .iter()
+            .find_map(|w| match w {
+                Write::RequestRereview { body, .. } => Some(body.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(rereview_shas_in([body.as_str()]), vec![format!("{HEAD}+reviewed")]);
+        assert!(v.summary.contains("requested again for"), "{}", v.summary);
+        let (p2, cur2) = applied(&p, &cur, &first);
+        let v2 = crate::verdict::evaluate_with(&p2, &policy, &memory);
+        assert!(plan(&p2, &v2, &cur2, &memory, &policy, &PlanOptions::default()).is_empty());
+        assert_eq!(v2.summary, v.summary, "posting the request does not change the summary");
     }
 
     #[test]

@@ -9,9 +9,10 @@ use crate::dispatch::Dispatcher;
 use crate::rules::branch::BranchRule;
 use crate::rules::checklist::ChecklistRule;
 use crate::rules::checks::RequiredChecksRule;
+use crate::rules::infra_approval::InfraRule;
 use crate::rules::review_loop::ReviewLoopRule;
 use crate::rules::title::TitleRule;
-use crate::snapshot::Actor;
+use crate::snapshot::{Actor, PrSnapshot};
 
 /// Loads the organisation's and the repository's files over the built-in defaults and compiles
 /// the policy: what every front door calls, so a bad key is reported alike everywhere.
@@ -34,6 +35,7 @@ pub struct Policy {
     pub(crate) base: GlobSet,
     pub(crate) dispatcher: Dispatcher,
     pub(crate) phase: GlobMatcher,
+    pub(crate) infra: InfraRule,
 }
 
 fn push<T>(errors: &mut Vec<PolicyError>, r: Result<T, PolicyError>) -> Option<T> {
@@ -85,7 +87,8 @@ impl Policy {
                 }
             }),
         );
-        match (branch, title, checklist, checks, base, dispatcher, phase) {
+        let infra = push(&mut errors, InfraRule::new(&config.infra));
+        match (branch, title, checklist, checks, base, dispatcher, phase, infra) {
             (
                 Some(branch),
                 Some(title),
@@ -94,6 +97,7 @@ impl Policy {
                 Some(base),
                 Some(dispatcher),
                 Some(phase),
+                Some(infra),
             ) if errors.is_empty() => {
                 let review = ReviewLoopRule::new(&config.coderabbit);
                 Ok(Policy {
@@ -106,6 +110,7 @@ impl Policy {
                     base,
                     dispatcher,
                     phase,
+                    infra,
                 })
             }
             _ => Err(errors),
@@ -120,6 +125,12 @@ impl Policy {
     /// The configuration this policy was compiled from.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The `infra-approval` rule: which files are infrastructure and what must be read from
+    /// GitHub to judge them.
+    pub fn infra(&self) -> &InfraRule {
+        &self.infra
     }
 
     /// The agent dispatcher.
@@ -148,6 +159,12 @@ impl Policy {
     /// Whether a rule is switched off by configuration.
     pub fn is_off(&self, rule: &str) -> bool {
         self.config.is_off(rule)
+    }
+
+    /// Whether judging `pr` needs its review threads (read with GitHub's GraphQL API, so only
+    /// when CodeRabbit reviewed the head commit without approving and the review loop is on).
+    pub fn needs_review_threads(&self, pr: &PrSnapshot) -> bool {
+        !self.is_off(rule_id::CODERABBIT_REVIEW) && self.review.needs_threads(pr)
     }
 
     /// Apply `rules:` overrides: drop findings of rules that are off, demote errors to warnings.
@@ -179,7 +196,7 @@ impl Policy {
     }
 }
 
-fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyError> {
+pub(crate) fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyError> {
     let mut b = GlobSetBuilder::new();
     for (i, g) in globs.iter().enumerate() {
         let glob =

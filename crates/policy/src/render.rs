@@ -17,6 +17,8 @@ pub const SUMMARY_MARKER: &str = "<!-- plasma-ops:summary -->";
 pub const COMMENT_LIMIT: usize = 65_536;
 /// File rows shown in the agent table.
 pub const MAX_FILE_ROWS: usize = 50;
+/// Open review thread rows shown.
+pub const MAX_THREAD_ROWS: usize = 50;
 /// Characters of one table cell before it is cut.
 const MAX_CELL: usize = 400;
 
@@ -132,6 +134,10 @@ fn render(
         s.push('\n');
     }
 
+    if !v.review.open_threads.is_empty() {
+        threads_section(&mut s, v, max_findings.min(MAX_THREAD_ROWS));
+    }
+
     if let Some(d) = &v.dispatch {
         let when = if v.dispatch_applies {
             "applied"
@@ -177,9 +183,40 @@ fn render(
     s
 }
 
+/// CodeRabbit's open threads, each with its place and link, and what to do about them.
+fn threads_section(s: &mut String, v: &Verdict, max_rows: usize) {
+    let threads = &v.review.open_threads;
+    let _ = writeln!(s, "#### Open CodeRabbit review threads ({})\n", threads.len());
+    let _ = writeln!(s, "Fix: {}.\n", crate::rules::review_loop::THREAD_FIX);
+    let _ = writeln!(s, "| File | Line | Thread |\n|---|---|---|");
+    for t in threads.iter().take(max_rows) {
+        let line = match (t.line, t.outdated) {
+            (Some(l), false) => l.to_string(),
+            (Some(l), true) => format!("{l} (outdated)"),
+            (None, _) => "file".to_string(),
+        };
+        // A link GitHub did not give us as https is shown as text, never as a link.
+        let link = if t.url.starts_with("https://") && !t.url.contains([')', ' ', '<']) {
+            format!("[open]({})", t.url)
+        } else {
+            cell(&t.url)
+        };
+        let _ = writeln!(s, "| `{}` | {} | {} |", cell(&t.path).replace('`', "'"), line, link);
+    }
+    if threads.len() > max_rows {
+        let _ = writeln!(s, "\n_…and {} more thread(s)._", threads.len() - max_rows);
+    }
+    s.push('\n');
+}
+
 fn rereview_text(v: &Verdict) -> String {
     // Stable across applying the plan: posting the request must not change the summary.
-    if v.review.rereview.requested_for_head {
+    if v.review.rereview.requested_for_head && v.review.rereview.after_review {
+        format!(
+            "requested again for `{}` after CodeRabbit's review",
+            short_sha(&v.review.rereview.sha)
+        )
+    } else if v.review.rereview.requested_for_head {
         format!("requested for `{}`", short_sha(&v.review.rereview.sha))
     } else {
         format!("not requested ({})", v.review.rereview.reason)
@@ -226,4 +263,45 @@ pub fn config_error_summary(message: &str) -> String {
         "Fix the file on the base branch; `plasma-ops config validate FILE` shows the same errors locally."
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{ReviewState, ReviewThread};
+    use crate::test_support::{HEAD, pr, review};
+
+    #[test]
+    fn open_threads_are_listed_with_place_link_and_fix() {
+        let mut p = pr();
+        p.files = Some(vec![]);
+        p.reviews = Some(vec![review(
+            7,
+            "coderabbitai[bot]",
+            ReviewState::Commented,
+            HEAD,
+            "2026-01-02T00:00:00Z",
+        )]);
+        let t = |path: &str, line: Option<u64>, n: u32, url: &str| ReviewThread {
+            id: format!("PRRT_{n}"),
+            author: "coderabbitai".into(),
+            resolved: false,
+            outdated: false,
+            path: path.into(),
+            line,
+            url: url.into(),
+        };
+        p.review_threads = Some(vec![
+            t("src/b|c.py", Some(4), 2, "javascript:alert(1)"),
+            t("src/a.py", Some(12), 1, "https://github.com/o/r/pull/12#discussion_r1"),
+            t("README.md", None, 3, "https://github.com/o/r/pull/12#discussion_r3"),
+        ]);
+        let policy = Policy::process_default().unwrap_or_else(|e| panic!("{e:?}"));
+        let v = crate::evaluate(&p, &policy);
+        let start = v.summary.find("#### Open CodeRabbit").unwrap_or(0);
+        let end = v.summary[start..].find("\n\n|").map_or(v.summary.len(), |i| {
+            start + i + v.summary[start + i + 2..].find("\n\n").unwrap_or(0) + 3
+        });
+        insta::assert_snapshot!(&v.summary[start..end]);
+    }
 }

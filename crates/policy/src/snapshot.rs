@@ -6,6 +6,8 @@
 //! example) is `None`, not empty: rules that need it report "not evaluated" instead of a false
 //! failure. `Some(vec![])` means "known to be empty".
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -69,6 +71,15 @@ pub struct PrSnapshot {
     /// request is made at most once per SHA.
     #[serde(default)]
     pub rereview_requested_shas: Vec<String>,
+    /// Who may approve the infrastructure files it changes (rule `infra-approval`); `None` when
+    /// unknown (a webhook payload, or a pull request that changes no infrastructure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infra: Option<InfraFacts>,
+    /// Review threads (GitHub's GraphQL `reviewThreads`); `None` when unknown. The service reads
+    /// them only when the review loop needs them (CodeRabbit reviewed the head and has not
+    /// approved), so their absence from a snapshot is the common case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_threads: Option<Vec<ReviewThread>>,
 }
 
 impl PrSnapshot {
@@ -95,8 +106,31 @@ impl PrSnapshot {
             check_runs: None,
             statuses: None,
             rereview_requested_shas: Vec::new(),
+            infra: None,
+            review_threads: None,
         }
     }
+}
+
+/// What GitHub says about the people who may approve infrastructure changes, read for the
+/// `infra-approval` rule: team members and the changed files' CODEOWNERS owners.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InfraFacts {
+    /// Member logins of each team the rule needs, keyed `org/team-slug` (lower case).
+    #[serde(default)]
+    pub teams: BTreeMap<String, Vec<String>>,
+    /// Teams GitHub would not list (missing, secret, or no permission), with GitHub's answer.
+    #[serde(default)]
+    pub unreadable_teams: BTreeMap<String, String>,
+    /// With `infra.approvers_from: codeowners`: each changed infrastructure file's owners as the
+    /// base branch's CODEOWNERS gives them (`@user`, `@org/team`, e-mail; last matching line
+    /// wins); `[]` for a file it gives none.
+    #[serde(default)]
+    pub owners: BTreeMap<String, Vec<String>>,
+    /// With `approvers_from: codeowners`: which CODEOWNERS file was read (`None`: there is none).
+    #[serde(default)]
+    pub codeowners_path: Option<String>,
 }
 
 /// Open or closed, as GitHub reports it.
@@ -262,6 +296,33 @@ impl<'de> Deserialize<'de> for ReviewState {
             )),
         }
     }
+}
+
+/// One review thread of a pull request (GitHub's GraphQL `PullRequestReviewThread`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewThread {
+    /// GraphQL node id of the thread.
+    pub id: String,
+    /// Who opened it (its first comment's author) as GraphQL names accounts: a bot without
+    /// REST's `[bot]` suffix (`coderabbitai`); empty for a deleted account.
+    #[serde(default)]
+    pub author: String,
+    /// Whether someone resolved it.
+    #[serde(default)]
+    pub resolved: bool,
+    /// Whether the lines it is about changed since (GitHub's `isOutdated`).
+    #[serde(default)]
+    pub outdated: bool,
+    /// File the thread is on.
+    pub path: String,
+    /// Line in the head's version of the file; the original line when outdated; `None` for a
+    /// comment on the whole file.
+    #[serde(default)]
+    pub line: Option<u64>,
+    /// Link to the thread's first comment.
+    #[serde(default)]
+    pub url: String,
 }
 
 /// A check run on the head SHA.

@@ -28,6 +28,8 @@ pub(crate) fn pr() -> PrSnapshot {
         check_runs: None,
         statuses: None,
         rereview_requested_shas: vec![],
+        infra: None,
+        review_threads: None,
     }
 }
 

@@ -122,7 +122,12 @@ pub fn evaluate_with(pr: &PrSnapshot, policy: &Policy, memory: &Memory) -> Verdi
         findings.extend(policy.checks.check(pr));
     }
     let (mut review, review_findings) = policy.review.evaluate(pr);
-    if memory.rereview_requested_for_head && review.rereview.request {
+    // The memory records the request made before CodeRabbit's review; the one after it is known
+    // by its own marker only.
+    if memory.rereview_requested_for_head
+        && review.rereview.request
+        && !review.rereview.after_review
+    {
         review.rereview = review.rereview.already_requested();
     }
     if policy.is_off(rule_id::CODERABBIT_REVIEW) {
@@ -134,6 +139,9 @@ pub fn evaluate_with(pr: &PrSnapshot, policy: &Policy, memory: &Memory) -> Verdi
     }
     if !policy.is_off(rule_id::HUMAN_APPROVAL) {
         findings.extend(approval::check(pr, &cfg.approvals, &policy.review));
+    }
+    if !policy.is_off(rule_id::INFRA_APPROVAL) {
+        findings.extend(policy.infra.check(pr, &cfg.approvals, &policy.review));
     }
     if cfg.commits.require_signed && !policy.is_off(rule_id::SIGNED_COMMITS) {
         findings.extend(commits::signed(pr));

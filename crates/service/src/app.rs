@@ -55,6 +55,8 @@ pub struct App {
     installations: Mutex<HashMap<String, u64>>,
     /// Compiled policies by a hash of their configuration texts (bounded).
     policies: Mutex<HashMap<u64, Arc<Policy>>>,
+    /// Review threads read with GraphQL, kept while nothing changed them.
+    pub threads: crate::threads::ThreadCache,
 }
 
 impl App {
@@ -66,6 +68,7 @@ impl App {
         clock: Clock,
     ) -> Arc<App> {
         crate::metrics::describe();
+        crate::ops_metrics::describe();
         Arc::new(App {
             cfg,
             store,
@@ -76,6 +79,7 @@ impl App {
             clock,
             installations: Mutex::new(HashMap::new()),
             policies: Mutex::new(HashMap::new()),
+            threads: crate::threads::ThreadCache::default(),
         })
     }
 
@@ -123,6 +127,8 @@ impl App {
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics_text))
+            // MCP for coding agents (issue 10): its own checks, see `mcp::http`.
+            .merge(crate::mcp::http::router(self))
             .layer(DefaultBodyLimit::max(MAX_BODY))
             // A body trickled in byte by byte must not hold a connection for ever.
             .layer(TimeoutLayer::with_status_code(
@@ -162,6 +168,9 @@ async fn metrics_text(State(app): State<Arc<App>>) -> impl IntoResponse {
         metrics::gauge!(crate::metrics::QUEUE_DEPTH, "state" => "pending").set(d.pending as f64);
         metrics::gauge!(crate::metrics::QUEUE_DEPTH, "state" => "leased").set(d.leased as f64);
         metrics::gauge!(crate::metrics::QUEUE_DEPTH, "state" => "dead").set(d.dead as f64);
+    }
+    if let Some(gh) = &app.github {
+        crate::ops_metrics::publish_github(gh);
     }
     match &app.metrics {
         Some(h) => (StatusCode::OK, [("content-type", "text/plain; version=0.0.4")], h.render())

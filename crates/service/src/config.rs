@@ -63,6 +63,11 @@ pub struct ServiceConfig {
     pub keep_deliveries: Option<Duration>,
     /// How long the action log is kept (`None`: for ever).
     pub keep_actions: Option<Duration>,
+    /// MCP over HTTP (`/mcp`): the bearer token every request needs; without one `/mcp` answers
+    /// only on a loopback bind.
+    pub mcp_token: Option<Secret>,
+    /// MCP: the comma-separated tools to offer (default: all).
+    pub mcp_tools: Option<String>,
 }
 
 /// GitHub lets a delivery be redelivered for 3 days; a delivery row kept at least that long
@@ -108,6 +113,8 @@ struct FileConfig {
     bot_login: Option<String>,
     keep_deliveries: Option<String>,
     keep_actions: Option<String>,
+    mcp_token_file: Option<PathBuf>,
+    mcp_tools: Option<String>,
 }
 
 impl ServiceConfig {
@@ -148,6 +155,10 @@ impl ServiceConfig {
         let github_token = match var("PLASMA_OPS_GITHUB_TOKEN") {
             Some(s) => Some(Secret::new(s)),
             None => secret_from_file("github_token_file", &f.github_token_file)?,
+        };
+        let mcp_token = match var("PLASMA_OPS_MCP_TOKEN") {
+            Some(s) => Some(Secret::new(s)),
+            None => secret_from_file("mcp_token_file", &f.mcp_token_file)?,
         };
         let github_app_id =
             match var("PLASMA_OPS_GITHUB_APP_ID") {
@@ -269,6 +280,8 @@ impl ServiceConfig {
             bot_login: var("PLASMA_OPS_BOT_LOGIN").or(f.bot_login),
             keep_deliveries,
             keep_actions,
+            mcp_token,
+            mcp_tools: var("PLASMA_OPS_MCP_TOOLS").or(f.mcp_tools),
         })
     }
 

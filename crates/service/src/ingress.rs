@@ -240,6 +240,7 @@ pub async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
     if !verify_signature(secret.expose().as_bytes(), &body, Some(&signature)) {
         return refuse(Rejection::BadSignature, "unknown", "signature does not match");
     }
+    crate::ops_metrics::delivery_seen(app.now());
     if event == "ping" {
         count("ping", "accepted");
         return (StatusCode::OK, "pong\n").into_response();
@@ -259,6 +260,14 @@ pub async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
         }
     };
     let keys = job_keys(&parsed);
+    // A deployment's facts are stored before the delivery that states them, so nothing
+    // acknowledged is lost; they are keyed by GitHub's ids, so a redelivery adds nothing.
+    if let Err(e) = crate::deployments::record_facts(&app, &parsed, &delivery).await {
+        warn!(delivery_id = %delivery, error = %e, "store unavailable; delivery refused for redelivery");
+        count(&event, "unavailable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "store unavailable; redeliver later\n")
+            .into_response();
+    }
     let now = app.now();
     let d = NewDelivery {
         id: delivery.clone(),

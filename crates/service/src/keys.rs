@@ -17,6 +17,8 @@ const PR_ACTIONS: &[&str] = &[
     "closed",
 ];
 const REVIEW_ACTIONS: &[&str] = &["submitted", "dismissed", "edited"];
+/// A thread resolved or unresolved changes which CodeRabbit threads are open.
+const THREAD_ACTIONS: &[&str] = &["resolved", "unresolved"];
 
 /// The jobs an event triggers (empty: record only).
 pub fn job_keys(ev: &WebhookEvent) -> Vec<JobKey> {
@@ -28,6 +30,7 @@ pub fn job_keys(ev: &WebhookEvent) -> Vec<JobKey> {
         WebhookEvent::PullRequest(_) if action_in(PR_ACTIONS) => prs(ev, &repo),
         WebhookEvent::PullRequestReview(_) if action_in(REVIEW_ACTIONS) => prs(ev, &repo),
         WebhookEvent::IssueComment(_) => prs(ev, &repo),
+        WebhookEvent::PullRequestReviewThread(_) if action_in(THREAD_ACTIONS) => prs(ev, &repo),
         WebhookEvent::CheckRun(_) | WebhookEvent::CheckSuite(_) | WebhookEvent::Status(_) => {
             let numbers = ev.pull_request_numbers();
             if numbers.is_empty() {
@@ -49,6 +52,10 @@ pub fn job_keys(ev: &WebhookEvent) -> Vec<JobKey> {
                 prs(ev, &repo)
             }
         }
+        WebhookEvent::Deployment(_) | WebhookEvent::DeploymentStatus(_) => {
+            vec![JobKey::Deployments { repo }]
+        }
+        WebhookEvent::DeploymentProtectionRule(_) => vec![JobKey::Gate { repo }],
         _ => vec![],
     }
 }

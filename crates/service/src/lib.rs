@@ -3,15 +3,19 @@
 
 pub mod app;
 pub mod config;
+pub mod deployments;
 pub mod http_server;
 pub mod ingress;
 pub mod keys;
 pub mod logging;
+pub mod mcp;
 pub mod metrics;
 pub mod notifier;
+pub mod ops_metrics;
 pub mod reconcile;
 pub mod retention;
 pub mod scheduler;
+pub mod threads;
 pub mod worker;
 
 pub use app::{App, Running, start, system_clock};

@@ -33,8 +33,12 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 pub fn install() -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
-            let buckets =
-                [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+            // Buckets past a minute: histogram_quantile never reports more than the highest finite
+            // bound, so without them the "p99 over a minute" alert could never fire.
+            let buckets = [
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+                300.0, 900.0,
+            ];
             PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(DELIVERY_TO_APPLIED.into()), &buckets)
                 .ok()?
@@ -66,16 +70,4 @@ pub fn describe() {
     metrics::describe_counter!(PRUNED, "Rows deleted by retention, by table");
     metrics::describe_counter!(WRITES, "Writes to GitHub by kind and mode (applied or planned)");
     metrics::describe_counter!(NOTIFICATIONS, "Notification attempts by outcome");
-    metrics::describe_counter!(
-        "plasma_ops_github_requests_total",
-        "GitHub REST requests by route, method and status"
-    );
-    metrics::describe_counter!(
-        "plasma_ops_github_not_modified_total",
-        "GitHub REST requests answered 304 from the ETag cache"
-    );
-    metrics::describe_gauge!(
-        "plasma_ops_github_rate_limit_remaining",
-        "GitHub rate limit remaining, by resource"
-    );
 }

@@ -9,7 +9,8 @@ use plasma_config::ConfigSource;
 use plasma_github::{
     FetchOptions, GitHubClient, GitHubError, WebhookEvent, parse_event, pr_snapshot,
 };
-use plasma_policy::plan::{self, CurrentState, Memory, Plan, PlanOptions};
+use plasma_policy::plan::{self, CurrentState, Memory, Plan, PlanOptions, Write};
+use plasma_policy::snapshot::ReviewThread;
 use plasma_policy::{Policy, PrSnapshot, Verdict, compile_policy};
 use plasma_store::{Cause, Job, NewAction, PrMemory};
 use serde_json::json;
@@ -18,6 +19,7 @@ use tracing::{info, warn};
 use crate::app::App;
 use crate::keys::JobKey;
 use crate::metrics::WRITES;
+use crate::threads::THREAD_EVENT;
 
 /// Why a reconcile did not finish; the job is retried (honouring `retry_after`).
 #[derive(Debug, thiserror::Error)]
@@ -27,22 +29,24 @@ pub struct ReconcileError {
     pub message: String,
     /// GitHub asked us to wait this long.
     pub retry_after: Option<Duration>,
+    /// GitHub's HTTP status, when GitHub refused (404: no such pull request or repository).
+    pub status: Option<u16>,
 }
 
 impl From<GitHubError> for ReconcileError {
     fn from(e: GitHubError) -> Self {
-        ReconcileError { retry_after: e.retry_after(), message: e.to_string() }
+        ReconcileError { retry_after: e.retry_after(), status: e.status(), message: e.to_string() }
     }
 }
 
 impl From<plasma_store::StoreError> for ReconcileError {
     fn from(e: plasma_store::StoreError) -> Self {
-        ReconcileError { retry_after: None, message: format!("store: {e}") }
+        ReconcileError { retry_after: None, status: None, message: format!("store: {e}") }
     }
 }
 
 fn fail(message: impl Into<String>) -> ReconcileError {
-    ReconcileError { message: message.into(), retry_after: None }
+    ReconcileError { message: message.into(), retry_after: None, status: None }
 }
 
 /// What a reconcile did.
@@ -65,6 +69,8 @@ pub async fn run(app: &App, job: &Job) -> Result<Outcome, ReconcileError> {
         }
         JobKey::Sha { repo, sha } => fan_out_sha(app, job, repo, sha).await,
         JobKey::Issue { repo, number } => evaluate_issue(app, job, repo, *number).await,
+        JobKey::Deployments { repo } => crate::deployments::analyse(app, job, repo).await,
+        JobKey::Gate { repo } => crate::deployments::answer_gates(app, job, repo).await,
     }
 }
 
@@ -100,7 +106,7 @@ fn first_delivery(causes: &[Cause]) -> Option<String> {
     causes.iter().find_map(Cause::delivery_id).map(str::to_owned)
 }
 
-async fn installation(app: &App, causes: &[Cause], repo: &str) -> Option<u64> {
+pub(crate) async fn installation(app: &App, causes: &[Cause], repo: &str) -> Option<u64> {
     if let Some(i) = app.installation_of(repo) {
         return Some(i);
     }
@@ -124,6 +130,7 @@ async fn marker_login(app: &App, gh: &GitHubClient) -> Result<String, ReconcileE
     }
     gh.login().await.map_err(|e| ReconcileError {
         retry_after: e.retry_after(),
+        status: e.status(),
         message: format!(
             "cannot learn the login plasma-ops writes as ({e}); set PLASMA_OPS_BOT_LOGIN to \
              `<app-slug>[bot]` (or the token's user) if GitHub does not tell it"
@@ -155,20 +162,38 @@ fn policy_from(org: Option<&str>, base: Option<&str>) -> Result<Policy, String> 
         .map_err(|e| e.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
 }
 
-/// Reconcile one pull request: fetch, decide, apply (or record, in a dry run). The store is read
-/// once before deciding (what is remembered of the pull request) and written once after applying
-/// (the actions, and the memory the policy returned); every rule is the policy core's.
-pub async fn reconcile_pr(
+/// What a reconcile decided before anything is applied: the pull request as fetched, its
+/// installation, the memory read and the policy core's decision. `plan` of the decision is what
+/// `reconcile_pr` applies and what `pr_status` (MCP) reports.
+#[derive(Debug, Clone)]
+pub struct PrDecided {
+    /// The snapshot judged.
+    pub pr: PrSnapshot,
+    /// The installation covering the repository, if known.
+    pub installation: Option<u64>,
+    /// What was remembered of the pull request.
+    pub remembered: Memory,
+    /// What plasma-ops left on the pull request (its labels, its sticky comment) as fetched.
+    pub current: CurrentState,
+    /// The verdict, the plan and the memory to keep.
+    pub decision: plan::Decision,
+    /// The compiled policy, when the configuration could be used (its notification routes).
+    pub policy: Option<Arc<Policy>>,
+}
+
+/// Fetch and decide, writing nothing: live GitHub when configured, else the newest stored payload
+/// among the causes' deliveries (`None` when there is none). The store is only read.
+pub async fn decide_pr(
     app: &App,
     ctx: &JobContext<'_>,
     repo: &str,
     number: u64,
-) -> Result<PrReconciled, ReconcileError> {
+) -> Result<Option<PrDecided>, ReconcileError> {
     let key = ctx.key;
     let opts = PlanOptions { status_context: app.cfg.status_context.clone() };
     let inst = installation(app, ctx.causes, repo).await;
     let mut unreadable_config = None;
-    let (pr, current, org, base) = match &app.github {
+    let (mut pr, current, org, base) = match &app.github {
         Some(gh) => {
             let fo = FetchOptions {
                 status_context: app.cfg.status_context.clone(),
@@ -181,19 +206,7 @@ pub async fn reconcile_pr(
         }
         None => match snapshot_from_deliveries(app, ctx.causes).await? {
             Some(pr) => (pr, CurrentState::default(), None, None),
-            None => {
-                info!(
-                    job_key = key,
-                    "dry run without credentials and no payload to judge; nothing to do"
-                );
-                let pr = PrSnapshot::unknown(repo, number);
-                return Ok(PrReconciled {
-                    pr,
-                    verdict: None,
-                    plan: Plan::default(),
-                    dry_run: true,
-                });
-            }
+            None => return Ok(None),
         },
     };
     let remembered = memory_from(app.store.pr_memory(key, &pr.head.sha).await?);
@@ -201,9 +214,38 @@ pub async fn reconcile_pr(
         Some(why) => Err(why),
         None => policy_for(app, org.as_deref(), base.as_deref()),
     };
+    // The infra rule's facts (team members, CODEOWNERS owners) depend on the policy, so they
+    // are read after it is known, and only when the pull request changes infrastructure.
+    if let (Ok(policy), Some(gh)) = (&policy, &app.github) {
+        pr.infra = gh.fetch_infra_facts(inst, &pr, policy).await?;
+    }
+    if let (Some(gh), Ok(policy)) = (&app.github, &policy) {
+        pr.review_threads = review_threads(app, gh, ctx, inst, &pr, &current, policy).await?;
+    }
     let decision = match &policy {
         Ok(policy) => plan::decide(&pr, &current, &remembered, policy, &opts),
         Err(message) => plan::decide_config_error(&pr, message, &current, &remembered, &opts),
+    };
+    let policy = policy.ok();
+    Ok(Some(PrDecided { pr, installation: inst, remembered, current, decision, policy }))
+}
+
+/// Reconcile one pull request: fetch, decide, apply (or record, in a dry run). The store is read
+/// once before deciding (what is remembered of the pull request) and written once after applying
+/// (the actions, and the memory the policy returned); every rule is the policy core's.
+pub async fn reconcile_pr(
+    app: &App,
+    ctx: &JobContext<'_>,
+    repo: &str,
+    number: u64,
+) -> Result<PrReconciled, ReconcileError> {
+    let key = ctx.key;
+    let Some(PrDecided { pr, installation: inst, remembered, current, decision, policy }) =
+        decide_pr(app, ctx, repo, number).await?
+    else {
+        info!(job_key = key, "dry run without credentials and no payload to judge; nothing to do");
+        let pr = PrSnapshot::unknown(repo, number);
+        return Ok(PrReconciled { pr, verdict: None, plan: Plan::default(), dry_run: true });
     };
     let dry_run = app.dry_run();
     let (actions, failure) =
@@ -214,7 +256,7 @@ pub async fn reconcile_pr(
         .then(|| store_memory(&decision.memory));
     // Notifications are outside effects like any write: none in a dry run or after a failed apply.
     let notes = match (&policy, &decision.verdict) {
-        (Ok(policy), Some(verdict)) if failure.is_none() && !dry_run => {
+        (Some(policy), Some(verdict)) if failure.is_none() && !dry_run => {
             let config = policy.config();
             let mut notes = crate::notifier::for_verdict(&config.notifications, &pr, verdict.ready);
             notes.extend(crate::notifier::fix_waiting(app, inst, config, &pr).await);
@@ -231,11 +273,64 @@ pub async fn reconcile_pr(
         app.notify.notify_waiters();
     }
     if let Some(e) = failure {
+        app.threads.forget(key);
         return Err(e.into());
+    }
+    if pr.review_threads.is_some() {
+        app.threads.settle(key, summary_left(&decision.plan, &current, dry_run).as_deref());
     }
     let mode = if dry_run { "planned" } else { "applied" };
     info!(job_key = %key, writes = decision.plan.writes.len(), mode, "reconciled");
     Ok(PrReconciled { pr, verdict: decision.verdict, plan: decision.plan, dry_run })
+}
+
+/// The pull request's review threads when the policy needs them (CodeRabbit reviewed the head
+/// and has not approved), from GraphQL or, while nothing changed them, from the
+/// [`crate::threads::ThreadCache`]; `None` (unknown) when the decision does not need them.
+async fn review_threads(
+    app: &App,
+    gh: &GitHubClient,
+    ctx: &JobContext<'_>,
+    inst: Option<u64>,
+    pr: &PrSnapshot,
+    current: &CurrentState,
+    policy: &Policy,
+) -> Result<Option<Vec<ReviewThread>>, ReconcileError> {
+    if !policy.needs_review_threads(pr) {
+        return Ok(None);
+    }
+    let sticky = current.sticky_comment.as_ref().map(|(_, body)| body.as_str());
+    if !thread_event_among(app, ctx.causes).await?
+        && let Some(threads) = app.threads.get(ctx.key, pr, sticky)
+    {
+        return Ok(Some(threads));
+    }
+    let threads = gh.repo(inst, &pr.repository)?.review_threads(pr.number).await?;
+    app.threads.put(ctx.key, pr, threads.clone());
+    Ok(Some(threads))
+}
+
+/// Whether a delivery among the causes is a thread event (resolved, unresolved).
+async fn thread_event_among(app: &App, causes: &[Cause]) -> Result<bool, ReconcileError> {
+    for id in causes.iter().filter_map(Cause::delivery_id) {
+        if app.store.delivery(id).await?.is_some_and(|d| d.event == THREAD_EVENT) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Our summary comment's body once the plan is applied: the one it writes, else the one there.
+/// In a dry run nothing is written, so it is the one there.
+fn summary_left(plan: &Plan, current: &CurrentState, dry_run: bool) -> Option<String> {
+    let written = plan.writes.iter().find_map(|w| match w {
+        Write::CreateComment { body } | Write::UpdateComment { body, .. } => Some(body.clone()),
+        _ => None,
+    });
+    match written {
+        Some(body) if !dry_run => Some(body),
+        _ => current.sticky_comment.as_ref().map(|(_, body)| body.clone()),
+    }
 }
 
 fn memory_from(m: PrMemory) -> Memory {

@@ -14,6 +14,7 @@ use rand::Rng;
 use sqlx::{Database, Encode, Executor, IntoArguments, Transaction, Type};
 
 use crate::Store;
+use crate::action_log::{ActionFilter, ActionKey};
 use crate::backoff::millis;
 use crate::causes::{self, Cause};
 use crate::error::StoreError;
@@ -628,6 +629,40 @@ impl<B: Backend> Store for B {
         let params = [Param::Text(job_key), Param::Int(i64::from(limit))];
         let rows = conn.fetch_all(sql::SELECT_ACTIONS, &params, OP).await?;
         rows.iter().map(decode_action).collect()
+    }
+
+    async fn find_actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRow>, StoreError> {
+        const OP: &str = "read the action log";
+        let mut conn = self.read(OP).await?;
+        let mut params = vec![
+            Param::Int(filter.since),
+            Param::Bool(!filter.planned_only),
+            Param::Int(i64::from(filter.limit)),
+        ];
+        let query = match &filter.key {
+            Some(key) => {
+                params.push(Param::Text(key));
+                sql::FIND_ACTIONS_OF_KEY
+            }
+            None => sql::FIND_ACTIONS,
+        };
+        let rows = conn.fetch_all(query, &params, OP).await?;
+        rows.iter().map(decode_action).collect()
+    }
+
+    async fn action_keys(&self, limit: u32) -> Result<Vec<ActionKey>, StoreError> {
+        const OP: &str = "read the action log's keys";
+        let mut conn = self.read(OP).await?;
+        let rows = conn.fetch_all(sql::ACTION_KEYS, &[Param::Int(i64::from(limit))], OP).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ActionKey {
+                    key: r.text("job_key", OP)?,
+                    first_at: r.int("first_at", OP)?,
+                    last_at: r.int("last_at", OP)?,
+                })
+            })
+            .collect()
     }
 
     async fn delivery(&self, id: &str) -> Result<Option<DeliveryRow>, StoreError> {

@@ -1,7 +1,8 @@
 //! The key of a job: what a job is about. One job row exists per key.
 //!
 //! Stored (and serialised) as text: a pull request `owner/repo#n`, an issue `issue:owner/repo#n`,
-//! a commit whose pull requests must first be looked up `sha:owner/repo@<sha>`.
+//! a commit whose pull requests must first be looked up `sha:owner/repo@<sha>`, a repository's
+//! deployments `deployments:owner/repo` and its production gate `gate:owner/repo`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -33,13 +34,23 @@ pub enum JobKey {
         /// The commit.
         sha: String,
     },
+    /// Work out what a repository's deployments were and brought (rollbacks, pull requests).
+    Deployments {
+        /// `owner/name`.
+        repo: String,
+    },
+    /// Answer a repository's waiting deployment protection rules (the production gate).
+    Gate {
+        /// `owner/name`.
+        repo: String,
+    },
 }
 
 /// A text that is not a job key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unreadable job key {0:?}: a key is `owner/repo#N` (pull request), `issue:owner/repo#N` or \
-     `sha:owner/repo@SHA`"
+     `sha:owner/repo@SHA`, `deployments:owner/repo` or `gate:owner/repo`"
 )]
 pub struct JobKeyError(pub String);
 
@@ -48,6 +59,7 @@ impl JobKey {
     pub fn repo(&self) -> &str {
         match self {
             JobKey::Pr { repo, .. } | JobKey::Issue { repo, .. } | JobKey::Sha { repo, .. } => repo,
+            JobKey::Deployments { repo } | JobKey::Gate { repo } => repo,
         }
     }
 }
@@ -58,6 +70,8 @@ impl fmt::Display for JobKey {
             JobKey::Pr { repo, number } => write!(f, "{repo}#{number}"),
             JobKey::Issue { repo, number } => write!(f, "issue:{repo}#{number}"),
             JobKey::Sha { repo, sha } => write!(f, "sha:{repo}@{sha}"),
+            JobKey::Deployments { repo } => write!(f, "deployments:{repo}"),
+            JobKey::Gate { repo } => write!(f, "gate:{repo}"),
         }
     }
 }
@@ -71,6 +85,13 @@ impl FromStr for JobKey {
             let (repo, n) = rest.rsplit_once('#').ok_or_else(unreadable)?;
             let number = n.parse().map_err(|_| unreadable())?;
             return Ok(JobKey::Issue { repo: repo.into(), number });
+        }
+        let whole_repo = |repo: &str| repo.split('/').count() == 2 && !repo.contains('#');
+        if let Some(repo) = key.strip_prefix("deployments:").filter(|r| whole_repo(r)) {
+            return Ok(JobKey::Deployments { repo: repo.into() });
+        }
+        if let Some(repo) = key.strip_prefix("gate:").filter(|r| whole_repo(r)) {
+            return Ok(JobKey::Gate { repo: repo.into() });
         }
         if let Some(rest) = key.strip_prefix("sha:") {
             let (repo, sha) = rest.rsplit_once('@').ok_or_else(unreadable)?;
@@ -116,6 +137,8 @@ mod tests {
             ("issue:o/r#3", JobKey::Issue { repo: "o/r".into(), number: 3 }),
             ("sha:o/r@abc", JobKey::Sha { repo: "o/r".into(), sha: "abc".into() }),
             ("plasma-engine/plasma.ops#0", pr("plasma-engine/plasma.ops", 0)),
+            ("deployments:o/r", JobKey::Deployments { repo: "o/r".into() }),
+            ("gate:o/r", JobKey::Gate { repo: "o/r".into() }),
         ];
         assert_eq!(JobKey::Sha { repo: "o/r".into(), sha: "abc".into() }.repo(), "o/r");
         for (text, key) in table {
@@ -127,9 +150,18 @@ mod tests {
 
     #[test]
     fn unreadable_keys_are_refused() {
-        for text in
-            ["nonsense", "o/r#x", "o#1", "a/b/c#1", "issue:o/r", "issue:o/r#-1", "sha:o/r", ""]
-        {
+        for text in [
+            "nonsense",
+            "o/r#x",
+            "o#1",
+            "a/b/c#1",
+            "issue:o/r",
+            "issue:o/r#-1",
+            "sha:o/r",
+            "",
+            "gate:o",
+            "deployments:a/b/c",
+        ] {
             let err = text.parse::<JobKey>().unwrap_err();
             assert_eq!(err, JobKeyError(text.to_owned()));
             assert!(serde_json::from_str::<JobKey>(&format!("{text:?}")).is_err(), "{text}");

@@ -6,8 +6,10 @@
 //! PostgreSQL database) implements the same trait with the same semantics. `crates/store/README.md` describes the schema,
 //! the queue's semantics and what "durable" means here.
 
+mod action_log;
 mod backoff;
 mod causes;
+mod deployments;
 mod error;
 mod exec;
 mod key;
@@ -24,8 +26,13 @@ mod types;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use action_log::{ActionFilter, ActionKey};
 pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
 pub use causes::{Cause, MAX_CAUSES};
+pub use deployments::{
+    DeploymentChange, DeploymentRow, DeploymentStatusRow, DeploymentStore, GateAnswer, GateRequest,
+    NewDeployment, NewDeploymentStatus,
+};
 pub use error::StoreError;
 pub use key::{JobKey, JobKeyError};
 pub use memory::PrMemory;
@@ -46,7 +53,7 @@ pub use types::{
 /// job is absorbed by it; a trigger for a running job makes it run once more afterwards; a lease
 /// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: DeploymentStore + Send + Sync + 'static {
     /// Where this store keeps its data, without any password (for logs and error messages).
     fn location(&self) -> &str;
 
@@ -305,6 +312,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Makes a dead notification pending again with its attempts reset; false if `id` is not dead.
     async fn retry_notification(&self, id: i64, now: Timestamp) -> Result<bool, StoreError>;
+    /// The action log across keys (`plasma-ops actions`, the MCP tools): the entries `filter`
+    /// selects, newest first.
+    async fn find_actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRow>, StoreError>;
+
+    /// The keys of the action log, the one written about first first, at most `limit`.
+    async fn action_keys(&self, limit: u32) -> Result<Vec<ActionKey>, StoreError>;
 
     /// Deletes one batch, at most `limit` rows, of `what` older than `before`: processed
     /// deliveries received before it, or actions logged before it. Returns how many went.

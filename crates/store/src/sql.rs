@@ -159,3 +159,19 @@ pub(crate) const CLAIM_SCHEDULE: &str = "INSERT INTO schedules \
 /// Deletes one batch of actions logged before `$1`, oldest first, at most `$2` rows.
 pub(crate) const PRUNE_ACTIONS: &str = "DELETE FROM actions WHERE id IN \
      (SELECT id FROM actions WHERE acted_at < $1 ORDER BY acted_at LIMIT $2)";
+
+// ---- the action log across keys (`plasma-ops actions`, MCP) ----
+
+/// Entries since `$1`, all (`$2` true) or planned only (`$2` false), newest first, at most `$3`.
+pub(crate) const FIND_ACTIONS: &str = "SELECT id, job_key, delivery_id, job_id, kind, dry_run, \
+     before_json, after_json, acted_at FROM actions WHERE acted_at >= $1 AND ($2 OR dry_run) \
+     ORDER BY id DESC LIMIT $3";
+
+/// [`FIND_ACTIONS`] for one key, `$4`.
+pub(crate) const FIND_ACTIONS_OF_KEY: &str = "SELECT id, job_key, delivery_id, job_id, kind, \
+     dry_run, before_json, after_json, acted_at FROM actions WHERE acted_at >= $1 \
+     AND ($2 OR dry_run) AND job_key = $4 ORDER BY id DESC LIMIT $3";
+
+/// Each key with its first and newest entry's time, first written about first, at most `$1`.
+pub(crate) const ACTION_KEYS: &str = "SELECT job_key, MIN(acted_at) AS first_at, \
+     MAX(acted_at) AS last_at FROM actions GROUP BY job_key ORDER BY first_at, job_key LIMIT $1";

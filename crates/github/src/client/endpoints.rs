@@ -62,7 +62,7 @@ pub struct RepoClient {
     pub(super) client: GitHubClient,
     installation: Option<u64>,
     owner: String,
-    name: String,
+    pub(super) name: String,
 }
 
 /// The first `<!-- plasma-ops:... -->` marker of a body.

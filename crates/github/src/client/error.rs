@@ -155,6 +155,21 @@ pub enum GitHubError {
         url: String,
     },
 
+    /// A GraphQL answer that carries `errors` (GitHub answers 200 with them).
+    #[error(
+        "POST {path}: GitHub's GraphQL API refused operation `{operation}`: {}; check the \
+         operation against GitHub's schema (crates/github/graphql) and the token's permissions",
+        errors.join("; ")
+    )]
+    GraphQl {
+        /// Request path.
+        path: String,
+        /// The operation's name, e.g. `ReviewThreads`.
+        operation: String,
+        /// Each error as `path: message` (`type` added when GitHub gives one).
+        errors: Vec<String>,
+    },
+
     /// A file that exists but cannot be used as text.
     #[error("`{file}` at `{git_ref}` in {repo}: {detail}")]
     Content {

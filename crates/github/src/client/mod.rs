@@ -8,16 +8,20 @@
 
 mod auth;
 mod checks;
+mod deployments;
 mod endpoints;
 mod error;
 mod etag;
 mod execute;
 mod fetch;
+mod graphql;
+mod infra;
 mod issue_events;
 mod pagination;
 mod protection;
 mod ratelimit;
 mod route;
+mod threads;
 mod types;
 
 use std::fmt;
@@ -37,12 +41,14 @@ pub use crate::model::{
     Repository,
 };
 pub use checks::{CheckAnnotation, NewCheckRun};
+pub use deployments::{Compared, ComparedCommit};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
 pub use execute::{Applied, Outcome};
 pub use fetch::{
     DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedIssue, FetchedPr,
 };
+pub use graphql::{Operation, OperationKind, ops};
 pub use ratelimit::RateLimitStatus;
 pub use types::{
     CheckRunInfo, ContentFile, PullCommit, PullCommitDetail, PullFile, RateLimitOverview,
@@ -164,6 +170,10 @@ pub struct ClientStats {
     pub tokens_minted: u64,
     /// Answers held in the ETag cache now.
     pub cached_answers: u64,
+    /// GraphQL operations answered (each page counts once).
+    pub graphql_requests: u64,
+    /// GraphQL rate-limit points those answers cost, as GitHub reported them.
+    pub graphql_points: u64,
 }
 
 #[derive(Default)]
@@ -173,6 +183,8 @@ struct Counters {
     retries: AtomicU64,
     rate_limited: AtomicU64,
     tokens_minted: AtomicU64,
+    graphql_requests: AtomicU64,
+    graphql_points: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -199,6 +211,8 @@ struct Inner {
     /// The login our writes appear under, once learned ([`GitHubClient::login`]). A failure is
     /// not kept: the next caller asks again.
     login: tokio::sync::OnceCell<String>,
+    /// Comparisons of two full SHAs ([`RepoClient::compare`]): the answer never changes.
+    compares: deployments::CompareCache,
 }
 
 /// A GitHub REST client. Cloning is cheap and shares caches, tokens and budgets.
@@ -284,6 +298,8 @@ impl<'a> Call<'a> {
 pub(crate) struct Answer {
     pub body: Arc<[u8]>,
     pub next: Option<String>,
+    /// The budget the answer's `X-RateLimit-*` headers reported, if any.
+    pub limit: Option<RateLimitStatus>,
 }
 
 /// Where a list's items are in a page.
@@ -513,6 +529,7 @@ impl GitHubClient {
                 counters: Counters::default(),
                 absent: std::sync::Mutex::new(std::collections::HashMap::new()),
                 login: tokio::sync::OnceCell::new(),
+                compares: deployments::CompareCache::default(),
             }),
         })
     }
@@ -537,6 +554,8 @@ impl GitHubClient {
             rate_limited: c.rate_limited.load(Ordering::Relaxed),
             tokens_minted: c.tokens_minted.load(Ordering::Relaxed),
             cached_answers: self.inner.etags.len() as u64,
+            graphql_requests: c.graphql_requests.load(Ordering::Relaxed),
+            graphql_points: c.graphql_points.load(Ordering::Relaxed),
         }
     }
 
@@ -758,8 +777,10 @@ impl GitHubClient {
             return Ok(());
         }
         let cfg = &self.inner.config;
+        // GraphQL has its own budget (points, not requests), reported as resource `graphql`.
+        let resource = if call.route.template == graphql::ROUTE { "graphql" } else { "core" };
         let Some(wait) =
-            self.inner.limits.wait_needed(identity, "core", cfg.rate_limit_floor, now_secs())
+            self.inner.limits.wait_needed(identity, resource, cfg.rate_limit_floor, now_secs())
         else {
             return Ok(());
         };
@@ -862,8 +883,9 @@ impl GitHubClient {
                 }
             };
             record(method, template, &status.to_string(), started, &path, attempt);
-            if let Some(s) = inner.limits.observe(&cred.identity, &headers) {
-                metrics::gauge!("plasma_ops_github_rate_limit_remaining", "resource" => s.resource)
+            let limit = inner.limits.observe(&cred.identity, &headers);
+            if let Some(s) = &limit {
+                metrics::gauge!("plasma_ops_github_rate_limit_remaining", "resource" => s.resource.clone())
                     .set(s.remaining as f64);
             }
             if status == 304 {
@@ -871,7 +893,7 @@ impl GitHubClient {
                     bump(&inner.counters.not_modified);
                     metrics::counter!("plasma_ops_github_not_modified_total", "route" => template)
                         .increment(1);
-                    return Ok(Answer { body: c.body, next: c.next });
+                    return Ok(Answer { body: c.body, next: c.next, limit });
                 }
                 // A 304 to a request we did not make conditional: ask again, plainly.
                 use_cache = false;
@@ -895,7 +917,7 @@ impl GitHubClient {
                         None => inner.etags.remove(key),
                     }
                 }
-                return Ok(Answer { body, next });
+                return Ok(Answer { body, next, limit });
             }
             let (message, codes) = error_details(&body);
             if let Some((retry_after, kind)) =
@@ -988,4 +1010,5 @@ fn describe_metrics() {
         "plasma_ops_github_rate_limit_remaining",
         "Requests left in GitHub's current rate-limit window, as last reported, by resource"
     );
+    graphql::describe_metrics();
 }

@@ -6,10 +6,12 @@
 //! needed to know which repository, pull request, issue or commit to look at.
 
 mod checks;
+mod deployment;
 mod error;
 mod issues;
 mod pull_request;
 mod push;
+mod review_thread;
 
 use std::collections::BTreeMap;
 
@@ -24,10 +26,15 @@ pub use checks::{
     CheckRun, CheckRunEvent, CheckSuite, CheckSuiteEvent, CheckSuiteRef, PullRequestRef,
     RequestedAction, ShaRef, StatusBranch, StatusEvent,
 };
+pub use deployment::{
+    Deployment, DeploymentEvent, DeploymentProtectionRuleEvent, DeploymentStatus,
+    DeploymentStatusEvent, NumberOnly,
+};
 pub use error::WebhookError;
 pub use issues::{IssueCommentEvent, IssuesEvent};
 pub use pull_request::{PullRequestEvent, PullRequestReviewEvent, Review};
 pub use push::{PushCommit, PushEvent, Pusher};
+pub use review_thread::{PullRequestReviewThreadEvent, ThreadRef};
 
 /// One parsed webhook delivery. Payloads are boxed: they are large and of very different sizes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +55,14 @@ pub enum WebhookEvent {
     IssueComment(Box<IssueCommentEvent>),
     /// `push`.
     Push(Box<PushEvent>),
+    /// `deployment`.
+    Deployment(Box<DeploymentEvent>),
+    /// `deployment_status`.
+    DeploymentStatus(Box<DeploymentStatusEvent>),
+    /// `deployment_protection_rule`.
+    DeploymentProtectionRule(Box<DeploymentProtectionRuleEvent>),
+    /// `pull_request_review_thread`.
+    PullRequestReviewThread(Box<PullRequestReviewThreadEvent>),
     /// Any other event (`ping`, `installation`, ...); its body was checked to be JSON only.
     Other {
         /// The event name as given.
@@ -56,7 +71,7 @@ pub enum WebhookEvent {
 }
 
 /// The events [`parse_event`] reads into typed payloads.
-pub const KNOWN_EVENTS: [&str; 8] = [
+pub const KNOWN_EVENTS: [&str; 12] = [
     "pull_request",
     "pull_request_review",
     "check_run",
@@ -65,6 +80,10 @@ pub const KNOWN_EVENTS: [&str; 8] = [
     "issues",
     "issue_comment",
     "push",
+    "deployment",
+    "deployment_status",
+    "deployment_protection_rule",
+    "pull_request_review_thread",
 ];
 
 /// The null SHA GitHub sends as `before` of a created ref and `after` of a deleted one.
@@ -83,6 +102,10 @@ pub fn parse_event(event_name: &str, body: &[u8]) -> Result<WebhookEvent, Webhoo
         "issues" => WebhookEvent::Issues(decode(name, body)?),
         "issue_comment" => WebhookEvent::IssueComment(decode(name, body)?),
         "push" => WebhookEvent::Push(decode(name, body)?),
+        "deployment" => WebhookEvent::Deployment(decode(name, body)?),
+        "deployment_status" => WebhookEvent::DeploymentStatus(decode(name, body)?),
+        "deployment_protection_rule" => WebhookEvent::DeploymentProtectionRule(decode(name, body)?),
+        "pull_request_review_thread" => WebhookEvent::PullRequestReviewThread(decode(name, body)?),
         _ => {
             decode::<IgnoredAny>(name, body)?;
             WebhookEvent::Other { name: name.to_string() }
@@ -105,6 +128,12 @@ struct Shape {
     issue: Option<IgnoredAny>,
     #[serde(default)]
     deployment_status: Option<IgnoredAny>,
+    #[serde(default)]
+    deployment: Option<IgnoredAny>,
+    #[serde(default)]
+    deployment_callback_url: Option<IgnoredAny>,
+    #[serde(default)]
+    workflow_job: Option<IgnoredAny>,
     #[serde(default)]
     check_run: Option<IgnoredAny>,
     #[serde(default)]
@@ -153,6 +182,13 @@ pub fn detect_event_name(body: &[u8]) -> Option<&'static str> {
     } else if s.deployment_status.is_some() {
         // Carries the `check_run` that triggered the deployment.
         "deployment_status"
+    } else if s.deployment_callback_url.is_some() {
+        "deployment_protection_rule"
+    } else if s.workflow_job.is_some() {
+        // A job that deploys carries its `deployment` too.
+        return None;
+    } else if s.deployment.is_some() {
+        "deployment"
     } else if s.check_run.is_some() {
         "check_run"
     } else if s.check_suite.is_some() {
@@ -272,6 +308,10 @@ impl WebhookEvent {
             WebhookEvent::Issues(_) => "issues",
             WebhookEvent::IssueComment(_) => "issue_comment",
             WebhookEvent::Push(_) => "push",
+            WebhookEvent::Deployment(_) => "deployment",
+            WebhookEvent::DeploymentStatus(_) => "deployment_status",
+            WebhookEvent::DeploymentProtectionRule(_) => "deployment_protection_rule",
+            WebhookEvent::PullRequestReviewThread(_) => "pull_request_review_thread",
             WebhookEvent::Other { name } => name,
         }
     }
@@ -286,6 +326,10 @@ impl WebhookEvent {
             WebhookEvent::CheckSuite(e) => e.action.as_deref(),
             WebhookEvent::Issues(e) => e.action.as_deref(),
             WebhookEvent::IssueComment(e) => e.action.as_deref(),
+            WebhookEvent::Deployment(e) => e.action.as_deref(),
+            WebhookEvent::DeploymentStatus(e) => e.action.as_deref(),
+            WebhookEvent::DeploymentProtectionRule(e) => e.action.as_deref(),
+            WebhookEvent::PullRequestReviewThread(e) => e.action.as_deref(),
             WebhookEvent::Status(_) | WebhookEvent::Push(_) | WebhookEvent::Other { .. } => None,
         }
     }
@@ -301,6 +345,10 @@ impl WebhookEvent {
             WebhookEvent::Issues(e) => Some(&e.repository),
             WebhookEvent::IssueComment(e) => Some(&e.repository),
             WebhookEvent::Push(e) => Some(&e.repository),
+            WebhookEvent::Deployment(e) => Some(&e.repository),
+            WebhookEvent::DeploymentStatus(e) => Some(&e.repository),
+            WebhookEvent::DeploymentProtectionRule(e) => Some(&e.repository),
+            WebhookEvent::PullRequestReviewThread(e) => Some(&e.repository),
             WebhookEvent::Other { .. } => None,
         }
     }
@@ -316,6 +364,10 @@ impl WebhookEvent {
             WebhookEvent::Issues(e) => e.installation.as_ref(),
             WebhookEvent::IssueComment(e) => e.installation.as_ref(),
             WebhookEvent::Push(e) => e.installation.as_ref(),
+            WebhookEvent::Deployment(e) => e.installation.as_ref(),
+            WebhookEvent::DeploymentStatus(e) => e.installation.as_ref(),
+            WebhookEvent::DeploymentProtectionRule(e) => e.installation.as_ref(),
+            WebhookEvent::PullRequestReviewThread(e) => e.installation.as_ref(),
             WebhookEvent::Other { .. } => None,
         };
         installation.map(|i| i.id)
@@ -332,6 +384,10 @@ impl WebhookEvent {
             WebhookEvent::Issues(e) => e.sender.as_ref(),
             WebhookEvent::IssueComment(e) => e.sender.as_ref(),
             WebhookEvent::Push(e) => e.sender.as_ref(),
+            WebhookEvent::Deployment(e) => e.sender.as_ref(),
+            WebhookEvent::DeploymentStatus(e) => e.sender.as_ref(),
+            WebhookEvent::DeploymentProtectionRule(e) => e.sender.as_ref(),
+            WebhookEvent::PullRequestReviewThread(e) => e.sender.as_ref(),
             WebhookEvent::Other { .. } => None,
         }
     }
@@ -343,6 +399,7 @@ impl WebhookEvent {
         let mut numbers: Vec<u64> = match self {
             WebhookEvent::PullRequest(e) => vec![e.pull_request.number],
             WebhookEvent::PullRequestReview(e) => vec![e.pull_request.number],
+            WebhookEvent::PullRequestReviewThread(e) => vec![e.pull_request.number],
             WebhookEvent::CheckRun(e) => {
                 e.check_run.pull_requests.iter().map(|p| p.number).collect()
             }
@@ -364,11 +421,15 @@ impl WebhookEvent {
         match self {
             WebhookEvent::PullRequest(e) => Some(&e.pull_request.head.sha),
             WebhookEvent::PullRequestReview(e) => Some(&e.pull_request.head.sha),
+            WebhookEvent::PullRequestReviewThread(e) => Some(&e.pull_request.head.sha),
             WebhookEvent::CheckRun(e) => Some(&e.check_run.head_sha),
             WebhookEvent::CheckSuite(e) => Some(&e.check_suite.head_sha),
             WebhookEvent::Status(e) => Some(&e.sha),
             WebhookEvent::Push(e) if e.deleted || e.after == NULL_SHA => None,
             WebhookEvent::Push(e) => Some(&e.after),
+            WebhookEvent::Deployment(e) => Some(&e.deployment.sha),
+            WebhookEvent::DeploymentStatus(e) => Some(&e.deployment.sha),
+            WebhookEvent::DeploymentProtectionRule(e) => e.commit(),
             WebhookEvent::Issues(_)
             | WebhookEvent::IssueComment(_)
             | WebhookEvent::Other { .. } => None,

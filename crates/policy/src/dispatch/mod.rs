@@ -552,6 +552,22 @@ fn preview(s: &str) -> String {
     s.chars().take(PREVIEW_CHARS).collect()
 }
 
+/// `agent-dispatch`, explained (`explain_rule`).
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"agent-dispatch"#,
+    checks: r#"Each changed file gets `agent:*` labels by ordered glob rules over whole path segments (never substrings); files no rule matches get the fallback. Applied while status:needs-cursor-fix is set unless `dispatch.when` is `always`."#,
+    config: &[
+        crate::rules::about::ConfigKey { key: "dispatch.when", default: r#"needs-fix"# },
+        crate::rules::about::ConfigKey { key: "dispatch.fallback", default: r#""agent:general""# },
+        crate::rules::about::ConfigKey {
+            key: "dispatch.rules",
+            default: r#"[agent:infra, agent:python, agent:javascript, agent:docs, agent:content, agent:ops, ...]"#,
+        },
+    ],
+    passes: r#"`services/api/main.py` -> agent:python"#,
+    fails: r#"`docs/notpython.txt` is not agent:python (no substring matching); it gets agent:docs"#,
+};
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;

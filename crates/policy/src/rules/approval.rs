@@ -97,6 +97,18 @@ pub fn check(pr: &PrSnapshot, cfg: &ApprovalsConfig, coderabbit: &ReviewLoopRule
     findings
 }
 
+/// `human-approval`, explained (`explain_rule`).
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"human-approval"#,
+    checks: r#"At least `approvals.required` approvals from distinct humans who are neither the author nor bots (on the head commit when `approvals.on_head_commit`)."#,
+    config: &[
+        crate::rules::about::ConfigKey { key: "approvals.required", default: r#"1"# },
+        crate::rules::about::ConfigKey { key: "approvals.on_head_commit", default: r#"false"# },
+    ],
+    passes: r#"alice (not the author) approved"#,
+    fails: r#"only the author or coderabbitai[bot] approved"#,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

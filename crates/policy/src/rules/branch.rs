@@ -670,6 +670,38 @@ fn kebab_value(
     }
 }
 
+/// `branch-name`, explained (`explain_rule`).
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"branch-name"#,
+    checks: r#"The head branch is `<repo>/<KEY>-<slug>` (feature), `release/<version>` or `hotfix/<KEY>`; bots' branches matching `branches.exempt` are not judged; with `branches.match_title_key` the branch's issue key equals the title's."#,
+    config: &[
+        crate::rules::about::ConfigKey {
+            key: "branches.feature",
+            default: r#""{repo}/{issue_key}-{slug}""#,
+        },
+        crate::rules::about::ConfigKey {
+            key: "branches.release",
+            default: r#""release/{version}""#,
+        },
+        crate::rules::about::ConfigKey {
+            key: "branches.hotfix",
+            default: r#""hotfix/{issue_key}""#,
+        },
+        crate::rules::about::ConfigKey {
+            key: "branches.exempt",
+            default: r#"["renovate/**", "dependabot/**"]"#,
+        },
+        crate::rules::about::ConfigKey { key: "branches.match_title_key", default: r#"true"# },
+        crate::rules::about::ConfigKey { key: "issue_key.prefix", default: r#"PE"# },
+        crate::rules::about::ConfigKey {
+            key: "repository.strip_prefix",
+            default: r#"plasma-engine-"#,
+        },
+    ],
+    passes: r#"gateway/PE-12-bootstrap-fastapi (in plasma-engine/plasma-engine-gateway)"#,
+    fails: r#"feature/bootstrap: no `<repo>/PE-<n>-` prefix"#,
+};
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {

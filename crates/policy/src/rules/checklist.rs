@@ -288,6 +288,22 @@ fn capitalised(text: &str) -> String {
     }
 }
 
+/// `checklist`, explained (`explain_rule`).
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"checklist"#,
+    checks: r#"The pull request body has every checklist item (tests run, lint pass, docs updated, ADR impact) and each is ticked; a missing item and an unticked one are different findings."#,
+    config: &[crate::rules::about::ConfigKey {
+        key: "checklist.items",
+        default: r#"[tests-run, lint-pass, docs-updated, adr-impact]"#,
+    }],
+    passes: r#"- [x] Tests run
+- [x] Lint pass
+- [x] Docs updated
+- [x] ADR impact"#,
+    fails: r#"- [x] Tests run
+- [ ] Lint pass: `lint pass` is not ticked, and docs updated and ADR impact are missing"#,
+};
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {

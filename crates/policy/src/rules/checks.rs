@@ -395,6 +395,22 @@ pub fn short_sha(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }
 
+/// `required-checks`, explained (`explain_rule`).
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"required-checks"#,
+    checks: r#"The head commit has passing results for lint, tests, a security scan and the CodeRabbit summary, from check runs or commit statuses; the newest result per name wins."#,
+    config: &[
+        crate::rules::about::ConfigKey {
+            key: "required_checks.checks",
+            default: r#"[lint, tests, security scan, CodeRabbit summary]"#,
+        },
+        crate::rules::about::ConfigKey { key: "required_checks.neutral", default: r#"pass"# },
+        crate::rules::about::ConfigKey { key: "required_checks.skipped", default: r#"pass"# },
+    ],
+    passes: r#"check runs `CI / lint`, `tests (3.12)`, `trivy` and `CodeRabbit` all succeeded on the head commit"#,
+    fails: r#"`tests` failed on the head commit, or no `security scan` result was reported"#,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

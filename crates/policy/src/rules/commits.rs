@@ -88,6 +88,24 @@ pub fn linear(pr: &PrSnapshot) -> Vec<Finding> {
     )]
 }
 
+/// `signed-commits`, explained (`explain_rule`).
+pub const ABOUT_SIGNED: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"signed-commits"#,
+    checks: r#"Every commit of the pull request carries a signature GitHub verified."#,
+    config: &[crate::rules::about::ConfigKey { key: "commits.require_signed", default: r#"true"# }],
+    passes: r#"every commit shows `Verified` on GitHub"#,
+    fails: r#"a commit is unsigned, or its signature is not verified"#,
+};
+
+/// `linear-history`, explained (`explain_rule`).
+pub const ABOUT_LINEAR: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"linear-history"#,
+    checks: r#"No commit of the pull request is a merge commit (rebase instead of merging the base in)."#,
+    config: &[crate::rules::about::ConfigKey { key: "commits.linear_history", default: r#"true"# }],
+    passes: r#"every commit has one parent"#,
+    fails: r#"`Merge branch 'main' into gateway/PE-12-x` has two parents"#,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,6 +72,26 @@ pub fn check(issue: &IssueSnapshot, cfg: &IssuesConfig, phase: &GlobMatcher) -> 
     findings
 }
 
+/// `issue-labels`, explained (`explain_rule`).
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"issue-labels"#,
+    checks: r#"An issue carries a phase label, exactly one service label, and `needs-review` until it is triaged."#,
+    config: &[
+        crate::rules::about::ConfigKey { key: "issues.phase_label", default: r#""phase-*""# },
+        crate::rules::about::ConfigKey {
+            key: "issues.service_labels",
+            default: r#"[gateway, research, brain, content, agent, shared, infra, frontend]"#,
+        },
+        crate::rules::about::ConfigKey {
+            key: "issues.needs_review_label",
+            default: r#"needs-review"#,
+        },
+        crate::rules::about::ConfigKey { key: "issues.exempt_labels", default: r#"[incident]"# },
+    ],
+    passes: r#"labels `phase-1`, `gateway` on a triaged issue"#,
+    fails: r#"two service labels, or no phase label"#,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

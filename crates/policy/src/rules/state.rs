@@ -46,3 +46,33 @@ pub fn base(pr: &PrSnapshot, allowed: &GlobSet, allowed_text: &[String]) -> Vec<
         "change the base branch with \"Edit\" next to the title, or `gh pr edit --base main`",
     )]
 }
+
+/// `draft`, explained (`explain_rule`).
+pub const ABOUT_DRAFT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"draft"#,
+    checks: r#"A draft pull request is never ready to merge."#,
+    config: &[],
+    passes: r#"the pull request is marked ready for review"#,
+    fails: r#"the pull request is a draft"#,
+};
+
+/// `state`, explained (`explain_rule`).
+pub const ABOUT_STATE: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"state"#,
+    checks: r#"Closed or merged pull requests are not judged."#,
+    config: &[],
+    passes: r#"the pull request is open"#,
+    fails: r#"the pull request is closed: nothing is judged"#,
+};
+
+/// `base-branch`, explained (`explain_rule`).
+pub const ABOUT_BASE: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"base-branch"#,
+    checks: r#"The pull request targets an allowed base branch."#,
+    config: &[crate::rules::about::ConfigKey {
+        key: "base_branches.allowed",
+        default: r#"[main, "release/*"]"#,
+    }],
+    passes: r#"base branch `main` or `release/1.4`"#,
+    fails: r#"base branch `develop`"#,
+};

@@ -210,6 +210,21 @@ fn summary_around(before: &str, key: &str, after: &str) -> String {
     }
 }
 
+/// `title-format`, explained (`explain_rule`).
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"title-format"#,
+    checks: r#"The pull request title is `[<KEY>] <summary>`, e.g. `[PE-12] Gateway bootstrap`."#,
+    config: &[
+        crate::rules::about::ConfigKey {
+            key: "title.pattern",
+            default: r#""[{issue_key}] {summary}""#,
+        },
+        crate::rules::about::ConfigKey { key: "issue_key.prefix", default: r#"PE"# },
+    ],
+    passes: r#"[PE-12] Gateway bootstrap"#,
+    fails: r#"Gateway bootstrap: no `[PE-<n>]` issue key"#,
+};
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
