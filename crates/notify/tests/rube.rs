@@ -1,5 +1,5 @@
 //! Rube through MCP: plasma-ops as an MCP client over Streamable HTTP, against a real MCP server
-//! (`@modelcontextprotocol/server-everything`, pinned in tests/mcp-peer, whose `echo` tool stands
+//! (`@modelcontextprotocol/server-everything`, pinned in tests/contract/package.json, whose `echo` tool stands
 //! in for Rube's tools), configured through a file in the seed's format.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -23,7 +23,7 @@ struct Peer {
 
 fn peer_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../../tests/mcp-peer/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+        "../../tests/contract/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
     )
 }
 
@@ -31,7 +31,7 @@ async fn start_peer() -> Peer {
     let script = peer_script();
     assert!(
         script.exists(),
-        "the MCP peer is not installed at {}: run `bash tests/mcp-peer/install.sh` (scripts/test does)",
+        "the MCP peer is not installed at {}: run `bash tests/contract/install.sh` (scripts/test does)",
         script.display()
     );
     let port = {
