@@ -87,6 +87,11 @@ pub enum Command {
     /// Incidents the service recorded: severity, ages, time to acknowledge and to restore
     /// (median and p90 per severity), postmortem link or what is missing.
     Incidents(crate::incidents_cmd::IncidentsArgs),
+    /// Show the notification outbox; retry dead-lettered notifications.
+    Notifications(crate::notify_cmd::NotificationsArgs),
+    /// Check a notification target's setup by sending it a test message.
+    #[command(subcommand)]
+    Notify(crate::notify_cmd::NotifyCmd),
     /// The MCP server for coding agents, over standard input and output (`/mcp` on `serve` is
     /// the same over HTTP).
     Mcp(crate::mcp_cmd::McpArgs),

@@ -8,7 +8,7 @@ use crate::args::{Cli, Command, Format};
 use crate::output::Out;
 use crate::{
     audit_cmd, check_cmd, config_cmd, coverage_cmd, dispatch_cmd, history_cmd, incidents_cmd,
-    labels_cmd, release_cmd, service_cmds, snapshot_cmd,
+    labels_cmd, notify_cmd, release_cmd, service_cmds, snapshot_cmd,
 };
 
 /// Run one command, returning its exit code.
@@ -36,6 +36,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::History(args) => history_cmd::run(g, out, args),
         Command::Release(cmd) => release_cmd::release(g, out, cmd),
         Command::Hotfix(cmd) => release_cmd::hotfix(g, out, cmd),
+        Command::Notifications(args) => notify_cmd::notifications(g, out, args),
+        Command::Notify(cmd) => notify_cmd::run(g, out, cmd),
         Command::Mcp(args) => crate::mcp_cmd::run(g, out, args),
         Command::Actions(args) => crate::actions_cmd::run(g, out, args),
         Command::Deployments(args) => crate::deployments_cmd::run(g, out, args),

@@ -19,6 +19,7 @@ mod incidents_cmd;
 mod input;
 mod labels_cmd;
 mod mcp_cmd;
+mod notify_cmd;
 mod output;
 mod progress;
 mod release_cmd;

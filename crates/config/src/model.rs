@@ -54,6 +54,8 @@ pub struct Config {
     pub audit: super::audit::AuditConfig,
     /// Incidents: the label, severities, the owner deadline and what counts as a postmortem.
     pub incidents: super::IncidentsConfig,
+    /// Notifications: targets (Slack, Rube MCP, a GitHub issue) and which events go where.
+    pub notifications: super::NotificationsConfig,
     /// Infrastructure changes and who must approve them (rule `infra-approval`).
     pub infra: super::infra::InfraConfig,
     /// Deployments: production and staging environments, and the production gate.

@@ -421,6 +421,21 @@ impl FakeHub {
             .unwrap_or_default()
     }
 
+    /// Moves the newest `labeled` event of `label` on an issue or pull request to `at` (a test's
+    /// "the label was added five hours ago").
+    pub fn backdate_label(&self, full_name: &str, number: u64, label: &str, at: jiff::Timestamp) {
+        let mut st = self.inner.shared.lock();
+        if let Ok(issue) = st.issue_mut(full_name, number)
+            && let Some(e) = issue
+                .label_events
+                .iter_mut()
+                .rev()
+                .find(|e| e.action == "labeled" && e.label.eq_ignore_ascii_case(label))
+        {
+            e.created_at = at;
+        }
+    }
+
     /// Names of the repository's labels.
     pub fn repo_labels(&self, full_name: &str) -> Vec<String> {
         let st = self.inner.shared.lock();

@@ -286,6 +286,8 @@ pub struct LabelEvent {
     pub label: String,
     /// Who changed it: the API's authenticated user, or the login a test named.
     pub actor: String,
+    /// When, as GitHub reports it (whole seconds); [`crate::FakeHub::backdate_label`] moves it.
+    pub created_at: jiff::Timestamp,
 }
 
 /// One request the fake received ([`crate::FakeHub::requests`]).

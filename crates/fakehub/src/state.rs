@@ -385,6 +385,7 @@ impl State {
                     action: "labeled".to_owned(),
                     label: canonical,
                     actor: actor.to_owned(),
+                    created_at: now(),
                 });
             }
         }
@@ -409,6 +410,7 @@ impl State {
             action: "unlabeled".to_owned(),
             label,
             actor: actor.to_owned(),
+            created_at: now(),
         });
         Ok(true)
     }

@@ -54,6 +54,8 @@ impl Policy {
     pub fn new(config: Config) -> Result<Self, Vec<PolicyError>> {
         let mut errors = Vec::new();
         validate(&config, &mut errors);
+        // The service reads its notification routes from the same compiled configuration.
+        errors.extend(config.notifications.validate());
         let branch = push(
             &mut errors,
             BranchRule::new(&config.branches, &config.issue_key).map_err(Into::into),

@@ -224,6 +224,20 @@ pub async fn start(app: Arc<App>) -> std::io::Result<Running> {
     tasks.push(tokio::spawn(crate::scheduler::run(Arc::clone(&app), stopped.clone())));
     tasks.push(tokio::spawn(crate::retention::run(Arc::clone(&app), stopped.clone())));
     tasks.push(tokio::spawn(crate::incident_check::run(Arc::clone(&app), stopped.clone())));
+    // One notification worker per replica: Slack's pace is per webhook, and the outbox's lease
+    // keeps replicas from sending a row twice.
+    match crate::notifier::sender(&app) {
+        Ok(sender) => {
+            let owner = format!("{}-n0", worker_prefix());
+            tasks.push(tokio::spawn(crate::notifier::run(
+                Arc::clone(&app),
+                sender,
+                owner,
+                stopped.clone(),
+            )));
+        }
+        Err(e) => tracing::error!(error = %e, "notifications are not sent: no HTTP client"),
+    }
     info!(%addr, dry_run = app.dry_run(), workers = app.cfg.workers, "plasma-ops serving");
     Ok(Running { addr, app, stop, tasks })
 }

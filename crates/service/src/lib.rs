@@ -12,6 +12,7 @@ pub mod keys;
 pub mod logging;
 pub mod mcp;
 pub mod metrics;
+pub mod notifier;
 pub mod ops_metrics;
 pub mod reconcile;
 pub mod retention;

@@ -24,6 +24,8 @@ pub const STORE_UP: &str = "plasma_ops_store_up";
 pub const PRUNED: &str = "plasma_ops_store_pruned_rows_total";
 /// Writes made (or planned, in dry run) by kind.
 pub const WRITES: &str = "plasma_ops_github_writes_total";
+/// Notification attempts by outcome: `sent`, `retry`, `dead`, `lease_lost`.
+pub const NOTIFICATIONS: &str = "plasma_ops_notifications_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -67,4 +69,5 @@ pub fn describe() {
     metrics::describe_gauge!(STORE_UP, "1 while the store answers, 0 while it is unreachable");
     metrics::describe_counter!(PRUNED, "Rows deleted by retention, by table");
     metrics::describe_counter!(WRITES, "Writes to GitHub by kind and mode (applied or planned)");
+    metrics::describe_counter!(NOTIFICATIONS, "Notification attempts by outcome");
 }

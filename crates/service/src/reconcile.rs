@@ -177,6 +177,8 @@ pub struct PrDecided {
     pub current: CurrentState,
     /// The verdict, the plan and the memory to keep.
     pub decision: plan::Decision,
+    /// The compiled policy, when the configuration could be used (its notification routes).
+    pub policy: Option<Arc<Policy>>,
 }
 
 /// Fetch and decide, writing nothing: live GitHub when configured, else the newest stored payload
@@ -220,11 +222,12 @@ pub async fn decide_pr(
     if let (Some(gh), Ok(policy)) = (&app.github, &policy) {
         pr.review_threads = review_threads(app, gh, ctx, inst, &pr, &current, policy).await?;
     }
-    let decision = match policy {
-        Ok(policy) => plan::decide(&pr, &current, &remembered, &policy, &opts),
-        Err(message) => plan::decide_config_error(&pr, &message, &current, &remembered, &opts),
+    let decision = match &policy {
+        Ok(policy) => plan::decide(&pr, &current, &remembered, policy, &opts),
+        Err(message) => plan::decide_config_error(&pr, message, &current, &remembered, &opts),
     };
-    Ok(Some(PrDecided { pr, installation: inst, remembered, current, decision }))
+    let policy = policy.ok();
+    Ok(Some(PrDecided { pr, installation: inst, remembered, current, decision, policy }))
 }
 
 /// Reconcile one pull request: fetch, decide, apply (or record, in a dry run). The store is read
@@ -237,7 +240,7 @@ pub async fn reconcile_pr(
     number: u64,
 ) -> Result<PrReconciled, ReconcileError> {
     let key = ctx.key;
-    let Some(PrDecided { pr, installation: inst, remembered, current, decision }) =
+    let Some(PrDecided { pr, installation: inst, remembered, current, decision, policy }) =
         decide_pr(app, ctx, repo, number).await?
     else {
         info!(job_key = key, "dry run without credentials and no payload to judge; nothing to do");
@@ -251,7 +254,24 @@ pub async fn reconcile_pr(
     // requests the re-review and does not take the labels it never added as removed by a human.
     let keep = (failure.is_none() && !dry_run && decision.memory != remembered)
         .then(|| store_memory(&decision.memory));
-    app.store.record_reconcile(key, &pr.head.sha, &actions, keep.as_ref(), app.now()).await?;
+    // Notifications are outside effects like any write: none in a dry run or after a failed apply.
+    let notes = match (&policy, &decision.verdict) {
+        (Some(policy), Some(verdict)) if failure.is_none() && !dry_run => {
+            let config = policy.config();
+            let mut notes = crate::notifier::for_verdict(&config.notifications, &pr, verdict.ready);
+            notes.extend(crate::notifier::fix_waiting(app, inst, config, &pr).await);
+            notes
+        }
+        _ => Vec::new(),
+    };
+    let now = app.now();
+    let enqueued = app
+        .store
+        .record_reconcile_notify(key, &pr.head.sha, &actions, keep.as_ref(), &notes, now)
+        .await?;
+    if enqueued > 0 {
+        app.notify.notify_waiters();
+    }
     if let Some(e) = failure {
         app.threads.forget(key);
         return Err(e.into());

@@ -21,7 +21,13 @@ async fn the_review_loop_through_prism_has_zero_violations() {
     let mut env = Env::with_hub("prism", hub, prism.url()).await;
     let n = good_pull(&env.hub);
     env.hub.add_label_by_human(REPO, n, "bug");
-    env.hub.set_file_content(REPO, "main", ".github/plasma.yml", "approvals:\n  required: 1\n");
+    // A fix_waiting route makes the reconcile read the issue's events while the fix label is on
+    // (GET /repos/{owner}/{repo}/issues/{n}/events), so that call is checked too.
+    let config = format!(
+        "approvals:\n  required: 1\nnotifications:\n  targets: {{status: {{github: {{repository: {REPO}, issue: {n}}}}}}}\n  \
+         routes: [{{events: [fix_waiting], targets: [status]}}]\n"
+    );
+    env.hub.set_file_content(REPO, "main", ".github/plasma.yml", &config);
     let limit = Duration::from_secs(60);
 
     assert_eq!(env.deliver("pull_request", "p-1", &pr_event("opened", n)).await, 202);
@@ -40,6 +46,14 @@ async fn the_review_loop_through_prism_has_zero_violations() {
     assert_eq!(env.deliver("pull_request_review", "p-3", &review_event(n)).await, 202);
     env.settle(limit).await;
     assert_eq!(env.labels(n), ["bug", "status:coderabbit-approved"]);
+    let events = format!("GET /repos/{REPO}/issues/{n}/events 200");
+    let calls: Vec<String> = env
+        .hub
+        .requests()
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+        .collect();
+    assert!(calls.contains(&events), "no `{events}`: {calls:#?}");
     assert_eq!(env.our_status(n).as_deref(), Some("success"));
     // The commit -> pull requests lookup of a status event: a status names a commit, not a pull
     // request, so the service must ask GitHub which pull requests carry it and reconcile those.

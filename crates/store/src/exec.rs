@@ -20,6 +20,10 @@ use crate::causes::{self, Cause};
 use crate::error::StoreError;
 use crate::incidents::{self, IncidentEventRow, IncidentRow, NewIncidentEvent};
 use crate::key::JobKey;
+use crate::memory::PrMemory;
+use crate::outbox::{
+    self, NewNotification, NotificationFilter, NotificationLease, NotificationRow,
+};
 use crate::pool::Db;
 use crate::queue::{self, Failure, JobState, Leasing, Phase, Write};
 use crate::rows::{
@@ -364,6 +368,48 @@ async fn job_row<C: Conn>(
     read_job(conn, by_id, Param::Int(job.id), op).await?.ok_or_else(|| queue::lease_lost(job))
 }
 
+/// Appends one entry to the action log inside the caller's transaction.
+async fn insert_action<C: Conn>(
+    conn: &mut C,
+    a: &NewAction,
+    op: &'static str,
+) -> Result<(), StoreError> {
+    let (before, after) = (a.before.to_string(), a.after.to_string());
+    let params = [
+        Param::Text(&a.job_key),
+        Param::OptText(a.delivery_id.as_deref()),
+        Param::OptInt(a.job_id),
+        Param::Text(&a.kind),
+        Param::Bool(a.dry_run),
+        Param::Text(&before),
+        Param::Text(&after),
+        Param::Int(a.at),
+    ];
+    conn.execute(sql::INSERT_ACTION, &params, op).await?;
+    Ok(())
+}
+
+/// Replaces the remembered agent labels of a key inside the caller's transaction.
+async fn replace_agent_labels<C: Conn>(
+    conn: &mut C,
+    job_key: &str,
+    labels: &[(String, String)],
+    op: &'static str,
+) -> Result<(), StoreError> {
+    // A repeated label keeps its last fingerprint; inserting in label order keeps two replicas
+    // replacing the same key's labels from locking index entries in opposite orders.
+    let mut last: BTreeMap<&str, &str> = BTreeMap::new();
+    for (label, fingerprint) in labels {
+        last.insert(label, fingerprint);
+    }
+    conn.execute(sql::DELETE_AGENT_LABELS, &[Param::Text(job_key)], op).await?;
+    for (label, fingerprint) in last {
+        let params = [Param::Text(job_key), Param::Text(label), Param::Text(fingerprint)];
+        conn.execute(sql::UPSERT_AGENT_LABEL, &params, op).await?;
+    }
+    Ok(())
+}
+
 /// Every operation of [`Store`], for any [`Backend`].
 #[async_trait::async_trait]
 impl<B: Backend> Store for B {
@@ -553,18 +599,7 @@ impl<B: Backend> Store for B {
         }
         let mut tx = self.write(OP).await?;
         for a in actions {
-            let (before, after) = (a.before.to_string(), a.after.to_string());
-            let params = [
-                Param::Text(&a.job_key),
-                Param::OptText(a.delivery_id.as_deref()),
-                Param::OptInt(a.job_id),
-                Param::Text(&a.kind),
-                Param::Bool(a.dry_run),
-                Param::Text(&before),
-                Param::Text(&after),
-                Param::Int(a.at),
-            ];
-            tx.execute(sql::INSERT_ACTION, &params, OP).await?;
+            insert_action(&mut tx, a, OP).await?;
         }
         tx.commit(OP).await
     }
@@ -699,18 +734,8 @@ impl<B: Backend> Store for B {
         labels: &[(String, String)],
     ) -> Result<(), StoreError> {
         const OP: &str = "remember applied agent labels";
-        // A repeated label keeps its last fingerprint; inserting in label order keeps two replicas
-        // replacing the same key's labels from locking index entries in opposite orders.
-        let mut last: BTreeMap<&str, &str> = BTreeMap::new();
-        for (label, fingerprint) in labels {
-            last.insert(label, fingerprint);
-        }
         let mut tx = self.write(OP).await?;
-        tx.execute(sql::DELETE_AGENT_LABELS, &[Param::Text(job_key)], OP).await?;
-        for (label, fingerprint) in last {
-            let params = [Param::Text(job_key), Param::Text(label), Param::Text(fingerprint)];
-            tx.execute(sql::UPSERT_AGENT_LABEL, &params, OP).await?;
-        }
+        replace_agent_labels(&mut tx, job_key, labels, OP).await?;
         tx.commit(OP).await
     }
 
@@ -820,5 +845,125 @@ impl<B: Backend> Store for B {
         let pruned = tx.execute(statement, &params, op).await?;
         tx.commit(op).await?;
         Ok(pruned)
+    }
+
+    // ---- the notification outbox ----
+
+    async fn record_reconcile(
+        &self,
+        job_key: &str,
+        head_sha: &str,
+        actions: &[NewAction],
+        memory: Option<&PrMemory>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.record_reconcile_notify(job_key, head_sha, actions, memory, &[], now).await?;
+        Ok(())
+    }
+
+    async fn record_reconcile_notify(
+        &self,
+        job_key: &str,
+        head_sha: &str,
+        actions: &[NewAction],
+        memory: Option<&PrMemory>,
+        notifications: &[NewNotification],
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        const OP: &str = "record a reconcile";
+        let mut tx = self.write(OP).await?;
+        for a in actions {
+            insert_action(&mut tx, a, OP).await?;
+        }
+        if let Some(m) = memory {
+            if m.rereview_requested_for_head {
+                let params = [Param::Text(job_key), Param::Text(head_sha), Param::Int(now)];
+                tx.execute(sql::INSERT_REREVIEW, &params, OP).await?;
+            }
+            replace_agent_labels(&mut tx, job_key, &m.applied_agent_labels, OP).await?;
+        }
+        let inserted = outbox::enqueue_in(&mut tx, notifications, now).await?;
+        tx.commit(OP).await?;
+        Ok(inserted)
+    }
+
+    async fn enqueue_notifications(
+        &self,
+        notifications: &[NewNotification],
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        const OP: &str = "enqueue notifications";
+        let mut tx = self.write(OP).await?;
+        let inserted = outbox::enqueue_in(&mut tx, notifications, now).await?;
+        tx.commit(OP).await?;
+        Ok(inserted)
+    }
+
+    async fn lease_notification(
+        &self,
+        owner: &str,
+        lease_for: Duration,
+        now: Timestamp,
+    ) -> Result<Option<NotificationLease>, StoreError> {
+        const OP: &str = "lease a notification";
+        let mut tx = self.write(OP).await?;
+        let lease = outbox::lease_in(&mut tx, owner, lease_for, now).await?;
+        tx.commit(OP).await?;
+        Ok(lease)
+    }
+
+    async fn notification_sending(
+        &self,
+        lease: &NotificationLease,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        const OP: &str = "mark a notification sending";
+        let mut tx = self.write(OP).await?;
+        let held = outbox::begin_send_in(&mut tx, lease, now).await?;
+        tx.commit(OP).await?;
+        Ok(held)
+    }
+
+    async fn notification_sent(
+        &self,
+        lease: &NotificationLease,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "mark a notification sent";
+        let mut tx = self.write(OP).await?;
+        outbox::sent_in(&mut tx, lease, now).await?;
+        tx.commit(OP).await
+    }
+
+    async fn notification_failed(
+        &self,
+        lease: &NotificationLease,
+        error: &str,
+        retry_after: Option<Duration>,
+        max_attempts: u32,
+        now: Timestamp,
+    ) -> Result<FailOutcome, StoreError> {
+        const OP: &str = "record a failed notification";
+        let mut tx = self.write(OP).await?;
+        let outcome =
+            outbox::failed_in(&mut tx, lease, error, retry_after, max_attempts, now).await?;
+        tx.commit(OP).await?;
+        Ok(outcome)
+    }
+
+    async fn notifications(
+        &self,
+        filter: NotificationFilter,
+    ) -> Result<Vec<NotificationRow>, StoreError> {
+        let mut conn = self.read("list notifications").await?;
+        outbox::list_in(&mut conn, filter).await
+    }
+
+    async fn retry_notification(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        const OP: &str = "retry a dead notification";
+        let mut tx = self.write(OP).await?;
+        let revived = outbox::retry_in(&mut tx, id, now).await?;
+        tx.commit(OP).await?;
+        Ok(revived)
     }
 }

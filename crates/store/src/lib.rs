@@ -15,6 +15,7 @@ mod exec;
 mod incidents;
 mod key;
 mod memory;
+mod outbox;
 mod pool;
 mod postgres;
 mod queue;
@@ -37,6 +38,10 @@ pub use error::StoreError;
 pub use incidents::{IncidentEventRow, IncidentRow, NewIncidentEvent};
 pub use key::{JobKey, JobKeyError};
 pub use memory::PrMemory;
+pub use outbox::{
+    NewNotification, NotificationFilter, NotificationLease, NotificationRow, NotificationState,
+    OUTCOME_UNKNOWN,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::{
@@ -272,6 +277,74 @@ pub trait Store: DeploymentStore + Send + Sync + 'static {
         after_id: i64,
         limit: u32,
     ) -> Result<Vec<IncidentEventRow>, StoreError>;
+    // ---- the notification outbox (`crate::outbox`: states, and what "exactly once" means) ----
+
+    /// [`Store::record_reconcile`] and, in the same transaction, the notifications the reconcile's
+    /// state change caused: a crash leaves both or neither. A notification whose (event, subject,
+    /// dedupe key, target) is stored already is skipped, so a redelivery or a replayed reconcile
+    /// enqueues nothing new. Returns how many notifications were new.
+    async fn record_reconcile_notify(
+        &self,
+        job_key: &str,
+        head_sha: &str,
+        actions: &[NewAction],
+        memory: Option<&PrMemory>,
+        notifications: &[NewNotification],
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Enqueues notifications on their own (a scheduled check found the condition); the same
+    /// deduplication as [`Store::record_reconcile_notify`]. Returns how many were new.
+    async fn enqueue_notifications(
+        &self,
+        notifications: &[NewNotification],
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Leases the next due notification (pending and due, or leased with an expired lease), never
+    /// one another worker holds. Each lease counts as an attempt. A row left `sending` by a worker
+    /// whose lease expired is dead-lettered with [`OUTCOME_UNKNOWN`] instead.
+    async fn lease_notification(
+        &self,
+        owner: &str,
+        lease_for: Duration,
+        now: Timestamp,
+    ) -> Result<Option<NotificationLease>, StoreError>;
+
+    /// Commits `sending` just before the message leaves; false when the lease was lost, and then
+    /// the message must not be sent.
+    async fn notification_sending(
+        &self,
+        lease: &NotificationLease,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// The message was delivered. [`StoreError::LeaseLost`] if the lease is no longer held.
+    async fn notification_sent(
+        &self,
+        lease: &NotificationLease,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The attempt failed with a known outcome (not delivered): retried after the backoff (or
+    /// exactly `retry_after`), dead-lettered with `error` after `max_attempts`.
+    async fn notification_failed(
+        &self,
+        lease: &NotificationLease,
+        error: &str,
+        retry_after: Option<Duration>,
+        max_attempts: u32,
+        now: Timestamp,
+    ) -> Result<FailOutcome, StoreError>;
+
+    /// The notifications `filter` selects, oldest first.
+    async fn notifications(
+        &self,
+        filter: NotificationFilter,
+    ) -> Result<Vec<NotificationRow>, StoreError>;
+
+    /// Makes a dead notification pending again with its attempts reset; false if `id` is not dead.
+    async fn retry_notification(&self, id: i64, now: Timestamp) -> Result<bool, StoreError>;
     /// The action log across keys (`plasma-ops actions`, the MCP tools): the entries `filter`
     /// selects, newest first.
     async fn find_actions(&self, filter: &ActionFilter) -> Result<Vec<ActionRow>, StoreError>;

@@ -56,6 +56,8 @@ pub(crate) struct Dialect {
     /// How many times a trigger reads the key's row again when it appeared or vanished under it
     /// (a concurrent insert won, or the job completed between two statements).
     pub(crate) trigger_rounds: usize,
+    /// The next notification a worker may take (`crate::outbox`): `$1` now.
+    pub(crate) select_next_notification: &'static str,
 }
 
 /// The condition and order of the next runnable job, for both dialects' lease query.

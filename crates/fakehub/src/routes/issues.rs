@@ -71,10 +71,7 @@ pub(super) async fn list_issue_events(
     let issue = issue(repo, &n)?;
     let o = objects(&st);
     let api = st.public_url.trim_end_matches('/');
-    let items = issue
-        .events
-        .iter()
-        .map(|e| {
+    let items = issue.events.iter().map(|e| {
             let mut v = json!({
                 "id": e.id,
                 "node_id": format!("IE_kwDO{:08}", e.id),
@@ -90,9 +87,30 @@ pub(super) async fn list_issue_events(
                 v["assignee"] = o.user(a);
                 v["assigner"] = o.user(&e.actor);
             }
-            v
-        })
-        .collect();
+            (e.created_at, v)
+        });
+    // The label changes people and apps made (`labeled-issue-event` / `unlabeled-issue-event`),
+    // interleaved with the other events by time, oldest first, as GitHub lists them.
+    let labels = issue.label_events.iter().enumerate().map(|(i, e)| {
+        let id = issue.number * 1_000 + i as u64 + 1;
+        let color = repo.label(&e.label).map_or("ededed".to_owned(), |l| l.color.clone());
+        let v = json!({
+            "id": id,
+            "node_id": format!("LE_kwDO{id:08}"),
+            "url": format!("{api}/repos/{}/{}/issues/events/{id}", seg(&repo.owner), seg(&repo.name)),
+            "actor": o.user(&e.actor),
+            "event": e.action,
+            "commit_id": null,
+            "commit_url": null,
+            "created_at": iso(e.created_at),
+            "performed_via_github_app": null,
+            "label": {"name": e.label, "color": color}
+        });
+        (e.created_at, v)
+    });
+    let mut all: Vec<_> = items.chain(labels).collect();
+    all.sort_by_key(|(at, _)| *at);
+    let items = all.into_iter().map(|(_, v)| v).collect();
     Ok(list(items, &st.public_url, &uri, raw.as_deref()))
 }
 

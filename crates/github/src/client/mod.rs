@@ -16,6 +16,7 @@ mod execute;
 mod fetch;
 mod graphql;
 mod infra;
+mod issue_events;
 mod issues;
 mod pagination;
 mod protection;

@@ -20,4 +20,6 @@ pub(crate) const DIALECT: Dialect = Dialect {
     // A concurrent insert of the same key, or a completion deleting the row between our read and
     // write, sends the trigger round again; several replicas racing on one key need a few.
     trigger_rounds: 8,
+    // Skipping rows another replica holds, as for jobs.
+    select_next_notification: crate::outbox::next_notification!(" FOR UPDATE SKIP LOCKED"),
 };

@@ -20,4 +20,6 @@ pub(crate) const DIALECT: Dialect = Dialect {
     // Under the single writer a missing row cannot appear meanwhile; the second round only
     // guards against a database changed by hand.
     trigger_rounds: 2,
+    // The single writer serialises leases.
+    select_next_notification: crate::outbox::next_notification!(""),
 };
