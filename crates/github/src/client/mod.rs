@@ -17,6 +17,7 @@ mod fetch;
 mod graphql;
 mod infra;
 mod pagination;
+mod projects;
 mod protection;
 mod ratelimit;
 mod route;
@@ -48,6 +49,7 @@ pub use fetch::{
     DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedIssue, FetchedPr,
 };
 pub use graphql::{Operation, OperationKind, ops};
+pub use projects::{BoardIssue, IssueCard, KeyedPull, ProjectBoard, ProjectCard, ProjectLookup};
 pub use ratelimit::RateLimitStatus;
 pub use types::{
     CheckRunInfo, ContentFile, PullCommit, PullCommitDetail, PullFile, RateLimitOverview,
