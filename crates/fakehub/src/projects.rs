@@ -76,6 +76,8 @@ pub(crate) struct ProjectsState {
     pub review_requests: BTreeMap<(String, u64), u64>,
     /// `state_reason` set by a test (`reopened`, `not_planned`), by issue.
     pub state_reasons: BTreeMap<(String, u64), String>,
+    /// Projects mutations received (`AddProjectItem`, `SetProjectItemStatus`), refused ones too.
+    pub mutations: u64,
 }
 
 fn project_id(id: u64) -> String {
@@ -263,6 +265,7 @@ fn field_value(p: &ProjectRec, i: &ItemRec, field: &str) -> Value {
 
 /// `AddProjectItem`: the existing card when the issue already has one.
 pub(crate) fn add_item(st: &mut FakeState, vars: &Value) -> Value {
+    st.projects.mutations += 1;
     let project = vars["project"].as_str().and_then(|p| parse_id(p, "PVT_kwDOfake"));
     let content = vars["content"].as_str().and_then(|c| parse_id(c, "I_kwDO"));
     let found = content.and_then(|id| {
@@ -300,6 +303,7 @@ fn not_found(message: &str, path: &str) -> Value {
 /// `SetProjectItemStatus`: an option id the field no longer has is refused, as GitHub does.
 pub(crate) fn set_status(st: &mut FakeState, vars: &Value) -> Value {
     const PATH: &str = "updateProjectV2ItemFieldValue";
+    st.projects.mutations += 1;
     let project = vars["project"].as_str().and_then(|p| parse_id(p, "PVT_kwDOfake"));
     let item = vars["item"].as_str().and_then(|i| parse_id(i, "PVTI_kwDOfake"));
     let field = vars["field"].as_str().and_then(|f| parse_id(f, "PVTSSF_kwDOfake"));
@@ -433,6 +437,11 @@ impl FakeHub {
                 None => p.items.push(ItemRec { id: next, content, option }),
             }
         });
+    }
+
+    /// Projects mutations received so far (GraphQL writes; the request log counts them as reads).
+    pub fn project_mutations(&self) -> u64 {
+        self.inner.shared.lock().projects.mutations
     }
 
     /// Sets how many reviewers are requested on a pull request.
