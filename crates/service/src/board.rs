@@ -87,18 +87,33 @@ pub enum CardResult {
     Problem(String),
 }
 
+/// The repository's policy; `None` when its configuration cannot be used (the pull request's
+/// status and the issue's summary already say where it is broken: retrying would not fix it).
 async fn load_policy(
     app: &App,
     inst: Option<u64>,
     repo: &str,
-) -> Result<std::sync::Arc<Policy>, ReconcileError> {
-    let Some(gh) = &app.github else { return Err(message("no GitHub credentials")) };
-    let (base, org) = gh.config_files(inst, repo, None, ".github/plasma.yml").await?;
-    policy_for(app, org.as_deref(), base.as_deref()).map_err(message)
-}
-
-fn message(m: impl Into<String>) -> ReconcileError {
-    ReconcileError { message: m.into(), retry_after: None, status: None }
+) -> Result<Option<std::sync::Arc<Policy>>, ReconcileError> {
+    let Some(gh) = &app.github else { return Ok(None) };
+    let (base, org) = match gh.config_files(inst, repo, None, ".github/plasma.yml").await {
+        Ok(files) => files,
+        // GitHub busy or limiting: retry later. Anything else (a file too large to be sent, one
+        // that cannot be read) will not change by retrying; the pull request's status says it.
+        Err(e) if e.retry_after().is_some() || matches!(e.status(), Some(500..=599)) => {
+            return Err(e.into());
+        }
+        Err(e) => {
+            warn!(repo, error = %e, "configuration unreadable: no card moved");
+            return Ok(None);
+        }
+    };
+    match policy_for(app, org.as_deref(), base.as_deref()) {
+        Ok(p) => Ok(Some(p)),
+        Err(why) => {
+            warn!(repo, error = %why, "unusable configuration: no card moved");
+            Ok(None)
+        }
+    }
 }
 
 /// The `board:owner/repo#N` job.
@@ -110,7 +125,9 @@ pub async fn card_of_issue(
 ) -> Result<Outcome, ReconcileError> {
     let Some(gh) = &app.github else { return Ok(Outcome { writes: 0, dry_run: true }) };
     let inst = installation(app, &job.causes, repo).await;
-    let policy = load_policy(app, inst, repo).await?;
+    let Some(policy) = load_policy(app, inst, repo).await? else {
+        return Ok(Outcome { writes: 0, dry_run: app.dry_run() });
+    };
     let rc = gh.repo(inst, repo)?;
     let result = reconcile_card(app, &rc, &policy, number, app.dry_run()).await?;
     finish(app, job, repo, number, result).await
@@ -126,7 +143,9 @@ pub async fn card_of_pull(
 ) -> Result<Outcome, ReconcileError> {
     let Some(gh) = &app.github else { return Ok(Outcome { writes: 0, dry_run: true }) };
     let inst = installation(app, &job.causes, repo).await;
-    let policy = load_policy(app, inst, repo).await?;
+    let Some(policy) = load_policy(app, inst, repo).await? else {
+        return Ok(Outcome { writes: 0, dry_run: app.dry_run() });
+    };
     if policy.config().board.project.is_none() {
         return Ok(Outcome { writes: 0, dry_run: app.dry_run() });
     }
@@ -137,8 +156,14 @@ pub async fn card_of_pull(
     };
     let tracker = policy.config().issue_key.tracker.clone().unwrap_or_else(|| repo.to_string());
     let rc = gh.repo(inst, &tracker)?;
-    let tracker_policy =
-        if tracker == repo { policy } else { load_policy(app, inst, &tracker).await? };
+    let tracker_policy = if tracker == repo {
+        policy
+    } else {
+        match load_policy(app, inst, &tracker).await? {
+            Some(p) => p,
+            None => return Ok(Outcome { writes: 0, dry_run: app.dry_run() }),
+        }
+    };
     let result = reconcile_card(app, &rc, &tracker_policy, key.number, app.dry_run()).await?;
     finish(app, job, &tracker, key.number, result).await
 }
