@@ -100,6 +100,9 @@ pub enum Command {
     /// A repository's recorded deployments: state, duration, rollback and redeploy flags and the
     /// pull requests each brought (from the service's store, `PLASMA_OPS_DATABASE_URL`).
     Deployments(crate::deployments_cmd::DeploymentsArgs),
+    /// The project board (GitHub Projects): `board show ORG/NUMBER` prints its columns.
+    #[command(subcommand)]
+    Board(crate::board_cmd::BoardCmd),
 }
 
 impl Command {

@@ -41,5 +41,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Mcp(args) => crate::mcp_cmd::run(g, out, args),
         Command::Actions(args) => crate::actions_cmd::run(g, out, args),
         Command::Deployments(args) => crate::deployments_cmd::run(g, out, args),
+        Command::Board(cmd) => crate::board_cmd::run(g, out, cmd),
     }
 }

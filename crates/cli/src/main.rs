@@ -7,6 +7,7 @@
 mod actions_cmd;
 mod args;
 mod audit_cmd;
+mod board_cmd;
 mod check_cmd;
 mod commands;
 mod config_cmd;

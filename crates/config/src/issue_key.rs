@@ -297,7 +297,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn format(prefix: &str) -> IssueKeyFormat {
-        IssueKeyFormat::new(&IssueKeyConfig { prefix: prefix.into() }).unwrap()
+        IssueKeyFormat::new(&IssueKeyConfig { prefix: prefix.into(), tracker: None }).unwrap()
     }
 
     #[test]
@@ -354,7 +354,8 @@ mod tests {
         for prefix in
             ["", "1PE", "P-E", "P E", "PE.", "(", "ÄB", "pe", "Pe", "P_E", &"A".repeat(21)]
         {
-            let err = IssueKeyFormat::new(&IssueKeyConfig { prefix: prefix.into() }).unwrap_err();
+            let err = IssueKeyFormat::new(&IssueKeyConfig { prefix: prefix.into(), tracker: None })
+                .unwrap_err();
             assert_eq!(err.key, "issue_key.prefix");
             assert!(err.reason.contains("starting with a letter"), "{prefix}");
         }
@@ -487,8 +488,8 @@ mod tests {
 
         #[test]
         fn any_prefix_config_is_accepted_or_rejected_cleanly(prefix in "\\PC{0,24}") {
-            let a = IssueKeyFormat::new(&IssueKeyConfig { prefix: prefix.clone() }).map(|f| f.fragment());
-            let b = IssueKeyFormat::new(&IssueKeyConfig { prefix }).map(|f| f.fragment());
+            let a = IssueKeyFormat::new(&IssueKeyConfig { prefix: prefix.clone(), tracker: None }).map(|f| f.fragment());
+            let b = IssueKeyFormat::new(&IssueKeyConfig { prefix, tracker: None }).map(|f| f.fragment());
             prop_assert_eq!(a, b);
         }
     }

@@ -8,6 +8,7 @@
 //! another through this crate.
 
 mod audit;
+pub mod board;
 mod commit_messages;
 mod compile;
 mod coverage;
@@ -29,6 +30,7 @@ mod release;
 pub mod report;
 
 pub use audit::*;
+pub use board::{BoardColumns, BoardConfig, ProjectRef};
 pub use commit_messages::*;
 pub use compile::{LocatedErrors, compile, locate};
 pub use coverage::*;

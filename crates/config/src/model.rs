@@ -60,6 +60,8 @@ pub struct Config {
     pub infra: super::infra::InfraConfig,
     /// Deployments: production and staging environments, and the production gate.
     pub deployments: super::DeploymentsConfig,
+    /// The project board whose cards plasma-ops moves (GitHub Projects).
+    pub board: super::BoardConfig,
 }
 
 /// `issue_key:` section.
@@ -68,11 +70,14 @@ pub struct Config {
 pub struct IssueKeyConfig {
     /// Key prefix; a key is `<prefix>-<number>`, e.g. `PE-12`.
     pub prefix: String,
+    /// The repository (`owner/name`) whose issue a key names (`PE-12` is its issue 12); unset:
+    /// the pull request's own repository.
+    pub tracker: Option<String>,
 }
 
 impl Default for IssueKeyConfig {
     fn default() -> Self {
-        IssueKeyConfig { prefix: "PE".into() }
+        IssueKeyConfig { prefix: "PE".into(), tracker: None }
     }
 }
 

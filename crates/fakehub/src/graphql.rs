@@ -78,7 +78,7 @@ fn name_in(document: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-fn error(message: &str, path: &[&str], kind: &str) -> Value {
+pub(crate) fn error(message: &str, path: &[&str], kind: &str) -> Value {
     json!({ "message": message, "path": path, "type": kind, "locations": [] })
 }
 
@@ -109,6 +109,12 @@ pub(crate) async fn graphql(State(shared): State<Shared>, body: Bytes) -> Reply 
     });
     let answer = match name.as_str() {
         "ReviewThreads" => review_threads(&st, &req.variables, rate_limit),
+        "ProjectBoardOrg" => crate::projects::project_board(&st, &req.variables, rate_limit, false),
+        "ProjectBoardUser" => crate::projects::project_board(&st, &req.variables, rate_limit, true),
+        "BoardIssue" => crate::projects::board_issue(&st, &req.variables, rate_limit),
+        "ProjectItems" => crate::projects::items(&st, &req.variables, rate_limit),
+        "AddProjectItem" => crate::projects::add_item(&mut st, &req.variables),
+        "SetProjectItemStatus" => crate::projects::set_status(&mut st, &req.variables),
         other => json!({ "errors": [error(
             &format!("fakehub answers no GraphQL operation named `{other}`"),
             &[],

@@ -17,6 +17,7 @@ mod graphql;
 mod model;
 mod objects;
 pub mod prism;
+mod projects;
 mod protection;
 mod routes;
 mod server;
@@ -38,6 +39,7 @@ pub use prism::{
     Prism, PrismError, StrictReport, is_undocumented_status, start_prism, start_with_prism,
     strict_check, violations,
 };
+pub use projects::FakeProject;
 pub use protection::FakeProtection;
 
 use state::{CheckRunRec, IssueRec, PullRec, ReviewRec, Shared, iso, now};

@@ -56,6 +56,8 @@ pub(crate) struct State {
     pub threads: BTreeMap<(String, u64), Vec<crate::graphql::ThreadRec>>,
     /// GraphQL's own budget of points (GitHub's `graphql` resource).
     pub graphql_rate: Rate,
+    /// Projects (v2), requested reviewers and issues' `state_reason`, for the board.
+    pub projects: crate::projects::ProjectsState,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -23,6 +23,8 @@ pub use client::{
     GitHubError, Operation, OperationKind, Outcome, RateLimitKind, RateLimitStatus, RepoClient,
     ops,
 };
+/// GitHub Projects (v2): the project board's reads and writes.
+pub use client::{BoardIssue, IssueCard, KeyedPull, ProjectBoard, ProjectCard, ProjectLookup};
 pub use secret::Secret;
 pub use signature::{sign, verify_signature};
 pub use to_snapshot::{Snapshot, issue_snapshot, pr_snapshot, snapshot_from_payload};

@@ -6,6 +6,7 @@
 //! data and returns plain data, so every front door (the CLI, the service) and every test gets the same
 //! answer for the same input.
 
+pub mod board;
 pub mod delivery;
 pub mod dispatch;
 pub mod incident;

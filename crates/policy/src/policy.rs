@@ -200,6 +200,24 @@ impl Policy {
         self.apply_overrides(self.branch.check(name, short.as_deref(), key.as_ref()))
     }
 
+    /// The issue key a pull request carries: in its title (`[PE-12] ...`), else in its branch
+    /// (`<repo>/PE-12-...`, `hotfix/PE-12`). Only keys written exactly count: a near miss names
+    /// no issue (the title and branch rules report it).
+    pub fn issue_key_of(
+        &self,
+        title: &str,
+        branch: &str,
+    ) -> Option<plasma_config::issue_key::IssueKey> {
+        if let Some(parts) = self.title.parse(title) {
+            return Some(parts.key);
+        }
+        match self.branch.classify(branch) {
+            crate::rules::branch::BranchKind::Feature { key, .. }
+            | crate::rules::branch::BranchKind::Hotfix { key } => Some(key),
+            _ => None,
+        }
+    }
+
     /// `check title`: the title rule alone.
     pub fn check_title(&self, title: &str) -> Vec<Finding> {
         self.apply_overrides(self.title.check(title))
@@ -231,6 +249,17 @@ pub(crate) fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyErr
 
 /// Checks that need the whole configuration rather than one section.
 fn validate(c: &Config, errors: &mut Vec<PolicyError>) {
+    // The project board (`policy::board`): its project reference, field and column names.
+    errors.extend(c.board.validate());
+    if let Some(t) =
+        c.issue_key.tracker.as_deref().filter(|t| !plasma_config::board::is_repo_name(t))
+    {
+        errors.push(PolicyError {
+            key: "issue_key.tracker".into(),
+            message: format!("`{}` is not a repository", t.chars().take(120).collect::<String>()),
+            hint: "write `owner/name`, e.g. `plasma-engine/plasma-engine`, or leave it unset for the pull request's own repository".into(),
+        });
+    }
     for id in c.rules.keys() {
         if !rule_id::ALL.contains(&id.as_str()) {
             let hint = match plasma_config::did_you_mean(id, rule_id::ALL) {
@@ -330,6 +359,37 @@ mod tests {
         let p = Policy::process_default().unwrap();
         assert_eq!(p.repo_short_name("plasma-engine/plasma-engine-gateway"), "gateway");
         assert_eq!(p.repo_short_name("other"), "other");
+    }
+
+    #[test]
+    fn the_issue_key_comes_from_the_title_else_the_branch() {
+        let p = Policy::process_default().unwrap();
+        let key = |t: &str, b: &str| p.issue_key_of(t, b).map(|k| k.to_string());
+        assert_eq!(key("[PE-12] Add it", "gateway/PE-7-x").as_deref(), Some("PE-12"));
+        assert_eq!(key("Add it", "gateway/PE-7-add-it").as_deref(), Some("PE-7"));
+        assert_eq!(key("Fix", "hotfix/PE-99").as_deref(), Some("PE-99"));
+        assert_eq!(key("[pe-12] near miss", "main"), None);
+        assert_eq!(key("", "release/1.2.0"), None);
+    }
+
+    #[test]
+    fn board_and_tracker_problems_are_configuration_errors() {
+        let org = ConfigSource {
+            name: "org.yml",
+            text: "issue_key: {tracker: nope}\nboard: {project: 'x y', columns: {done: Review}}\n",
+        };
+        let errors = compile_policy(Some(org), None).unwrap_err();
+        let text: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+        let all = text.join("\n");
+        for key in ["board.project", "board.columns.done", "issue_key.tracker"] {
+            assert!(all.contains(key), "{key} missing from {all}");
+        }
+        let ok = ConfigSource {
+            name: "r.yml",
+            text: "issue_key: {tracker: plasma-engine/plasma-engine}\nboard: {project: plasma-engine/3}\n",
+        };
+        let p = compile_policy(None, Some(ok)).unwrap();
+        assert_eq!(p.config().board.project.as_deref(), Some("plasma-engine/3"));
     }
 
     #[test]

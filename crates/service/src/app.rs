@@ -57,6 +57,8 @@ pub struct App {
     policies: Mutex<HashMap<u64, Arc<Policy>>>,
     /// Review threads read with GraphQL, kept while nothing changed them.
     pub threads: crate::threads::ThreadCache,
+    /// Project boards resolved by name, and the state each card was last seen in.
+    pub board: crate::board::BoardCache,
 }
 
 impl App {
@@ -80,6 +82,7 @@ impl App {
             installations: Mutex::new(HashMap::new()),
             policies: Mutex::new(HashMap::new()),
             threads: crate::threads::ThreadCache::default(),
+            board: crate::board::BoardCache::default(),
         })
     }
 

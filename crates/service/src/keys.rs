@@ -27,7 +27,16 @@ pub fn job_keys(ev: &WebhookEvent) -> Vec<JobKey> {
     };
     let action_in = |allowed: &[&str]| ev.action().is_none_or(|a| allowed.contains(&a));
     match ev {
-        WebhookEvent::PullRequest(_) if action_in(PR_ACTIONS) => prs(ev, &repo),
+        // Every pull request action can move its issue's card (review_requested included).
+        WebhookEvent::PullRequest(_) => {
+            let mut keys = if action_in(PR_ACTIONS) { prs(ev, &repo) } else { vec![] };
+            keys.extend(
+                ev.pull_request_numbers()
+                    .into_iter()
+                    .map(|number| JobKey::BoardPr { repo: repo.clone(), number }),
+            );
+            keys
+        }
         WebhookEvent::PullRequestReview(_) if action_in(REVIEW_ACTIONS) => prs(ev, &repo),
         // A comment on an issue can acknowledge an incident or link its postmortem.
         WebhookEvent::IssueComment(e) if !e.issue.is_pull_request() => {
@@ -51,7 +60,8 @@ pub fn job_keys(ev: &WebhookEvent) -> Vec<JobKey> {
         }
         WebhookEvent::Issues(e) => {
             if ev.pull_request_numbers().is_empty() {
-                vec![JobKey::Issue { repo, number: e.issue.number }]
+                let number = e.issue.number;
+                vec![JobKey::Issue { repo: repo.clone(), number }, JobKey::Board { repo, number }]
             } else {
                 prs(ev, &repo)
             }

@@ -2,6 +2,7 @@
 //! and holds no rule of its own.
 
 pub mod app;
+pub mod board;
 pub mod config;
 pub mod deployments;
 pub mod http_server;

@@ -71,6 +71,12 @@ pub async fn run(app: &App, job: &Job) -> Result<Outcome, ReconcileError> {
         JobKey::Issue { repo, number } => evaluate_issue(app, job, repo, *number).await,
         JobKey::Deployments { repo } => crate::deployments::analyse(app, job, repo).await,
         JobKey::Gate { repo } => crate::deployments::answer_gates(app, job, repo).await,
+        JobKey::Board { repo, number } => {
+            crate::board::card_of_issue(app, job, repo, *number).await
+        }
+        JobKey::BoardPr { repo, number } => {
+            crate::board::card_of_pull(app, job, repo, *number).await
+        }
     }
 }
 
@@ -124,7 +130,7 @@ pub(crate) async fn installation(app: &App, causes: &[Cause], repo: &str) -> Opt
 /// The login whose comments are ours (sticky summary, re-review markers): the configured one, else
 /// the one GitHub names for our credentials (learned once by the client). When GitHub cannot say,
 /// the reconcile fails and is retried: taking every marker as ours would let anyone forge them.
-async fn marker_login(app: &App, gh: &GitHubClient) -> Result<String, ReconcileError> {
+pub(crate) async fn marker_login(app: &App, gh: &GitHubClient) -> Result<String, ReconcileError> {
     if let Some(login) = &app.cfg.bot_login {
         return Ok(login.clone());
     }
@@ -140,7 +146,11 @@ async fn marker_login(app: &App, gh: &GitHubClient) -> Result<String, ReconcileE
 
 /// The policy for these files, compiled once per distinct pair of texts: compiling every glob and
 /// pattern costs milliseconds, judging a pull request microseconds.
-fn policy_for(app: &App, org: Option<&str>, base: Option<&str>) -> Result<Arc<Policy>, String> {
+pub(crate) fn policy_for(
+    app: &App,
+    org: Option<&str>,
+    base: Option<&str>,
+) -> Result<Arc<Policy>, String> {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (org, base).hash(&mut h);

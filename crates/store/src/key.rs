@@ -44,13 +44,28 @@ pub enum JobKey {
         /// `owner/name`.
         repo: String,
     },
+    /// Put an issue's card in its column on the project board.
+    Board {
+        /// `owner/name` of the issue's repository.
+        repo: String,
+        /// The issue's number.
+        number: u64,
+    },
+    /// Move the card of the issue a pull request's key names (found from its title or branch).
+    BoardPr {
+        /// `owner/name` of the pull request's repository.
+        repo: String,
+        /// The pull request's number.
+        number: u64,
+    },
 }
 
 /// A text that is not a job key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unreadable job key {0:?}: a key is `owner/repo#N` (pull request), `issue:owner/repo#N` or \
-     `sha:owner/repo@SHA`, `deployments:owner/repo` or `gate:owner/repo`"
+     `sha:owner/repo@SHA`, `deployments:owner/repo`, `gate:owner/repo`, `board:owner/repo#N` or \
+     `board-pr:owner/repo#N`"
 )]
 pub struct JobKeyError(pub String);
 
@@ -60,6 +75,7 @@ impl JobKey {
         match self {
             JobKey::Pr { repo, .. } | JobKey::Issue { repo, .. } | JobKey::Sha { repo, .. } => repo,
             JobKey::Deployments { repo } | JobKey::Gate { repo } => repo,
+            JobKey::Board { repo, .. } | JobKey::BoardPr { repo, .. } => repo,
         }
     }
 }
@@ -72,6 +88,8 @@ impl fmt::Display for JobKey {
             JobKey::Sha { repo, sha } => write!(f, "sha:{repo}@{sha}"),
             JobKey::Deployments { repo } => write!(f, "deployments:{repo}"),
             JobKey::Gate { repo } => write!(f, "gate:{repo}"),
+            JobKey::Board { repo, number } => write!(f, "board:{repo}#{number}"),
+            JobKey::BoardPr { repo, number } => write!(f, "board-pr:{repo}#{number}"),
         }
     }
 }
@@ -87,6 +105,21 @@ impl FromStr for JobKey {
             return Ok(JobKey::Issue { repo: repo.into(), number });
         }
         let whole_repo = |repo: &str| repo.split('/').count() == 2 && !repo.contains('#');
+        for (prefix, pr) in [("board:", false), ("board-pr:", true)] {
+            if let Some(rest) = key.strip_prefix(prefix) {
+                let (repo, n) = rest.rsplit_once('#').ok_or_else(unreadable)?;
+                let number = n.parse().map_err(|_| unreadable())?;
+                if !whole_repo(repo) {
+                    return Err(unreadable());
+                }
+                let repo = repo.to_string();
+                return Ok(if pr {
+                    JobKey::BoardPr { repo, number }
+                } else {
+                    JobKey::Board { repo, number }
+                });
+            }
+        }
         if let Some(repo) = key.strip_prefix("deployments:").filter(|r| whole_repo(r)) {
             return Ok(JobKey::Deployments { repo: repo.into() });
         }
@@ -139,6 +172,8 @@ mod tests {
             ("plasma-engine/plasma.ops#0", pr("plasma-engine/plasma.ops", 0)),
             ("deployments:o/r", JobKey::Deployments { repo: "o/r".into() }),
             ("gate:o/r", JobKey::Gate { repo: "o/r".into() }),
+            ("board:o/r#7", JobKey::Board { repo: "o/r".into(), number: 7 }),
+            ("board-pr:o/r#8", JobKey::BoardPr { repo: "o/r".into(), number: 8 }),
         ];
         assert_eq!(JobKey::Sha { repo: "o/r".into(), sha: "abc".into() }.repo(), "o/r");
         for (text, key) in table {
@@ -161,6 +196,9 @@ mod tests {
             "",
             "gate:o",
             "deployments:a/b/c",
+            "board:o/r",
+            "board:o#1",
+            "board-pr:o/r#x",
         ] {
             let err = text.parse::<JobKey>().unwrap_err();
             assert_eq!(err, JobKeyError(text.to_owned()));

@@ -55,8 +55,58 @@ pub mod ops {
         document: include_str!("../../graphql/review_threads.graphql"),
     };
 
+    /// A project of an organisation, its status field and the field's options.
+    pub const PROJECT_BOARD_ORG: Operation = Operation {
+        name: "ProjectBoardOrg",
+        kind: OperationKind::Query,
+        document: include_str!("../../graphql/project_board_org.graphql"),
+    };
+
+    /// A project of a user, its status field and the field's options.
+    pub const PROJECT_BOARD_USER: Operation = Operation {
+        name: "ProjectBoardUser",
+        kind: OperationKind::Query,
+        document: include_str!("../../graphql/project_board_user.graphql"),
+    };
+
+    /// An issue's state and cards, and the pull requests that mention its key.
+    pub const BOARD_ISSUE: Operation = Operation {
+        name: "BoardIssue",
+        kind: OperationKind::Query,
+        document: include_str!("../../graphql/board_issue.graphql"),
+    };
+
+    /// Adds an issue to a project.
+    pub const ADD_PROJECT_ITEM: Operation = Operation {
+        name: "AddProjectItem",
+        kind: OperationKind::Mutation,
+        document: include_str!("../../graphql/add_project_item.graphql"),
+    };
+
+    /// Sets a card's status option.
+    pub const SET_PROJECT_ITEM_STATUS: Operation = Operation {
+        name: "SetProjectItemStatus",
+        kind: OperationKind::Mutation,
+        document: include_str!("../../graphql/set_project_item_status.graphql"),
+    };
+
+    /// A project's cards, 100 a page.
+    pub const PROJECT_ITEMS: Operation = Operation {
+        name: "ProjectItems",
+        kind: OperationKind::Query,
+        document: include_str!("../../graphql/project_items.graphql"),
+    };
+
     /// Every operation, one per file under `crates/github/graphql/`.
-    pub const ALL: &[Operation] = &[REVIEW_THREADS];
+    pub const ALL: &[Operation] = &[
+        REVIEW_THREADS,
+        PROJECT_BOARD_ORG,
+        PROJECT_BOARD_USER,
+        BOARD_ISSUE,
+        ADD_PROJECT_ITEM,
+        SET_PROJECT_ITEM_STATUS,
+        PROJECT_ITEMS,
+    ];
 }
 
 #[derive(Deserialize)]

@@ -19,6 +19,7 @@ mod infra;
 mod issue_events;
 mod issues;
 mod pagination;
+mod projects;
 mod protection;
 mod ratelimit;
 mod route;
@@ -51,6 +52,7 @@ pub use fetch::{
 };
 pub use graphql::{Operation, OperationKind, ops};
 pub use issues::{IssueEvent, TEMPLATE_DIR};
+pub use projects::{BoardIssue, IssueCard, KeyedPull, ProjectBoard, ProjectCard, ProjectLookup};
 pub use ratelimit::RateLimitStatus;
 pub use types::{
     CheckRunInfo, ContentFile, PullCommit, PullCommitDetail, PullFile, RateLimitOverview,

@@ -976,9 +976,11 @@ mod tests {
 
     #[test]
     fn custom_prefix() {
-        let rule =
-            BranchRule::new(&BranchesConfig::default(), &IssueKeyConfig { prefix: "ABC".into() })
-                .unwrap();
+        let rule = BranchRule::new(
+            &BranchesConfig::default(),
+            &IssueKeyConfig { prefix: "ABC".into(), tracker: None },
+        )
+        .unwrap();
         assert_eq!(rule.classify("gateway/ABC-7-x"), feature("gateway", "ABC-7", "x"));
         assert_eq!(rule.classify("hotfix/ABC-7"), BranchKind::Hotfix { key: key("ABC-7") });
         assert_eq!(rule.classify("gateway/PE-7-x"), BranchKind::Invalid);
@@ -1079,9 +1081,11 @@ mod tests {
             assert_eq!(err.key, *key);
             assert!(err.reason.contains(reason), "{key}: {}", err.reason);
         }
-        let err =
-            BranchRule::new(&BranchesConfig::default(), &IssueKeyConfig { prefix: "p-e".into() })
-                .unwrap_err();
+        let err = BranchRule::new(
+            &BranchesConfig::default(),
+            &IssueKeyConfig { prefix: "p-e".into(), tracker: None },
+        )
+        .unwrap_err();
         assert_eq!(err.key, "issue_key.prefix");
     }
 

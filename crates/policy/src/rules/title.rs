@@ -390,9 +390,11 @@ mod tests {
 
     #[test]
     fn custom_prefix() {
-        let rule =
-            TitleRule::new(&TitleConfig::default(), &IssueKeyConfig { prefix: "ABC".into() })
-                .unwrap();
+        let rule = TitleRule::new(
+            &TitleConfig::default(),
+            &IssueKeyConfig { prefix: "ABC".into(), tracker: None },
+        )
+        .unwrap();
         assert_eq!(rule.parse("[ABC-3] Ship it"), Some(parts("ABC-3", "Ship it")));
         assert_eq!(rule.parse("[PE-3] Ship it"), None);
         let f = &rule.check("Ship it")[0];
