@@ -57,6 +57,8 @@ pub struct App {
     policies: Mutex<HashMap<u64, Arc<Policy>>>,
     /// Review threads read with GraphQL, kept while nothing changed them.
     pub threads: crate::threads::ThreadCache,
+    /// The dashboard's minute samples for the ops charts (issue 10).
+    pub history: crate::dashboard::history::OpsHistory,
 }
 
 impl App {
@@ -80,6 +82,7 @@ impl App {
             installations: Mutex::new(HashMap::new()),
             policies: Mutex::new(HashMap::new()),
             threads: crate::threads::ThreadCache::default(),
+            history: crate::dashboard::history::OpsHistory::default(),
         })
     }
 
@@ -129,6 +132,8 @@ impl App {
             .route("/metrics", get(metrics_text))
             // MCP for coding agents (issue 10): its own checks, see `mcp::http`.
             .merge(crate::mcp::http::router(self))
+            // The dashboard (issue 10): its own access checks, see `dashboard`.
+            .merge(crate::dashboard::router(self))
             .layer(DefaultBodyLimit::max(MAX_BODY))
             // A body trickled in byte by byte must not hold a connection for ever.
             .layer(TimeoutLayer::with_status_code(
@@ -223,6 +228,7 @@ pub async fn start(app: Arc<App>) -> std::io::Result<Running> {
     }
     tasks.push(tokio::spawn(crate::scheduler::run(Arc::clone(&app), stopped.clone())));
     tasks.push(tokio::spawn(crate::retention::run(Arc::clone(&app), stopped.clone())));
+    tasks.push(tokio::spawn(crate::dashboard::history::run(Arc::clone(&app), stopped.clone())));
     info!(%addr, dry_run = app.dry_run(), workers = app.cfg.workers, "plasma-ops serving");
     Ok(Running { addr, app, stop, tasks })
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod dashboard;
 pub mod deployments;
 pub mod http_server;
 pub mod ingress;

@@ -251,7 +251,15 @@ pub async fn reconcile_pr(
     // requests the re-review and does not take the labels it never added as removed by a human.
     let keep = (failure.is_none() && !dry_run && decision.memory != remembered)
         .then(|| store_memory(&decision.memory));
-    app.store.record_reconcile(key, &pr.head.sha, &actions, keep.as_ref(), app.now()).await?;
+    // The verdict the dashboard shows, kept in the same transaction as the actions.
+    let shown = decision
+        .verdict
+        .as_ref()
+        .map(|v| crate::dashboard::verdict::row(key, &pr, v, dry_run, app.now()));
+    let now = app.now();
+    app.store
+        .record_reconcile(key, &pr.head.sha, &actions, keep.as_ref(), shown.as_ref(), now)
+        .await?;
     if let Some(e) = failure {
         app.threads.forget(key);
         return Err(e.into());

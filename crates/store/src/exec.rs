@@ -19,6 +19,7 @@ use crate::backoff::millis;
 use crate::causes::{self, Cause};
 use crate::error::StoreError;
 use crate::key::JobKey;
+use crate::memory::PrMemory;
 use crate::pool::Db;
 use crate::queue::{self, Failure, JobState, Leasing, Phase, Write};
 use crate::rows::{
@@ -30,6 +31,7 @@ use crate::types::{
     ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery, Prunable,
     QueueDepth, RecordOutcome, Timestamp, TriggerOutcome,
 };
+use crate::verdicts::{self, PrVerdictRow};
 
 /// A statement parameter, of the few types the schema uses.
 #[derive(Debug, Clone, Copy)]
@@ -566,6 +568,83 @@ impl<B: Backend> Store for B {
             tx.execute(sql::INSERT_ACTION, &params, OP).await?;
         }
         tx.commit(OP).await
+    }
+
+    async fn record_reconcile(
+        &self,
+        job_key: &str,
+        head_sha: &str,
+        actions: &[NewAction],
+        memory: Option<&PrMemory>,
+        verdict: Option<&PrVerdictRow>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "record a reconcile";
+        if actions.is_empty() && memory.is_none() && verdict.is_none() {
+            return Ok(());
+        }
+        let mut tx = self.write(OP).await?;
+        for a in actions {
+            let (before, after) = (a.before.to_string(), a.after.to_string());
+            let params = [
+                Param::Text(&a.job_key),
+                Param::OptText(a.delivery_id.as_deref()),
+                Param::OptInt(a.job_id),
+                Param::Text(&a.kind),
+                Param::Bool(a.dry_run),
+                Param::Text(&before),
+                Param::Text(&after),
+                Param::Int(a.at),
+            ];
+            tx.execute(sql::INSERT_ACTION, &params, OP).await?;
+        }
+        if let Some(m) = memory {
+            if m.rereview_requested_for_head {
+                let params = [Param::Text(job_key), Param::Text(head_sha), Param::Int(now)];
+                tx.execute(sql::INSERT_REREVIEW, &params, OP).await?;
+            }
+            // In label order, as `set_applied_agent_labels` does, for the same locking reason.
+            let mut last: BTreeMap<&str, &str> = BTreeMap::new();
+            for (label, fingerprint) in &m.applied_agent_labels {
+                last.insert(label, fingerprint);
+            }
+            tx.execute(sql::DELETE_AGENT_LABELS, &[Param::Text(job_key)], OP).await?;
+            for (label, fingerprint) in last {
+                let params = [Param::Text(job_key), Param::Text(label), Param::Text(fingerprint)];
+                tx.execute(sql::UPSERT_AGENT_LABEL, &params, OP).await?;
+            }
+        }
+        if let Some(v) = verdict {
+            verdicts::upsert(&mut tx, v, OP).await?;
+        }
+        tx.commit(OP).await
+    }
+
+    async fn open_verdicts(&self) -> Result<Vec<PrVerdictRow>, StoreError> {
+        const OP: &str = "read pull request verdicts";
+        let mut conn = self.read(OP).await?;
+        let rows = conn.fetch_all(verdicts::SELECT_OPEN_VERDICTS, &[], OP).await?;
+        rows.iter().map(verdicts::decode).collect()
+    }
+
+    async fn verdict(&self, job_key: &str) -> Result<Option<PrVerdictRow>, StoreError> {
+        const OP: &str = "read a pull request verdict";
+        let mut conn = self.read(OP).await?;
+        let row =
+            conn.fetch_optional(verdicts::SELECT_VERDICT, &[Param::Text(job_key)], OP).await?;
+        row.as_ref().map(verdicts::decode).transpose()
+    }
+
+    async fn delivery_latencies(
+        &self,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(Timestamp, Timestamp)>, StoreError> {
+        const OP: &str = "read delivery latencies";
+        let mut conn = self.read(OP).await?;
+        let params = [Param::Int(since), Param::Int(i64::from(limit))];
+        let rows = conn.fetch_all(verdicts::DELIVERY_LATENCIES, &params, OP).await?;
+        rows.iter().map(|r| Ok((r.int("received_at", OP)?, r.int("processed_at", OP)?))).collect()
     }
 
     async fn mark_deliveries_processed(
