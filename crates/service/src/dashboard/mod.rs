@@ -252,8 +252,8 @@ async fn ops(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     answer(&headers, &model, html)
 }
 
-async fn login_form(headers: HeaderMap) -> Response {
-    let _ = headers;
+async fn login_form() -> Response {
+    // Always the page: there is no model to answer as JSON.
     answer(&HeaderMap::new(), &(), pages::render_login(false))
 }
 
