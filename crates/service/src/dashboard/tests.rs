@@ -134,7 +134,17 @@ async fn a_foreign_host_is_refused_on_loopback() {
 async fn pages_escape_every_repository_string_and_answer_json() {
     let app = app(&[("PLASMA_OPS_LISTEN", "127.0.0.1:0")]).await;
     let hostile = row(1, "<script>alert(1)</script>", "needs_fix");
-    app.store.record_reconcile("o/r#1", "abc", &[], None, Some(&hostile), 1).await.unwrap();
+    let planned = plasma_store::NewAction {
+        job_key: "o/r#1".into(),
+        delivery_id: Some("d-<i>1</i>".into()),
+        job_id: Some(7),
+        kind: "add_labels".into(),
+        dry_run: true,
+        before: serde_json::json!({"labels": ["<b>x</b>"]}),
+        after: serde_json::json!({"labels": ["status:needs-cursor-fix"]}),
+        at: 1_764_979_100_000,
+    };
+    app.store.record_reconcile("o/r#1", "abc", &[planned], None, Some(&hostile), 1).await.unwrap();
     app.store
         .record_reconcile("o/r#2", "abc", &[], None, Some(&row(2, "fix: ok", "ready")), 1)
         .await
@@ -145,11 +155,15 @@ async fn pages_escape_every_repository_string_and_answer_json() {
     assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{html}");
     assert!(!html.contains("<script>"), "{html}");
     assert!(!html.contains("<b>must</b>"), "{html}");
-    assert!(html.contains("would do"), "{html}");
+    // Without GitHub the service runs dry: the banner says the page shows what it would do.
+    assert!(app.dry_run());
+    assert!(html.contains("Dry run (shadow mode)") && html.contains("would do"), "{html}");
     let (_, _, html) = call(&app, get("/pr/o/r/1")).await;
     assert!(!html.contains("<script>") && !html.contains("<i>bad</i>"), "{html}");
     assert!(html.contains("<h3>plasma-ops</h3>"), "{html}");
     assert!(html.contains("would"), "{html}");
+    assert!(html.contains("planned") && html.contains("Job 7"), "{html}");
+    assert!(html.contains("d-&#60;i&#62;1&#60;/i&#62;") && !html.contains("<b>x</b>"), "{html}");
     let (_, headers, json) =
         call(&app, get("/pr/o/r/1").header("accept", "application/json")).await;
     assert!(headers["content-type"].to_str().unwrap().starts_with("application/json"));
