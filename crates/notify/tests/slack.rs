@@ -197,9 +197,11 @@ async fn each_notification_reaches_the_receiver_once(backend: Backend) {
     // then the sweep) enqueues one notification.
     let ready = message::ready_to_merge("o/r", 1, "T", "a", "sha1", None);
     let rows = plan(&config(), &ready, "sha1");
-    let first = replica_a.record_reconcile_notify("o/r#1", "sha1", &[], None, &rows, clock.now());
+    let first =
+        replica_a.record_reconcile_notify("o/r#1", "sha1", &[], None, None, &rows, clock.now());
     assert_eq!(first.await.unwrap(), 1);
-    let again = replica_b.record_reconcile_notify("o/r#1", "sha1", &[], None, &rows, clock.now());
+    let again =
+        replica_b.record_reconcile_notify("o/r#1", "sha1", &[], None, None, &rows, clock.now());
     assert_eq!(again.await.unwrap(), 0);
 
     // A replica killed after sending: it marked the row sending and the message left, then it

@@ -59,6 +59,8 @@ pub struct App {
     pub threads: crate::threads::ThreadCache,
     /// Project boards resolved by name, and the state each card was last seen in.
     pub board: crate::board::BoardCache,
+    /// The dashboard's minute samples for the ops charts (issue 10).
+    pub history: crate::dashboard::history::OpsHistory,
 }
 
 impl App {
@@ -83,6 +85,7 @@ impl App {
             policies: Mutex::new(HashMap::new()),
             threads: crate::threads::ThreadCache::default(),
             board: crate::board::BoardCache::default(),
+            history: crate::dashboard::history::OpsHistory::default(),
         })
     }
 
@@ -132,6 +135,8 @@ impl App {
             .route("/metrics", get(metrics_text))
             // MCP for coding agents (issue 10): its own checks, see `mcp::http`.
             .merge(crate::mcp::http::router(self))
+            // The dashboard (issue 10): its own access checks, see `dashboard`.
+            .merge(crate::dashboard::router(self))
             .layer(DefaultBodyLimit::max(MAX_BODY))
             // A body trickled in byte by byte must not hold a connection for ever.
             .layer(TimeoutLayer::with_status_code(
@@ -241,6 +246,7 @@ pub async fn start(app: Arc<App>) -> std::io::Result<Running> {
         }
         Err(e) => tracing::error!(error = %e, "notifications are not sent: no HTTP client"),
     }
+    tasks.push(tokio::spawn(crate::dashboard::history::run(Arc::clone(&app), stopped.clone())));
     info!(%addr, dry_run = app.dry_run(), workers = app.cfg.workers, "plasma-ops serving");
     Ok(Running { addr, app, stop, tasks })
 }

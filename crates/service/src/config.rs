@@ -68,6 +68,9 @@ pub struct ServiceConfig {
     pub mcp_token: Option<Secret>,
     /// MCP: the comma-separated tools to offer (default: all).
     pub mcp_tools: Option<String>,
+    /// The dashboard (`/`, `/pr/...`, `/ops`): the token a reader needs (bearer or the login
+    /// form's cookie); without one the dashboard answers only on a loopback bind.
+    pub dashboard_token: Option<Secret>,
 }
 
 /// GitHub lets a delivery be redelivered for 3 days; a delivery row kept at least that long
@@ -282,6 +285,7 @@ impl ServiceConfig {
             keep_actions,
             mcp_token,
             mcp_tools: var("PLASMA_OPS_MCP_TOOLS").or(f.mcp_tools),
+            dashboard_token: var("PLASMA_OPS_DASHBOARD_TOKEN").map(Secret::new),
         })
     }
 

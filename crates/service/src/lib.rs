@@ -4,6 +4,7 @@
 pub mod app;
 pub mod board;
 pub mod config;
+pub mod dashboard;
 pub mod deployments;
 pub mod http_server;
 pub mod incident_check;

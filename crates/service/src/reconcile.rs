@@ -274,10 +274,23 @@ pub async fn reconcile_pr(
         }
         _ => Vec::new(),
     };
+    // The verdict the dashboard shows, kept in the same transaction as the actions.
     let now = app.now();
+    let shown = decision
+        .verdict
+        .as_ref()
+        .map(|v| crate::dashboard::verdict::row(key, &pr, v, dry_run, now));
     let enqueued = app
         .store
-        .record_reconcile_notify(key, &pr.head.sha, &actions, keep.as_ref(), &notes, now)
+        .record_reconcile_notify(
+            key,
+            &pr.head.sha,
+            &actions,
+            keep.as_ref(),
+            shown.as_ref(),
+            &notes,
+            now,
+        )
         .await?;
     if enqueued > 0 {
         app.notify.notify_waiters();

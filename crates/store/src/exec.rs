@@ -35,6 +35,7 @@ use crate::types::{
     ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery, Prunable,
     QueueDepth, RecordOutcome, Timestamp, TriggerOutcome,
 };
+use crate::verdicts::{self, PrVerdictRow};
 
 /// A statement parameter, of the few types the schema uses.
 #[derive(Debug, Clone, Copy)]
@@ -604,6 +605,33 @@ impl<B: Backend> Store for B {
         tx.commit(OP).await
     }
 
+    async fn open_verdicts(&self) -> Result<Vec<PrVerdictRow>, StoreError> {
+        const OP: &str = "read pull request verdicts";
+        let mut conn = self.read(OP).await?;
+        let rows = conn.fetch_all(verdicts::SELECT_OPEN_VERDICTS, &[], OP).await?;
+        rows.iter().map(verdicts::decode).collect()
+    }
+
+    async fn verdict(&self, job_key: &str) -> Result<Option<PrVerdictRow>, StoreError> {
+        const OP: &str = "read a pull request verdict";
+        let mut conn = self.read(OP).await?;
+        let row =
+            conn.fetch_optional(verdicts::SELECT_VERDICT, &[Param::Text(job_key)], OP).await?;
+        row.as_ref().map(verdicts::decode).transpose()
+    }
+
+    async fn delivery_latencies(
+        &self,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(Timestamp, Timestamp)>, StoreError> {
+        const OP: &str = "read delivery latencies";
+        let mut conn = self.read(OP).await?;
+        let params = [Param::Int(since), Param::Int(i64::from(limit))];
+        let rows = conn.fetch_all(verdicts::DELIVERY_LATENCIES, &params, OP).await?;
+        rows.iter().map(|r| Ok((r.int("received_at", OP)?, r.int("processed_at", OP)?))).collect()
+    }
+
     async fn mark_deliveries_processed(
         &self,
         ids: &[String],
@@ -855,18 +883,21 @@ impl<B: Backend> Store for B {
         head_sha: &str,
         actions: &[NewAction],
         memory: Option<&PrMemory>,
+        verdict: Option<&PrVerdictRow>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.record_reconcile_notify(job_key, head_sha, actions, memory, &[], now).await?;
+        self.record_reconcile_notify(job_key, head_sha, actions, memory, verdict, &[], now).await?;
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn record_reconcile_notify(
         &self,
         job_key: &str,
         head_sha: &str,
         actions: &[NewAction],
         memory: Option<&PrMemory>,
+        verdict: Option<&PrVerdictRow>,
         notifications: &[NewNotification],
         now: Timestamp,
     ) -> Result<u64, StoreError> {
@@ -881,6 +912,9 @@ impl<B: Backend> Store for B {
                 tx.execute(sql::INSERT_REREVIEW, &params, OP).await?;
             }
             replace_agent_labels(&mut tx, job_key, &m.applied_agent_labels, OP).await?;
+        }
+        if let Some(v) = verdict {
+            verdicts::upsert(&mut tx, v, OP).await?;
         }
         let inserted = outbox::enqueue_in(&mut tx, notifications, now).await?;
         tx.commit(OP).await?;

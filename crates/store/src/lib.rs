@@ -23,6 +23,7 @@ mod rows;
 mod sql;
 mod sqlite;
 mod types;
+mod verdicts;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +49,7 @@ pub use types::{
     ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery, Prunable,
     QueueDepth, RecordOutcome, Timestamp, TriggerOutcome,
 };
+pub use verdicts::{PrVerdictRow, STATES as VERDICT_STATES};
 
 /// The store the service, the CLI and the tests talk to.
 ///
@@ -210,26 +212,32 @@ pub trait Store: DeploymentStore + Send + Sync + 'static {
         })
     }
 
-    /// Everything a reconcile writes once it is done, in one call: the actions it took (or
-    /// planned), then, when it changed, the memory to keep (`None` leaves the memory as it is).
-    /// Each part is idempotent, so a crash in between is healed by the next run.
+    /// Everything a reconcile writes once it is done, in one call and one transaction: the
+    /// actions it took (or planned), when it changed the memory to keep (`None` leaves the memory
+    /// as it is), and the verdict it reached for the dashboard (`None` leaves the last one).
     async fn record_reconcile(
         &self,
         job_key: &str,
         head_sha: &str,
         actions: &[NewAction],
         memory: Option<&PrMemory>,
+        verdict: Option<&PrVerdictRow>,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.log_actions(actions).await?;
-        if let Some(m) = memory {
-            if m.rereview_requested_for_head {
-                self.record_rereview(job_key, head_sha, now).await?;
-            }
-            self.set_applied_agent_labels(job_key, &m.applied_agent_labels).await?;
-        }
-        Ok(())
-    }
+    ) -> Result<(), StoreError>;
+
+    /// The last verdict of every open pull request, by repository and number (the dashboard).
+    async fn open_verdicts(&self) -> Result<Vec<PrVerdictRow>, StoreError>;
+
+    /// The last verdict of one pull request (`owner/repo#n`), open or closed.
+    async fn verdict(&self, job_key: &str) -> Result<Option<PrVerdictRow>, StoreError>;
+
+    /// (received_at, processed_at) of the deliveries applied since `since`, newest first, at
+    /// most `limit` (the dashboard's delivery-to-applied latency).
+    async fn delivery_latencies(
+        &self,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(Timestamp, Timestamp)>, StoreError>;
 
     /// Claim the current period of the periodic task `name` (the sweep): true for exactly one
     /// caller across every process on this database, after which the next claim succeeds from
@@ -283,12 +291,16 @@ pub trait Store: DeploymentStore + Send + Sync + 'static {
     /// state change caused: a crash leaves both or neither. A notification whose (event, subject,
     /// dedupe key, target) is stored already is skipped, so a redelivery or a replayed reconcile
     /// enqueues nothing new. Returns how many notifications were new.
+    // One transaction for everything a reconcile leaves: each part is its own argument so a
+    // caller cannot forget one; a struct would only rename the list.
+    #[allow(clippy::too_many_arguments)]
     async fn record_reconcile_notify(
         &self,
         job_key: &str,
         head_sha: &str,
         actions: &[NewAction],
         memory: Option<&PrMemory>,
+        verdict: Option<&PrVerdictRow>,
         notifications: &[NewNotification],
         now: Timestamp,
     ) -> Result<u64, StoreError>;

@@ -79,10 +79,12 @@ fn action() -> NewAction {
 async fn a_replayed_reconcile_enqueues_nothing_new(db: &TestDb) {
     let store = db.open().await;
     let notes = [note("ready_to_merge", "abc", "devops"), note("ready_to_merge", "abc", "rube")];
-    let first = store.record_reconcile_notify(KEY, "abc", &[], None, &notes, T0).await.unwrap();
+    let first =
+        store.record_reconcile_notify(KEY, "abc", &[], None, None, &notes, T0).await.unwrap();
     assert_eq!(first, 2, "one row per target");
     // The same webhook redelivered, or the sweep reconciling the same head again.
-    let again = store.record_reconcile_notify(KEY, "abc", &[], None, &notes, T0 + 5).await.unwrap();
+    let again =
+        store.record_reconcile_notify(KEY, "abc", &[], None, None, &notes, T0 + 5).await.unwrap();
     assert_eq!(again, 0);
     assert_eq!(store.enqueue_notifications(&notes, T0 + 9).await.unwrap(), 0);
     // A new head is a new occurrence.
@@ -103,14 +105,14 @@ async fn the_reconcile_and_its_notifications_are_one_commit(db: &TestDb) {
     };
     let notes = [note("ready_to_merge", "abc", "devops")];
     store
-        .record_reconcile_notify(KEY, "abc", &[action()], Some(&memory), &notes, T0)
+        .record_reconcile_notify(KEY, "abc", &[action()], Some(&memory), None, &notes, T0)
         .await
         .unwrap();
     assert_eq!(store.actions(KEY, 10).await.unwrap().len(), 1);
     assert_eq!(store.pr_memory(KEY, "abc").await.unwrap(), memory);
     assert_eq!(store.notifications(NotificationFilter::All).await.unwrap().len(), 1);
     // The plain record_reconcile is the same transaction with no notification.
-    store.record_reconcile(KEY, "def", &[action()], None, T0 + 1).await.unwrap();
+    store.record_reconcile(KEY, "def", &[action()], None, None, T0 + 1).await.unwrap();
     assert_eq!(store.actions(KEY, 10).await.unwrap().len(), 2);
     assert_eq!(store.notifications(NotificationFilter::All).await.unwrap().len(), 1);
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use plasma_store::{
     Cause, FailOutcome, Job, JobFilter, MAX_CAUSES, NewAction, PRUNE_BATCH, PgStore, PrMemory,
-    Prunable, QueueDepth, RecordOutcome, SqliteStore, Store, StoreError, TriggerOutcome,
-    backoff_ceiling, prune,
+    PrVerdictRow, Prunable, QueueDepth, RecordOutcome, SqliteStore, Store, StoreError,
+    TriggerOutcome, backoff_ceiling, prune,
 };
 use serde_json::json;
 use support::{Backend, PgDb, T0, TempDb, TestDb, delivery, key};
@@ -78,6 +78,8 @@ shared_tests!(
     concurrent_deliveries_keep_their_own_outcomes,
     deliveries_naming_pull_requests_in_opposite_orders_all_commit,
     a_schedule_is_claimed_once_per_period,
+    the_last_verdict_per_pull_request_is_kept_with_the_reconcile,
+    delivery_latencies_are_read_for_applied_deliveries,
     replicas_racing_for_a_schedule_period_let_exactly_one_win,
     batched_action_log_and_processed_marks_are_one_transaction_each,
     completing_a_job_marks_its_deliveries_processed_in_the_same_commit,
@@ -804,7 +806,7 @@ async fn a_pull_requests_memory_is_read_before_and_written_after_in_one_call_eac
         applied_agent_labels: vec![pair("agent:docs", "f1")],
     };
     store
-        .record_reconcile(KEY, "abc", std::slice::from_ref(&action), Some(&memory), T0)
+        .record_reconcile(KEY, "abc", std::slice::from_ref(&action), Some(&memory), None, T0)
         .await
         .unwrap();
     assert_eq!(store.pr_memory(KEY, "abc").await.unwrap(), memory);
@@ -813,7 +815,7 @@ async fn a_pull_requests_memory_is_read_before_and_written_after_in_one_call_eac
     assert!(!next.rereview_requested_for_head);
     assert_eq!(next.applied_agent_labels, memory.applied_agent_labels);
     // Without a memory (a dry run, a failure) only the actions are written.
-    store.record_reconcile(KEY, "def", &[action], None, T0 + 1).await.unwrap();
+    store.record_reconcile(KEY, "def", &[action], None, None, T0 + 1).await.unwrap();
     assert_eq!(store.pr_memory(KEY, "abc").await.unwrap(), memory);
     assert!(!store.pr_memory(KEY, "def").await.unwrap().rereview_requested_for_head);
     assert_eq!(store.actions(KEY, 10).await.unwrap().len(), 2);
@@ -1006,4 +1008,80 @@ async fn replicas_racing_for_a_schedule_period_let_exactly_one_win(db: &TestDb) 
         }
         assert_eq!(winners, 1, "period {period}");
     }
+}
+
+fn verdict_row(key: &str, title: &str, state: &str, open: bool, at: i64) -> PrVerdictRow {
+    let (repository, number) = key.split_once('#').unwrap();
+    PrVerdictRow {
+        job_key: key.to_owned(),
+        repository: repository.to_owned(),
+        number: number.parse().unwrap(),
+        title: title.to_owned(),
+        author: "octocat".to_owned(),
+        head_sha: "abc".to_owned(),
+        open,
+        state: state.to_owned(),
+        first_blocker: Some("title must follow Conventional Commits".to_owned()),
+        findings: json!([{"rule": "title-format", "severity": "error", "fix": "rename it"}]),
+        agent_labels: vec!["agent:docs".to_owned(), "agent:rust".to_owned()],
+        summary: "## plasma-ops\n- <b>x</b>".to_owned(),
+        last_event_at: Some(at - 5),
+        dry_run: true,
+        updated_at: at,
+        first_seen_at: at,
+    }
+}
+
+async fn the_last_verdict_per_pull_request_is_kept_with_the_reconcile(db: &TestDb) {
+    let store = db.open().await;
+    assert!(store.open_verdicts().await.unwrap().is_empty());
+    assert_eq!(store.verdict(KEY).await.unwrap(), None);
+    let first = verdict_row(KEY, "<script>alert(1)</script>", "needs_fix", true, T0);
+    let action = NewAction {
+        job_key: KEY.to_owned(),
+        delivery_id: Some("d-1".to_owned()),
+        job_id: None,
+        kind: "set_labels".to_owned(),
+        dry_run: true,
+        before: json!({"labels": []}),
+        after: json!({"labels": ["x"]}),
+        at: T0,
+    };
+    store.record_reconcile(KEY, "abc", &[action], None, Some(&first), T0).await.unwrap();
+    assert_eq!(store.verdict(KEY).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.actions(KEY, 10).await.unwrap().len(), 1);
+    // A later verdict replaces the earlier; other keys are their own rows, by repository, number.
+    let later = PrVerdictRow {
+        state: "ready".into(),
+        first_blocker: None,
+        updated_at: T0 + 1,
+        ..first.clone()
+    };
+    store.record_reconcile(KEY, "abc", &[], None, Some(&later), T0 + 1).await.unwrap();
+    let other = verdict_row("a/b#3", "fix: b", "needs_review", true, T0 + 2);
+    store.record_reconcile("a/b#3", "abc", &[], None, Some(&other), T0 + 2).await.unwrap();
+    let open = store.open_verdicts().await.unwrap();
+    assert_eq!(open, [other.clone(), later.clone()]);
+    // No verdict leaves the last one; a closed pull request leaves the pipeline but keeps its row.
+    store.record_reconcile(KEY, "abc", &[], None, None, T0 + 3).await.unwrap();
+    assert_eq!(store.verdict(KEY).await.unwrap(), Some(later.clone()));
+    // The first time seen stays the first row's, whatever a later row says.
+    let closed = PrVerdictRow { open: false, updated_at: T0 + 4, first_seen_at: 0, ..later };
+    store.record_reconcile(KEY, "abc", &[], None, Some(&closed), T0 + 4).await.unwrap();
+    assert_eq!(store.open_verdicts().await.unwrap(), [other]);
+    assert_eq!(
+        store.verdict(KEY).await.unwrap(),
+        Some(PrVerdictRow { first_seen_at: T0, ..closed })
+    );
+}
+
+async fn delivery_latencies_are_read_for_applied_deliveries(db: &TestDb) {
+    let store = db.open().await;
+    store.record_delivery(&delivery("d-a"), &[], T0).await.unwrap();
+    store.record_delivery(&delivery("d-b"), &[], T0).await.unwrap();
+    store.record_delivery(&delivery("d-c"), &[], T0).await.unwrap();
+    store.mark_delivery_processed("d-a", "applied", T0 + 250).await.unwrap();
+    store.mark_delivery_processed("d-b", "ignored", T0 + 10).await.unwrap();
+    assert_eq!(store.delivery_latencies(T0, 10).await.unwrap(), [(T0, T0 + 250)]);
+    assert!(store.delivery_latencies(T0 + 251, 10).await.unwrap().is_empty());
 }
