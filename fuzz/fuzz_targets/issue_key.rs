@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     // The first line as a prefix, the rest as text.
     let (prefix, rest) = text.split_once('\n').unwrap_or((&text, ""));
     let _ = is_valid_prefix(prefix);
-    let config = IssueKeyConfig { prefix: prefix.to_string() };
+    let config = IssueKeyConfig { prefix: prefix.to_string(), tracker: None };
     if let Ok(format) = IssueKeyFormat::new(&config) {
         let _ = format.parse(rest);
         let _ = format.find_in(rest);
