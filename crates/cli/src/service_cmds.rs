@@ -120,9 +120,12 @@ pub(crate) async fn open_store(cfg: &ServiceConfig) -> Result<Arc<dyn Store>> {
 /// options.
 pub fn serve(_g: &Global, _out: &Out, args: ServeArgs) -> Result<u8> {
     let cfg = load_config(args.service_config.as_deref())?;
-    plasma_service::logging::init(cfg.log_format);
     let rt = runtime()?;
     rt.block_on(async move {
+        // Logs, and OTLP traces and metrics when OTEL_EXPORTER_OTLP_ENDPOINT asks for them; the
+        // exporter sends from this runtime, so it is set up inside it.
+        let telemetry = plasma_service::telemetry::init(cfg.log_format)
+            .context("cannot set up OpenTelemetry (the OTEL_* variables)")?;
         let store = open_store(&cfg).await?;
         let gh = github(&cfg)?;
         if gh.is_none() {
@@ -141,6 +144,8 @@ pub fn serve(_g: &Global, _out: &Out, args: ServeArgs) -> Result<u8> {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing running jobs");
         let failed = running.shutdown().await;
+        // After the workers: their last spans and metrics are flushed too.
+        telemetry.shutdown().await;
         if failed.is_empty() {
             return Ok(exit::OK);
         }

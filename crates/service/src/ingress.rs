@@ -20,7 +20,7 @@ use http_body_util::BodyExt;
 use plasma_github::webhook::KNOWN_EVENTS;
 use plasma_github::{WebhookEvent, parse_event, verify_signature};
 use plasma_store::{NewDelivery, RecordOutcome};
-use tracing::{info, warn};
+use tracing::{Instrument, info, warn};
 
 use crate::app::App;
 use crate::keys::job_keys;
@@ -159,8 +159,15 @@ async fn read_body(
     tokio::time::timeout(deadline, read).await.unwrap_or(Err(Rejection::BodyTimeout))
 }
 
-/// The webhook handler.
+/// The webhook handler, in the `webhook` span (the root of the delivery's trace).
 pub async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    let span = crate::telemetry::webhook_span();
+    let response = receive(app, headers, body).instrument(span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
+    response
+}
+
+async fn receive(app: Arc<App>, headers: HeaderMap, body: Body) -> Response {
     let header = |name: &str| headers.get(name).map(|v| v.to_str().map(str::to_string));
     let Some(secret) = app.cfg.webhook_secret.as_ref() else {
         return refuse(
@@ -240,6 +247,7 @@ pub async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
     if !verify_signature(secret.expose().as_bytes(), &body, Some(&signature)) {
         return refuse(Rejection::BadSignature, "unknown", "signature does not match");
     }
+    crate::telemetry::delivery_received(&delivery, &event);
     crate::ops_metrics::delivery_seen(app.now());
     if event == "ping" {
         count("ping", "accepted");
@@ -295,6 +303,7 @@ pub async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
         count(&event, "duplicate");
         return (StatusCode::OK, "duplicate delivery\n").into_response();
     }
+    crate::telemetry::delivery_enqueued(&delivery, &rendered);
     if let Some(inst) = parsed.installation_id()
         && let Some(repo) = parsed.repository()
     {

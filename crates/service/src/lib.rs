@@ -19,6 +19,7 @@ pub mod ops_metrics;
 pub mod reconcile;
 pub mod retention;
 pub mod scheduler;
+pub mod telemetry;
 pub mod threads;
 pub mod worker;
 

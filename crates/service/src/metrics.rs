@@ -35,15 +35,15 @@ pub fn install() -> Option<PrometheusHandle> {
         .get_or_init(|| {
             // Buckets past a minute: histogram_quantile never reports more than the highest finite
             // bound, so without them the "p99 over a minute" alert could never fire.
-            let buckets = [
-                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
-                300.0, 900.0,
-            ];
-            PrometheusBuilder::new()
+            let buckets = crate::telemetry::metrics_bridge::SECONDS_BUCKETS;
+            let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(DELIVERY_TO_APPLIED.into()), &buckets)
                 .ok()?
-                .install_recorder()
-                .ok()
+                .build_recorder();
+            let handle = recorder.handle();
+            // Fanned out to OTLP as well when `telemetry::init` turned it on.
+            crate::telemetry::install_recorder(recorder).ok()?;
+            Some(handle)
         })
         .clone()
 }

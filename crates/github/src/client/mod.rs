@@ -654,10 +654,18 @@ impl GitHubClient {
     /// Sends a call to `url` with the right credential; an installation token GitHub rejects
     /// (401) is minted again once.
     pub(crate) async fn send_to(&self, call: &Call<'_>, url: &Url) -> Result<Answer, GitHubError> {
-        let span = tracing::debug_span!(
+        // One span per call (retries included), exported as `github.request` when OpenTelemetry
+        // is on: the templated route only, never the path's values, a header or a body.
+        let method = method_label(&call.method);
+        let span = tracing::info_span!(
             "github_request",
-            method = method_label(&call.method),
-            route = call.route.template
+            otel.name = %format_args!("{method} {}", call.route.template),
+            otel.kind = "client",
+            method,
+            route = call.route.template,
+            http.response.status_code = tracing::field::Empty,
+            github.not_modified = tracing::field::Empty,
+            attempts = tracing::field::Empty,
         );
         async {
             let cred = self.credential(call, url).await?;
@@ -832,6 +840,13 @@ impl GitHubClient {
         let cache_key = (call.method == Method::GET).then(|| format!("{} {url}", cred.identity));
         let mut use_cache = true;
         let mut attempt: u32 = 0;
+        // The final answer on the call's span (once, whatever the retries before it).
+        let answered = |status: u16, not_modified: bool, attempts: u32| {
+            let span = tracing::Span::current();
+            span.record("http.response.status_code", status);
+            span.record("github.not_modified", not_modified);
+            span.record("attempts", attempts);
+        };
         loop {
             attempt += 1;
             self.check_floor(call, url, &cred.identity).await?;
@@ -895,6 +910,7 @@ impl GitHubClient {
             if status == 304 {
                 if let Some(c) = cached {
                     bump(&inner.counters.not_modified);
+                    answered(status, true, attempt);
                     metrics::counter!("plasma_ops_github_not_modified_total", "route" => template)
                         .increment(1);
                     return Ok(Answer { body: c.body, next: c.next, limit });
@@ -921,6 +937,7 @@ impl GitHubClient {
                         None => inner.etags.remove(key),
                     }
                 }
+                answered(status, false, attempt);
                 return Ok(Answer { body, next, limit });
             }
             let (message, codes) = error_details(&body);
@@ -929,6 +946,7 @@ impl GitHubClient {
             {
                 bump(&inner.counters.rate_limited);
                 tracing::warn!(method, route = template, path = %path, status, retry_after_s = retry_after.as_secs(), ?kind, "GitHub rate limit");
+                answered(status, false, attempt);
                 return Err(GitHubError::RateLimited {
                     method: call.method.to_string(),
                     path,
@@ -949,6 +967,7 @@ impl GitHubClient {
                 self.wait_to_retry(attempt, &err).await;
                 continue;
             }
+            answered(status, false, attempt);
             return Err(err);
         }
     }
