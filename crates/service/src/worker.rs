@@ -69,7 +69,8 @@ async fn run_job(app: &Arc<App>, worker: &str, job: Job) {
     let delivery_id = reconcile::cause(&job).unwrap_or_else(|| "sweep".into());
     let span = info_span!("job", job_id = job.id, job_key = %job.key, attempt = job.attempt, %delivery_id, worker);
     // In the trace of the delivery that caused it, whichever replica enqueued it.
-    let causes: Vec<&str> = job.causes.iter().filter_map(plasma_store::Cause::delivery_id).collect();
+    let causes: Vec<&str> =
+        job.causes.iter().filter_map(plasma_store::Cause::delivery_id).collect();
     crate::telemetry::job_started(&span, causes.first().copied(), &job.key.to_string(), &causes);
     async {
         // Every lease counts as an attempt, so a job whose worker keeps crashing (it never gets

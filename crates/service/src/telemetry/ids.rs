@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 
 /// The trace a delivery's spans belong to.
 pub fn trace_id(delivery_id: &str) -> TraceId {
-    let digest = Sha256::new().chain_update(b"plasma-ops trace\0").chain_update(delivery_id).finalize();
+    let digest =
+        Sha256::new().chain_update(b"plasma-ops trace\0").chain_update(delivery_id).finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     // An all-zero id is invalid; a hash reaching it is astronomically unlikely, but never emit it.
@@ -58,7 +59,11 @@ thread_local! {
 
 /// Runs `start` (which must start exactly one span, synchronously) with the given ids offered to
 /// the SDK; whatever `start` did not consume is withdrawn afterwards.
-pub fn start_with_ids<R>(trace: Option<TraceId>, span: Option<SpanId>, start: impl FnOnce() -> R) -> R {
+pub fn start_with_ids<R>(
+    trace: Option<TraceId>,
+    span: Option<SpanId>,
+    start: impl FnOnce() -> R,
+) -> R {
     NEXT_TRACE.with(|c| c.set(trace));
     NEXT_SPAN.with(|c| c.set(span));
     let out = start();
@@ -104,7 +109,8 @@ mod tests {
     fn offered_ids_are_used_once_then_random_again() {
         let g = DeliveryIds::default();
         let (t, s) = (trace_id("d1"), enqueued_span_id("d1"));
-        let (got_t, got_s) = start_with_ids(Some(t), Some(s), || (g.new_trace_id(), g.new_span_id()));
+        let (got_t, got_s) =
+            start_with_ids(Some(t), Some(s), || (g.new_trace_id(), g.new_span_id()));
         assert_eq!((got_t, got_s), (t, s));
         // Consumed: the next ones are random.
         let r = start_with_ids(Some(t), None, || {

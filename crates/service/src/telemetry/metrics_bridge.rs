@@ -251,10 +251,8 @@ impl Recorder for Fanout {
         let prometheus = self.prometheus.register_histogram(key, metadata);
         let otel = series(&self.histograms, key, || {
             let name = key.name();
-            let mut builder = self
-                .meter
-                .f64_histogram(name.to_string())
-                .with_description(self.description(name));
+            let mut builder =
+                self.meter.f64_histogram(name.to_string()).with_description(self.description(name));
             if name.ends_with("_seconds") {
                 builder = builder.with_unit("s").with_boundaries(SECONDS_BUCKETS.to_vec());
             }

@@ -94,9 +94,8 @@ pub fn settings(var: impl Fn(&str) -> Option<String>) -> Result<Option<Settings>
     for name in ENDPOINT_VARS {
         let Some(value) = set(name) else { continue };
         any = true;
-        let scheme_ok = reqwest::Url::parse(value.trim())
-            .map_err(|e| e.to_string())
-            .and_then(|u| {
+        let scheme_ok =
+            reqwest::Url::parse(value.trim()).map_err(|e| e.to_string()).and_then(|u| {
                 if matches!(u.scheme(), "http" | "https") {
                     Ok(())
                 } else {
@@ -142,10 +141,7 @@ pub fn settings(var: impl Fn(&str) -> Option<String>) -> Result<Option<Settings>
     let names_service = set("OTEL_SERVICE_NAME").is_some()
         || set("OTEL_RESOURCE_ATTRIBUTES")
             .is_some_and(|a| a.split(',').any(|kv| kv.trim().starts_with("service.name=")));
-    Ok(Some(Settings {
-        timeout,
-        default_service_name: (!names_service).then_some("plasma-ops"),
-    }))
+    Ok(Some(Settings { timeout, default_service_name: (!names_service).then_some("plasma-ops") }))
 }
 
 /// The OTel meter the metrics bridge writes to, once OTLP is on.
@@ -203,7 +199,9 @@ impl Telemetry {
         .await;
         match done {
             Ok(errors) if errors.is_empty() => tracing::info!("telemetry flushed"),
-            Ok(errors) => tracing::warn!(errors = %errors.join("; "), "telemetry not fully flushed"),
+            Ok(errors) => {
+                tracing::warn!(errors = %errors.join("; "), "telemetry not fully flushed")
+            }
             Err(e) => tracing::warn!(error = %e, "telemetry flush task failed"),
         }
     }

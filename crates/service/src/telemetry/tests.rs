@@ -56,11 +56,17 @@ fn settings_follow_the_standard_variables() {
         (vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")], "OTEL_EXPORTER_OTLP_ENDPOINT"),
         (vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://c")], "OTEL_EXPORTER_OTLP_ENDPOINT"),
         (
-            vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")],
+            vec![
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ],
             "OTEL_EXPORTER_OTLP_PROTOCOL",
         ),
         (
-            vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon")],
+            vec![
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c"),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon"),
+            ],
             "OTEL_EXPORTER_OTLP_TIMEOUT",
         ),
     ] {
@@ -78,7 +84,10 @@ async fn nothing_is_built_when_the_variables_are_unset() {
     t.shutdown().await;
     let t = init_from(
         LogFormat::Text,
-        env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"), ("OTEL_SDK_DISABLED", "true")]),
+        env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
+            ("OTEL_SDK_DISABLED", "true"),
+        ]),
     )
     .unwrap();
     assert!(!t.is_on());
@@ -118,7 +127,8 @@ async fn a_delivery_and_its_job_form_one_trace_across_replicas() {
             .with_context_activation(false)
             .with_filter(otel_filter())
     };
-    let (ingress_spans, worker_spans) = (InMemorySpanExporter::default(), InMemorySpanExporter::default());
+    let (ingress_spans, worker_spans) =
+        (InMemorySpanExporter::default(), InMemorySpanExporter::default());
     let (ingress, worker) = (provider(&ingress_spans), provider(&worker_spans));
     let delivery = "d-0001";
 
@@ -197,10 +207,8 @@ async fn a_delivery_and_its_job_form_one_trace_across_replicas() {
     // Its own fields, not duplicated from the baggage.
     assert_eq!(job.attributes.iter().filter(|kv| kv.key.as_str() == "delivery_id").count(), 1);
 
-    let call = work
-        .iter()
-        .find(|s| s.name == "GET /repos/{owner}/{repo}/pulls/{pull_number}")
-        .unwrap();
+    let call =
+        work.iter().find(|s| s.name == "GET /repos/{owner}/{repo}/pulls/{pull_number}").unwrap();
     assert_eq!(call.span_context.trace_id(), trace);
     assert_eq!(call.parent_span_id, job.span_context.span_id());
     assert_eq!(attr(call, "delivery_id").as_deref(), Some(delivery));
@@ -212,7 +220,9 @@ async fn a_delivery_and_its_job_form_one_trace_across_replicas() {
     assert_ne!(sweep.span_context.trace_id(), TraceId::INVALID);
     let sweep_call = work
         .iter()
-        .find(|s| s.name == "github_request" && s.span_context.trace_id() == sweep.span_context.trace_id())
+        .find(|s| {
+            s.name == "github_request" && s.span_context.trace_id() == sweep.span_context.trace_id()
+        })
         .unwrap();
     assert_eq!(attr(sweep_call, "job_key").as_deref(), Some("o/r#2"));
     assert_eq!(attr(sweep_call, "delivery_id"), None);

@@ -31,7 +31,10 @@ impl RuntimeClient {
     }
 }
 
-async fn send(client: reqwest::Client, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+async fn send(
+    client: reqwest::Client,
+    request: Request<Bytes>,
+) -> Result<Response<Bytes>, HttpError> {
     let request = reqwest::Request::try_from(request)?;
     let mut resp = client.execute(request).await?;
     let mut builder = Response::builder().status(resp.status().as_u16());
@@ -93,9 +96,8 @@ mod tests {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let client =
             RuntimeClient::new(Handle::current(), std::time::Duration::from_secs(5)).unwrap();
-        let req = Request::post(format!("http://127.0.0.1:{port}/v1/traces"))
-            .body(Bytes::new())
-            .unwrap();
+        let req =
+            Request::post(format!("http://127.0.0.1:{port}/v1/traces")).body(Bytes::new()).unwrap();
         assert!(client.send_bytes(req).await.is_err());
     }
 
