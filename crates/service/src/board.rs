@@ -28,7 +28,7 @@ use plasma_policy::Policy;
 use plasma_policy::board::{self, Card, IssueState, LinkedPull, Move, PullState};
 use plasma_store::{Cause, Job, JobKey, NewAction};
 use serde_json::json;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::app::App;
 use crate::reconcile::{Outcome, ReconcileError, cause, installation, policy_for};
@@ -440,6 +440,7 @@ pub async fn reconcile_card(
     let issue_ref = format!("{}#{number}", rc.full_name());
     let remembered = cache.seen(&board.id, &issue_ref);
     let mv = board::decide(want, &card, &cfg.columns, remembered.as_deref(), &now);
+    debug!(issue = %issue_ref, state = %now, remembered = ?remembered, ?want, ?card, ?mv, "card decided");
     let result = match mv {
         Move::Stay => CardResult::Stayed,
         Move::LeaveHumanMove { column } => CardResult::LeftHumanMove(column),

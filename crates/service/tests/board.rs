@@ -65,7 +65,6 @@ async fn an_issue_moves_through_the_board_by_its_pull_requests_events() {
     config(&env, "board:\n  project: https://github.com/orgs/plasma-engine/projects/3\n");
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
-    env.start().await;
     let mut deliveries = Vec::new();
 
     let opened = retarget(example("issues", Some("opened")), n);
@@ -120,7 +119,6 @@ async fn a_humans_blocked_move_is_respected_until_the_state_changes() {
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
     let pr = pull_for(&env, n);
-    env.start().await;
     step(&env, "pull_request", "k-1", &pr_event("opened", pr)).await;
     assert_eq!(card(&env, n).as_deref(), Some("In Progress"));
 
@@ -147,7 +145,6 @@ async fn a_user_owned_project_is_reported_not_skipped() {
     p.visible_to_app = false;
     env.hub.add_project(p);
     let n = issue(&env);
-    env.start().await;
     let (_, writes) =
         step(&env, "issues", "u-1", &retarget(example("issues", Some("opened")), n)).await;
     assert_eq!(writes, 0);
@@ -165,7 +162,6 @@ async fn options_renamed_or_recreated_between_two_events_are_resolved_again() {
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
     let pr = pull_for(&env, n);
-    env.start().await;
     step(&env, "pull_request", "o-1", &pr_event("opened", pr)).await;
     assert_eq!(card(&env, n).as_deref(), Some("In Progress"));
 
@@ -218,7 +214,6 @@ async fn a_board_problem_is_on_the_issues_summary_until_the_board_is_fixed() {
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
     let pr = pull_for(&env, n);
-    env.start().await;
 
     // Only a pull request's event: the card job finds the problem and has the issue evaluated
     // again, so the summary says it, with what to change.
@@ -275,7 +270,6 @@ async fn a_pull_request_keyed_only_in_its_branch_moves_the_card_from_both_sides(
             ..FakePull::default()
         },
     );
-    env.start().await;
     step(&env, "pull_request", "h-1", &pr_event("opened", pr)).await;
     assert_eq!(card(&env, n).as_deref(), Some("In Progress"));
     // The issue's side finds it through the cross-reference: nothing moves back to Backlog.
@@ -299,7 +293,6 @@ async fn the_sweep_puts_cards_no_webhook_told_us_about() {
     let b = issue(&env);
     let closed = issue(&env);
     env.hub.set_state(REPO, closed, "closed", false);
-    env.start().await;
     let mut cfg = env.app().cfg.clone();
     cfg.repositories = vec![REPO.to_string()];
     let app = plasma_service::App::new(
