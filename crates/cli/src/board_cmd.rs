@@ -334,6 +334,38 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn a_sync_report_reads_as_text_and_json() {
+        use plasma_service::board::Problem;
+        let report = SyncReport {
+            open_issues: 4,
+            cards: vec![
+                (1, CardResult::Moved { from: Some("Backlog".into()), to: "Review".into() }),
+                (2, CardResult::LeftHumanMove("Blocked".into())),
+                (3, CardResult::Stayed),
+                (4, CardResult::Problem(Problem { what: "refused".into(), fix: "retry".into() })),
+            ],
+        };
+        let out = SyncOut::new("o/r", Some("o/3".into()), false, Ok(report));
+        assert_eq!(
+            (out.moves.len(), out.left.len(), out.unchanged, out.problems.len()),
+            (1, 1, 1, 1)
+        );
+        let text = out.render(Format::Text).unwrap();
+        assert!(text.contains("o/r#1: moved Backlog -> Review\n"), "{text}");
+        assert!(text.contains("o/r#2: left in `Blocked`"), "{text}");
+        assert!(text.contains("o/r#4: refused: retry\n"), "{text}");
+        assert!(text.ends_with("4 open issues: 1 moved, 1 in a person's column, 1 unchanged\n"));
+        let json: serde_json::Value =
+            serde_json::from_str(&out.render(Format::Json).unwrap()).unwrap();
+        assert_eq!(json["problems"][0]["number"], 4);
+        let broken = Problem { what: "project o/3 is not visible".into(), fix: "grant".into() };
+        let out = SyncOut::new("o/r", Some("o/3".into()), true, Err(broken));
+        let text = out.render(Format::Text).unwrap();
+        assert!(text.starts_with("o/r: project o/3 is not visible: grant\n"), "{text}");
+        assert!(text.contains("(dry run: nothing written)"), "{text}");
+    }
+
     #[tokio::test]
     async fn a_board_is_read_into_columns_with_counts() {
         let hub = FakeHub::start().await.unwrap();

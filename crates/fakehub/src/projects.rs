@@ -189,14 +189,14 @@ fn keyed_pull(st: &FakeState, key: &str, owner: &str, name: &str, issue: &IssueR
 fn mentions(body: &str, from_repo: &str, issue_repo: &str, number: u64) -> bool {
     let body = body.to_ascii_lowercase();
     let word_end = |rest: &str| !rest.starts_with(|c: char| c.is_ascii_alphanumeric());
-    let found = |needle: &str| {
-        body.match_indices(needle).any(|(i, m)| word_end(&body[i + m.len()..]))
-    };
+    let found =
+        |needle: &str| body.match_indices(needle).any(|(i, m)| word_end(&body[i + m.len()..]));
     found(&format!("{issue_repo}#{number}"))
         || found(&format!("github.com/{issue_repo}/issues/{number}"))
         || (from_repo == issue_repo
             && body.match_indices(&format!("#{number}")).any(|(i, m)| {
-                let before_ok = !body[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '/');
+                let before_ok =
+                    !body[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '/');
                 before_ok && word_end(&body[i + m.len()..])
             }))
 }

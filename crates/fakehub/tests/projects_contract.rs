@@ -226,9 +226,13 @@ async fn project_answers_have_the_shape_githubs_schema_gives() {
         "{timeline}"
     );
     case("issue with a cross-reference", "board_issue.graphql", issue_vars.clone(), &linked);
-    let pull_vars = json!({ "owner": "plasma-engine", "name": "plasma-ops", "number": branch_only });
+    let pull_vars =
+        json!({ "owner": "plasma-engine", "name": "plasma-ops", "number": branch_only });
     let one = post(&hub, "KeyedPull", &document("keyed_pull.graphql"), &pull_vars).await;
-    assert_eq!(one["data"]["repository"]["pullRequest"]["headRefName"], format!("ops/PE-{issue}-more"));
+    assert_eq!(
+        one["data"]["repository"]["pullRequest"]["headRefName"],
+        format!("ops/PE-{issue}-more")
+    );
     case("one pull request", "keyed_pull.graphql", pull_vars, &one);
     let no_pull = json!({ "owner": "plasma-engine", "name": "plasma-ops", "number": issue });
     let none = post(&hub, "KeyedPull", &document("keyed_pull.graphql"), &no_pull).await;

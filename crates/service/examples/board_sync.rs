@@ -28,7 +28,8 @@ async fn main() {
     hub.set_file_content(REPO, "main", ".github/plasma.yml", "board: {project: plasma-engine/3}\n");
     hub.add_project(FakeProject::org("plasma-engine", 3));
     for i in 0..issues + 50 {
-        let n = hub.add_issue(REPO, FakeIssue { title: format!("Issue {i}"), ..FakeIssue::default() });
+        let n =
+            hub.add_issue(REPO, FakeIssue { title: format!("Issue {i}"), ..FakeIssue::default() });
         if i >= issues {
             hub.set_state(REPO, n, "closed", false);
             continue;
@@ -59,7 +60,9 @@ async fn main() {
     let policy = board::repo_policy(&client, None, REPO).await.unwrap();
     let rc = client.repo(None, REPO).unwrap();
     println!("board sync over {issues} open issues of {REPO} (fake GitHub)");
-    println!("| run | GitHub calls (REST + GraphQL) | GraphQL points | Projects mutations | moves | wall time |");
+    println!(
+        "| run | GitHub calls (REST + GraphQL) | GraphQL points | Projects mutations | moves | wall time |"
+    );
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for run in ["cold (no card yet)", "warm (second sync)"] {
         hub.reset_requests();

@@ -23,7 +23,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use plasma_config::{BoardColumns, Finding, ProjectRef, rule_id};
-use plasma_github::{GitHubClient, GitHubError, KeyedPull, ProjectBoard, ProjectLookup, RepoClient};
+use plasma_github::{
+    GitHubClient, GitHubError, KeyedPull, ProjectBoard, ProjectLookup, RepoClient,
+};
 use plasma_policy::Policy;
 use plasma_policy::board::{self, Card, IssueState, LinkedPull, Move, PullState};
 use plasma_store::{Cause, Job, JobKey, NewAction};
@@ -271,7 +273,9 @@ async fn finish(
     let problem = matches!(result, CardResult::Problem(_));
     if !matches!(result, CardResult::NoBoard) && app.board.problem_changed(&issue, problem) {
         let key = JobKey::Issue { repo: repo.to_string(), number };
-        app.store.trigger(&key, &cause(job).map_or(Cause::Sweep, Cause::Delivery), app.now()).await?;
+        app.store
+            .trigger(&key, &cause(job).map_or(Cause::Sweep, Cause::Delivery), app.now())
+            .await?;
         app.notify.notify_waiters();
     }
     info!(job_key = %job.key, ?result, "board reconciled");
@@ -417,7 +421,8 @@ pub async fn reconcile_card(
     };
     if let Some(c) = carried {
         let full = c.repo.full_name();
-        let known = issue.pulls.iter().any(|p| p.number == c.number && p.repo.eq_ignore_ascii_case(&full));
+        let known =
+            issue.pulls.iter().any(|p| p.number == c.number && p.repo.eq_ignore_ascii_case(&full));
         if !known && let Some(p) = c.repo.keyed_pull(c.number).await? {
             issue.pulls.push(p);
         }

@@ -229,7 +229,9 @@ async fn a_board_problem_is_on_the_issues_summary_until_the_board_is_fixed() {
     step(&env, "issues", "s-2", &retarget(example("issues", Some("edited")), n)).await;
     let text = summary(&env, n).expect("the summary stays");
     assert!(!text.contains("not visible"), "the old problem went: {text}");
-    assert!(text.contains("Shipped") && text.contains("Backlog, In Progress, Review, Done, Blocked"));
+    assert!(
+        text.contains("Shipped") && text.contains("Backlog, In Progress, Review, Done, Blocked")
+    );
 
     // Fixed: the next card move takes the finding off the summary (level-triggered).
     config(&env, "board: {project: plasma-engine/3}\n");

@@ -350,7 +350,8 @@ impl RepoClient {
             .collect();
         // A cross-reference's source (or a connection's subject) may be an issue: only pull
         // requests are kept, as from the search, which answers issues and discussions too.
-        let linked = issue.timeline_items.map(|t| t.nodes).unwrap_or_default().into_iter().flatten();
+        let linked =
+            issue.timeline_items.map(|t| t.nodes).unwrap_or_default().into_iter().flatten();
         let linked = linked.filter_map(|mut event| {
             let source = event.get_mut("source").map(Value::take);
             source.or_else(|| event.get_mut("subject").map(Value::take))
