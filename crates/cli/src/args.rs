@@ -100,7 +100,8 @@ pub enum Command {
     /// A repository's recorded deployments: state, duration, rollback and redeploy flags and the
     /// pull requests each brought (from the service's store, `PLASMA_OPS_DATABASE_URL`).
     Deployments(crate::deployments_cmd::DeploymentsArgs),
-    /// The project board (GitHub Projects): `board show ORG/NUMBER` prints its columns.
+    /// The project board (GitHub Projects): `board show ORG/NUMBER` prints its columns;
+    /// `board sync OWNER/REPO [--dry-run]` puts every open issue's card in its column.
     #[command(subcommand)]
     Board(crate::board_cmd::BoardCmd),
 }

@@ -109,6 +109,9 @@ pub mod rule_id {
     pub const INCIDENT_POSTMORTEM: &str = "incident-postmortem";
     /// Infrastructure changes approved by the infra team (or the files' code owners).
     pub const INFRA_APPROVAL: &str = "infra-approval";
+    /// The project board configured for the repository can be used (visible to the
+    /// credentials, with the status field and every configured column).
+    pub const PROJECT_BOARD: &str = "project-board";
 
     /// Every rule id, for validating `rules:` overrides in configuration.
     pub const ALL: &[&str] = &[
@@ -131,5 +134,6 @@ pub mod rule_id {
         INCIDENT_OWNER,
         INCIDENT_POSTMORTEM,
         INFRA_APPROVAL,
+        PROJECT_BOARD,
     ];
 }

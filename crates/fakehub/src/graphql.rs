@@ -113,6 +113,8 @@ pub(crate) async fn graphql(State(shared): State<Shared>, body: Bytes) -> Reply 
         "ProjectBoardUser" => crate::projects::project_board(&st, &req.variables, rate_limit, true),
         "BoardIssue" => crate::projects::board_issue(&st, &req.variables, rate_limit),
         "ProjectItems" => crate::projects::items(&st, &req.variables, rate_limit),
+        "KeyedPull" => crate::projects::pull(&st, &req.variables, rate_limit),
+        "OpenIssues" => crate::projects::open_issues(&st, &req.variables, rate_limit),
         "AddProjectItem" => crate::projects::add_item(&mut st, &req.variables),
         "SetProjectItemStatus" => crate::projects::set_status(&mut st, &req.variables),
         other => json!({ "errors": [error(

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::FakeHub;
 use crate::graphql::error;
-use crate::state::State as FakeState;
+use crate::state::{IssueRec, State as FakeState};
 
 /// A project to create with [`FakeHub::add_project`].
 #[derive(Clone, Debug)]
@@ -161,6 +161,46 @@ fn search_terms(q: &str) -> (String, Option<String>, Option<String>) {
     (term, word("org:"), word("repo:"))
 }
 
+/// A pull request as the `KeyedPull` fragment of `BoardIssue` gives it.
+fn keyed_pull(st: &FakeState, key: &str, owner: &str, name: &str, issue: &IssueRec) -> Value {
+    let pull = issue.pull.as_ref();
+    let state = match (issue.state.as_str(), pull.is_some_and(|p| p.merged_at.is_some())) {
+        ("open", _) => "OPEN",
+        (_, true) => "MERGED",
+        _ => "CLOSED",
+    };
+    let requested =
+        st.projects.review_requests.get(&(key.to_string(), issue.number)).copied().unwrap_or(0);
+    json!({
+        "__typename": "PullRequest",
+        "number": issue.number,
+        "title": issue.title,
+        "headRefName": pull.map(|p| p.head_ref.clone()).unwrap_or_default(),
+        "state": state,
+        "isDraft": pull.is_some_and(|p| p.draft),
+        "repository": { "nameWithOwner": format!("{owner}/{name}") },
+        "reviewRequests": { "totalCount": requested },
+        "reviews": { "totalCount": pull.map_or(0, |p| p.reviews.len()) },
+    })
+}
+
+/// Whether `body` mentions issue `number` of `issue_repo` (lower-case `owner/name`) as GitHub
+/// links it: `owner/name#N` or its URL anywhere, `#N` alone from the same repository.
+fn mentions(body: &str, from_repo: &str, issue_repo: &str, number: u64) -> bool {
+    let body = body.to_ascii_lowercase();
+    let word_end = |rest: &str| !rest.starts_with(|c: char| c.is_ascii_alphanumeric());
+    let found =
+        |needle: &str| body.match_indices(needle).any(|(i, m)| word_end(&body[i + m.len()..]));
+    found(&format!("{issue_repo}#{number}"))
+        || found(&format!("github.com/{issue_repo}/issues/{number}"))
+        || (from_repo == issue_repo
+            && body.match_indices(&format!("#{number}")).any(|(i, m)| {
+                let before_ok =
+                    !body[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '/');
+                before_ok && word_end(&body[i + m.len()..])
+            }))
+}
+
 /// `BoardIssue`.
 pub(crate) fn board_issue(st: &FakeState, vars: &Value, rate_limit: Value) -> Value {
     let owner = vars["owner"].as_str().unwrap_or_default();
@@ -177,28 +217,10 @@ pub(crate) fn board_issue(st: &FakeState, vars: &Value, rate_limit: Value) -> Va
             continue;
         }
         for issue in repo.issues.values() {
-            let Some(pull) = &issue.pull else { continue };
-            if !issue.title.contains(&term) {
+            if issue.pull.is_none() || !issue.title.contains(&term) {
                 continue;
             }
-            let state = match (issue.state.as_str(), pull.merged_at.is_some()) {
-                ("open", _) => "OPEN",
-                (_, true) => "MERGED",
-                _ => "CLOSED",
-            };
-            let requested =
-                st.projects.review_requests.get(&(key.clone(), issue.number)).copied().unwrap_or(0);
-            pulls.push(json!({
-                "__typename": "PullRequest",
-                "number": issue.number,
-                "title": issue.title,
-                "headRefName": pull.head_ref,
-                "state": state,
-                "isDraft": pull.draft,
-                "repository": { "nameWithOwner": format!("{}/{}", repo.owner, repo.name) },
-                "reviewRequests": { "totalCount": requested },
-                "reviews": { "totalCount": pull.reviews.len() },
-            }));
+            pulls.push(keyed_pull(st, key, &repo.owner, &repo.name, issue));
         }
     }
     let search = json!({ "nodes": pulls });
@@ -222,6 +244,19 @@ pub(crate) fn board_issue(st: &FakeState, vars: &Value, rate_limit: Value) -> Va
         .get(&(full.clone(), number))
         .cloned()
         .or_else(|| (issue.state == "closed").then(|| "completed".to_string()));
+    // Cross-references: pull requests of the same owner whose body mentions the issue (GitHub
+    // records them at once; the fake works them out on each read).
+    let mut timeline: Vec<Value> = Vec::new();
+    for (key, r) in st.repos.iter().filter(|(_, r)| r.owner.eq_ignore_ascii_case(owner)) {
+        for i in r.issues.values().filter(|i| i.pull.is_some()) {
+            if i.body.as_deref().is_some_and(|b| mentions(b, key, &full, number)) {
+                timeline.push(json!({
+                    "__typename": "CrossReferencedEvent",
+                    "source": keyed_pull(st, key, &r.owner, &r.name, i),
+                }));
+            }
+        }
+    }
     let items: Vec<Value> = st
         .projects
         .projects
@@ -244,6 +279,7 @@ pub(crate) fn board_issue(st: &FakeState, vars: &Value, rate_limit: Value) -> Va
             "state": issue.state.to_ascii_uppercase(),
             "stateReason": reason.map(|r| r.to_ascii_uppercase()),
             "projectItems": { "nodes": items },
+            "timelineItems": { "nodes": timeline },
         } },
         "search": search,
     } })
@@ -323,6 +359,64 @@ pub(crate) fn set_status(st: &mut FakeState, vars: &Value) -> Value {
     };
     i.option = Some(option);
     json!({ "data": { PATH: { "projectV2Item": { "id": item_id(i.id) } } } })
+}
+
+/// `KeyedPull`: one pull request.
+pub(crate) fn pull(st: &FakeState, vars: &Value, rate_limit: Value) -> Value {
+    let owner = vars["owner"].as_str().unwrap_or_default();
+    let name = vars["name"].as_str().unwrap_or_default();
+    let full = format!("{owner}/{name}").to_ascii_lowercase();
+    let number = vars["number"].as_u64().unwrap_or_default();
+    let Some(repo) = st.repo(&full) else {
+        let message = format!("Could not resolve to a Repository with the name '{owner}/{name}'.");
+        return json!({
+            "data": { "rateLimit": rate_limit, "repository": null },
+            "errors": [error(&message, &["repository"], "NOT_FOUND")],
+        });
+    };
+    let Some(issue) = repo.issues.get(&number).filter(|i| i.pull.is_some()) else {
+        let message = format!("Could not resolve to a PullRequest with the number of {number}.");
+        return json!({
+            "data": { "rateLimit": rate_limit, "repository": { "pullRequest": null } },
+            "errors": [error(&message, &["repository", "pullRequest"], "NOT_FOUND")],
+        });
+    };
+    let pull = keyed_pull(st, &full, &repo.owner, &repo.name, issue);
+    json!({ "data": { "rateLimit": rate_limit, "repository": { "pullRequest": pull } } })
+}
+
+/// `OpenIssues`: open issues (no pull requests), oldest first, 100 a page.
+pub(crate) fn open_issues(st: &FakeState, vars: &Value, rate_limit: Value) -> Value {
+    let owner = vars["owner"].as_str().unwrap_or_default();
+    let name = vars["name"].as_str().unwrap_or_default();
+    let Some(repo) = st.repo(&format!("{owner}/{name}")) else {
+        let message = format!("Could not resolve to a Repository with the name '{owner}/{name}'.");
+        return json!({
+            "data": { "rateLimit": rate_limit, "repository": null },
+            "errors": [error(&message, &["repository"], "NOT_FOUND")],
+        });
+    };
+    let open: Vec<u64> = repo
+        .issues
+        .values()
+        .filter(|i| i.pull.is_none() && i.state == "open")
+        .map(|i| i.number)
+        .collect();
+    let start = vars["after"]
+        .as_str()
+        .and_then(|c| c.strip_prefix("cursor:"))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(open.len());
+    let end = (start + 100).min(open.len());
+    let nodes: Vec<Value> = open[start..end].iter().map(|n| json!({ "number": n })).collect();
+    json!({ "data": {
+        "rateLimit": rate_limit,
+        "repository": { "issues": {
+            "pageInfo": { "hasNextPage": end < open.len(), "endCursor": (end > start).then(|| format!("cursor:{end}")) },
+            "nodes": nodes,
+        } },
+    } })
 }
 
 /// `ProjectItems`: 100 cards a page.
@@ -464,6 +558,22 @@ impl FakeHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_are_links_github_would_make() {
+        let table = [
+            ("Closes #12", "o/r", "o/r", 12, true),
+            ("Closes #123", "o/r", "o/r", 12, false),
+            ("Closes #12.", "o/r", "o/r", 12, true),
+            ("see o/tracker#12", "o/r", "o/tracker", 12, true),
+            ("see #12", "o/r", "o/tracker", 12, false),
+            ("https://github.com/O/Tracker/issues/12", "o/r", "o/tracker", 12, true),
+            ("abc#12", "o/r", "o/r", 12, false),
+        ];
+        for (body, from, to, n, want) in table {
+            assert_eq!(mentions(body, from, to, n), want, "{body}");
+        }
+    }
 
     #[test]
     fn search_terms_are_read() {

@@ -188,7 +188,7 @@ async fn project_answers_have_the_shape_githubs_schema_gives() {
         (Some("CLOSED"), Some("COMPLETED"))
     );
     assert_eq!(i["projectItems"]["nodes"][0]["fieldValueByName"]["name"], "Review");
-    case("closed issue with its card", "board_issue.graphql", issue_vars, &after);
+    case("closed issue with its card", "board_issue.graphql", issue_vars.clone(), &after);
     let missing = json!({ "owner": "plasma-engine", "name": "plasma-ops", "number": 999, "field": "Status", "search": "is:pr" });
     let none = post(&hub, "BoardIssue", &document("board_issue.graphql"), &missing).await;
     assert_eq!(none["errors"][0]["type"], "NOT_FOUND");
@@ -208,6 +208,50 @@ async fn project_answers_have_the_shape_githubs_schema_gives() {
     let last = post(&hub, "ProjectItems", &document("project_items.graphql"), &next).await;
     assert_eq!(last["data"]["node"]["items"]["pageInfo"]["hasNextPage"], false);
     case("project cards, last page", "project_items.graphql", next, &last);
+
+    // A pull request keyed in its branch alone, linking the issue: on the issue's timeline.
+    let branch_only = hub.add_pull(
+        REPO,
+        FakePull {
+            title: "Bootstrap".into(),
+            head_ref: format!("ops/PE-{issue}-more"),
+            body: Some(format!("Part of {REPO}#{issue}")),
+            ..FakePull::default()
+        },
+    );
+    let linked = post(&hub, "BoardIssue", &document("board_issue.graphql"), &issue_vars).await;
+    let timeline = &linked["data"]["repository"]["issue"]["timelineItems"]["nodes"];
+    assert!(
+        timeline.as_array().unwrap().iter().any(|e| e["source"]["number"] == branch_only),
+        "{timeline}"
+    );
+    case("issue with a cross-reference", "board_issue.graphql", issue_vars.clone(), &linked);
+    let pull_vars =
+        json!({ "owner": "plasma-engine", "name": "plasma-ops", "number": branch_only });
+    let one = post(&hub, "KeyedPull", &document("keyed_pull.graphql"), &pull_vars).await;
+    assert_eq!(
+        one["data"]["repository"]["pullRequest"]["headRefName"],
+        format!("ops/PE-{issue}-more")
+    );
+    case("one pull request", "keyed_pull.graphql", pull_vars, &one);
+    let no_pull = json!({ "owner": "plasma-engine", "name": "plasma-ops", "number": issue });
+    let none = post(&hub, "KeyedPull", &document("keyed_pull.graphql"), &no_pull).await;
+    assert_eq!(none["errors"][0]["type"], "NOT_FOUND", "an issue is no pull request");
+    case("no such pull request", "keyed_pull.graphql", no_pull, &none);
+    for _ in 0..101 {
+        hub.add_issue(REPO, FakeIssue::default());
+    }
+    let open_vars = json!({ "owner": "plasma-engine", "name": "plasma-ops", "after": null });
+    let open = post(&hub, "OpenIssues", &document("open_issues.graphql"), &open_vars).await;
+    let conn = &open["data"]["repository"]["issues"];
+    assert_eq!(conn["nodes"].as_array().unwrap().len(), 100);
+    assert_eq!(conn["pageInfo"]["hasNextPage"], true);
+    case("open issues, first page", "open_issues.graphql", open_vars, &open);
+    let next = json!({ "owner": "plasma-engine", "name": "plasma-ops", "after": conn["pageInfo"]["endCursor"] });
+    let rest = post(&hub, "OpenIssues", &document("open_issues.graphql"), &next).await;
+    // 101 open: the first issue was closed above, and pull requests are not issues.
+    assert_eq!(rest["data"]["repository"]["issues"]["nodes"].as_array().unwrap().len(), 1);
+    case("open issues, last page", "open_issues.graphql", next, &rest);
 
     let count = cases.len();
     let (checked, problems) = execute(&Value::Array(cases));

@@ -197,6 +197,24 @@ pub fn decide(
     Move::To(target.to_string())
 }
 
+/// `project-board`: the board is a finding on the issue's summary when it cannot be used.
+pub const ABOUT: crate::rules::about::RuleAbout = crate::rules::about::RuleAbout {
+    rule: r#"project-board"#,
+    checks: r#"When `board.project` is set, the project is visible to plasma-ops's credentials and its status field has every configured column; otherwise the issue's summary says what to change (cards cannot move until then). Level-triggered: the finding goes when the board is fixed."#,
+    config: &[
+        crate::rules::about::ConfigKey { key: "board.status_field", default: r#"Status"# },
+        crate::rules::about::ConfigKey { key: "board.columns.backlog", default: r#"Backlog"# },
+        crate::rules::about::ConfigKey {
+            key: "board.columns.in_progress",
+            default: r#"In Progress"#,
+        },
+        crate::rules::about::ConfigKey { key: "board.columns.review", default: r#"Review"# },
+        crate::rules::about::ConfigKey { key: "board.columns.done", default: r#"Done"# },
+    ],
+    passes: r#"`board.project: https://github.com/orgs/plasma-engine/projects/3`, an organisation project the App can read and write, with a `Status` field of Backlog, In Progress, Review, Done"#,
+    fails: r#"`board.project: https://github.com/users/alice/projects/4`: a user's project, which GitHub shows no GitHub App"#,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -165,7 +165,7 @@ pub(crate) fn policy_for(
 
 /// Build the policy from the organisation's and the base branch's files. A broken file is not a
 /// crash: it becomes a failing status that points at the error.
-fn policy_from(org: Option<&str>, base: Option<&str>) -> Result<Policy, String> {
+pub(crate) fn policy_from(org: Option<&str>, base: Option<&str>) -> Result<Policy, String> {
     let org_src = org.map(|text| ConfigSource { name: "<org>/.github/.github/plasma.yml", text });
     let repo_src = base.map(|text| ConfigSource { name: ".github/plasma.yml", text });
     compile_policy(org_src, repo_src)
@@ -519,6 +519,9 @@ async fn evaluate_issue(
     let incident =
         crate::incidents::reconcile(app, gh, inst, repo, &issue, &policy, &login).await?;
     plasma_policy::add_issue_findings(&mut verdict, &policy, incident.findings);
+    // A project board that cannot be used, with what to change (rule `project-board`).
+    let board = crate::board::summary_findings(app, gh, inst, repo, &policy).await?;
+    plasma_policy::add_issue_findings(&mut verdict, &policy, board);
     let mut plan = plan::plan_issue(&verdict, issue.sticky_comment.as_ref());
     // The reopen and its comment go first: the summary then describes the issue as it will be.
     plan.writes.splice(0..0, incident.writes);

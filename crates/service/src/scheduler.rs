@@ -41,7 +41,8 @@ pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// One sweep; returns how many pull requests were enqueued.
+/// One sweep; returns how many jobs (pull requests, and cards of repositories with a board) were
+/// enqueued.
 pub async fn sweep(app: &App) -> Result<usize, String> {
     let Some(gh) = &app.github else { return Ok(0) };
     let mut targets: Vec<(Option<u64>, String)> =
@@ -85,6 +86,12 @@ pub async fn sweep(app: &App) -> Result<usize, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             n += 1;
+        }
+        // Cards too, when the repository has a board: one listing of its open issues (see
+        // `board::sweep_repo` for the cost). A board that cannot be read does not stop the sweep.
+        match crate::board::sweep_repo(app, inst, &repo, &dead).await {
+            Ok(cards) => n += cards,
+            Err(e) => warn!(repo, error = %e, "sweep: the board's open issues were not listed"),
         }
     }
     app.notify.notify_waiters();

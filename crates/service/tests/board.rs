@@ -65,7 +65,6 @@ async fn an_issue_moves_through_the_board_by_its_pull_requests_events() {
     config(&env, "board:\n  project: https://github.com/orgs/plasma-engine/projects/3\n");
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
-    env.start().await;
     let mut deliveries = Vec::new();
 
     let opened = retarget(example("issues", Some("opened")), n);
@@ -120,7 +119,6 @@ async fn a_humans_blocked_move_is_respected_until_the_state_changes() {
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
     let pr = pull_for(&env, n);
-    env.start().await;
     step(&env, "pull_request", "k-1", &pr_event("opened", pr)).await;
     assert_eq!(card(&env, n).as_deref(), Some("In Progress"));
 
@@ -147,7 +145,6 @@ async fn a_user_owned_project_is_reported_not_skipped() {
     p.visible_to_app = false;
     env.hub.add_project(p);
     let n = issue(&env);
-    env.start().await;
     let (_, writes) =
         step(&env, "issues", "u-1", &retarget(example("issues", Some("opened")), n)).await;
     assert_eq!(writes, 0);
@@ -165,7 +162,6 @@ async fn options_renamed_or_recreated_between_two_events_are_resolved_again() {
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
     let pr = pull_for(&env, n);
-    env.start().await;
     step(&env, "pull_request", "o-1", &pr_event("opened", pr)).await;
     assert_eq!(card(&env, n).as_deref(), Some("In Progress"));
 
@@ -195,5 +191,128 @@ async fn options_renamed_or_recreated_between_two_events_are_resolved_again() {
         text.contains("Shipped") && text.contains("Backlog, In Progress, In review, Blocked, Done"),
         "{text}"
     );
+    env.stop().await;
+}
+
+/// The issue's sticky summary, if any.
+fn summary(env: &Env, n: u64) -> Option<String> {
+    env.hub
+        .comments_of(REPO, n)
+        .into_iter()
+        .find(|c| c.body.contains("<!-- plasma-ops:summary -->"))
+        .map(|c| c.body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_problem_is_on_the_issues_summary_until_the_board_is_fixed() {
+    let mut env = Env::new("board-summary").await;
+    config(&env, "board: {project: 'https://github.com/users/alice/projects/4'}\n");
+    let mut p = FakeProject::org("alice", 4);
+    p.user_owned = true;
+    p.visible_to_app = false;
+    env.hub.add_project(p);
+    env.hub.add_project(FakeProject::org(ORG, 3));
+    let n = issue(&env);
+    let pr = pull_for(&env, n);
+
+    // Only a pull request's event: the card job finds the problem and has the issue evaluated
+    // again, so the summary says it, with what to change.
+    step(&env, "pull_request", "s-1", &pr_event("opened", pr)).await;
+    let text = summary(&env, n).expect("the issue has a summary");
+    assert!(text.contains("project-board"), "{text}");
+    assert!(text.contains("not visible"), "{text}");
+    assert!(text.contains("https://github.com/orgs/ORG/projects/N"), "what to change: {text}");
+    assert_eq!(card(&env, n), None);
+
+    // A column the project lacks: the summary names the options the field has.
+    config(&env, "board: {project: plasma-engine/3, columns: {done: Shipped}}\n");
+    step(&env, "issues", "s-2", &retarget(example("issues", Some("edited")), n)).await;
+    let text = summary(&env, n).expect("the summary stays");
+    assert!(!text.contains("not visible"), "the old problem went: {text}");
+    assert!(
+        text.contains("Shipped") && text.contains("Backlog, In Progress, Review, Done, Blocked")
+    );
+
+    // Fixed: the next card move takes the finding off the summary (level-triggered).
+    config(&env, "board: {project: plasma-engine/3}\n");
+    step(&env, "pull_request", "s-3", &pr_event("labeled", pr)).await;
+    assert_eq!(card(&env, n).as_deref(), Some("In Progress"));
+    let text = summary(&env, n).unwrap_or_default();
+    assert!(!text.contains("project-board") && !text.contains("Shipped"), "{text}");
+    assert_eq!(env.sticky_comments(n), 1, "one summary, edited in place");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_request_keyed_only_in_its_branch_moves_the_card_from_both_sides() {
+    let mut env = Env::new("board-branch").await;
+    config(&env, "board: {project: plasma-engine/3}\n");
+    env.hub.add_project(FakeProject::org(ORG, 3));
+    let n = issue(&env);
+    // No key in the title: title search cannot find it. Its body links the issue (a cross-
+    // reference on the issue's timeline), as the process's pull request template asks.
+    let pr = env.hub.add_pull(
+        REPO,
+        FakePull {
+            title: "Bootstrap the gateway".into(),
+            head_ref: format!("gateway/PE-{n}-bootstrap"),
+            body: Some(format!("Closes #{n}")),
+            draft: true,
+            ..FakePull::default()
+        },
+    );
+    // One keyed in its branch that does not link the issue: found from its own events only.
+    let quiet = env.hub.add_pull(
+        REPO,
+        FakePull {
+            title: "Gateway follow-up".into(),
+            head_ref: format!("gateway/PE-{n}-follow-up"),
+            body: None,
+            draft: false,
+            ..FakePull::default()
+        },
+    );
+    step(&env, "pull_request", "h-1", &pr_event("opened", pr)).await;
+    assert_eq!(card(&env, n).as_deref(), Some("In Progress"));
+    // The issue's side finds it through the cross-reference: nothing moves back to Backlog.
+    let (_, writes) =
+        step(&env, "issues", "h-2", &retarget(example("issues", Some("labeled")), n)).await;
+    assert_eq!((card(&env, n).as_deref(), writes), (Some("In Progress"), 0));
+
+    env.hub.set_state(REPO, pr, "closed", false);
+    env.hub.set_review_requests(REPO, quiet, 1);
+    step(&env, "pull_request", "h-3", &pr_event("review_requested", quiet)).await;
+    assert_eq!(card(&env, n).as_deref(), Some("Review"), "the pull request's own event counts");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_puts_cards_no_webhook_told_us_about() {
+    let mut env = Env::new("board-sweep").await;
+    config(&env, "board: {project: plasma-engine/3}\n");
+    env.hub.add_project(FakeProject::org(ORG, 3));
+    let a = issue(&env);
+    let b = issue(&env);
+    let closed = issue(&env);
+    env.hub.set_state(REPO, closed, "closed", false);
+    let mut cfg = env.app().cfg.clone();
+    cfg.repositories = vec![REPO.to_string()];
+    let app = plasma_service::App::new(
+        cfg,
+        env.app().store.clone(),
+        env.app().github.clone(),
+        plasma_service::system_clock(),
+    );
+    let n = plasma_service::scheduler::sweep(&app).await.unwrap();
+    assert_eq!(n, 2, "one card job per open issue, no pull request open");
+    env.settle(SETTLE).await;
+    assert_eq!(card(&env, a).as_deref(), Some("Backlog"));
+    assert_eq!(card(&env, b).as_deref(), Some("Backlog"));
+    assert_eq!(card(&env, closed), None, "a closed issue is not swept");
+    // Healed: the next sweep's jobs write nothing.
+    let before = env.hub.project_mutations();
+    plasma_service::scheduler::sweep(&app).await.unwrap();
+    env.settle(SETTLE).await;
+    assert_eq!(env.hub.project_mutations(), before);
     env.stop().await;
 }

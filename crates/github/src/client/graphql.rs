@@ -97,6 +97,20 @@ pub mod ops {
         document: include_str!("../../graphql/project_items.graphql"),
     };
 
+    /// A repository's open issue numbers, 100 a page (`board sync`, the sweep).
+    pub const OPEN_ISSUES: Operation = Operation {
+        name: "OpenIssues",
+        kind: OperationKind::Query,
+        document: include_str!("../../graphql/open_issues.graphql"),
+    };
+
+    /// One pull request with the fields the board reads.
+    pub const KEYED_PULL: Operation = Operation {
+        name: "KeyedPull",
+        kind: OperationKind::Query,
+        document: include_str!("../../graphql/keyed_pull.graphql"),
+    };
+
     /// Every operation, one per file under `crates/github/graphql/`.
     pub const ALL: &[Operation] = &[
         REVIEW_THREADS,
@@ -106,6 +120,8 @@ pub mod ops {
         ADD_PROJECT_ITEM,
         SET_PROJECT_ITEM_STATUS,
         PROJECT_ITEMS,
+        OPEN_ISSUES,
+        KEYED_PULL,
     ];
 }
 

@@ -1,6 +1,8 @@
 //! GitHub Projects (v2) through GraphQL: resolve a project, its status field and the field's
-//! options by name; read an issue's cards and the pull requests that mention its key; add a card;
-//! set its column; list a project's cards. REST has no Projects v2 API at all.
+//! options by name; read an issue's cards and the pull requests that may carry its key (title
+//! search and the issue's cross-references: see `graphql/board_issue.graphql`); add a card; set
+//! its column; list a project's cards and a repository's open issues. REST has no Projects v2
+//! API at all.
 //!
 //! An App's installation token cannot see a user-owned project: GitHub answers `projectV2: null`
 //! (not an error), so [`ProjectLookup::Invisible`] is a result of its own, for the caller to
@@ -104,7 +106,7 @@ pub struct IssueCard {
     pub status: Option<String>,
 }
 
-/// A pull request found by searching for an issue's key.
+/// A pull request found by searching for an issue's key, or cross-referencing the issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyedPull {
     /// `owner/name`.
@@ -138,7 +140,8 @@ pub struct BoardIssue {
     pub state_reason: Option<String>,
     /// Its cards, on any project.
     pub cards: Vec<IssueCard>,
-    /// Pull requests whose title mentions the key (a search: the caller checks the key).
+    /// Pull requests whose title mentions the key, or that cross-reference the issue (each once;
+    /// the caller checks the key in their title or branch).
     pub pulls: Vec<KeyedPull>,
 }
 
@@ -162,6 +165,8 @@ struct IssueNode {
     #[serde(default)]
     state_reason: Option<String>,
     project_items: Nodes<ItemNode>,
+    #[serde(default)]
+    timeline_items: Option<Nodes<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +258,19 @@ struct ContentNode {
     repository: Option<RepoName>,
 }
 
+fn keyed(p: PullNode) -> KeyedPull {
+    KeyedPull {
+        repo: p.repository.name_with_owner,
+        number: p.number,
+        title: p.title,
+        branch: p.head_ref_name,
+        state: p.state,
+        draft: p.is_draft,
+        review_requests: p.review_requests.total_count,
+        reviews: p.reviews.total_count,
+    }
+}
+
 /// Whether a GraphQL error says GitHub found no such object (an organisation login that is a
 /// user's, a missing repository).
 fn not_found(e: &GitHubError) -> bool {
@@ -330,25 +348,26 @@ impl RepoClient {
                 status: i.field_value_by_name.and_then(|v| v.name),
             })
             .collect();
-        // Search answers issues and discussions too: only pull requests are kept.
-        let pulls = data
-            .search
-            .nodes
-            .into_iter()
-            .flatten()
-            .filter(|n| n["__typename"] == "PullRequest")
-            .filter_map(|n| serde_json::from_value::<PullNode>(n).ok())
-            .map(|p| KeyedPull {
-                repo: p.repository.name_with_owner,
-                number: p.number,
-                title: p.title,
-                branch: p.head_ref_name,
-                state: p.state,
-                draft: p.is_draft,
-                review_requests: p.review_requests.total_count,
-                reviews: p.reviews.total_count,
-            })
-            .collect();
+        // A cross-reference's source (or a connection's subject) may be an issue: only pull
+        // requests are kept, as from the search, which answers issues and discussions too.
+        let linked =
+            issue.timeline_items.map(|t| t.nodes).unwrap_or_default().into_iter().flatten();
+        let linked = linked.filter_map(|mut event| {
+            let source = event.get_mut("source").map(Value::take);
+            source.or_else(|| event.get_mut("subject").map(Value::take))
+        });
+        let mut pulls: Vec<KeyedPull> = Vec::new();
+        for node in data.search.nodes.into_iter().flatten().chain(linked) {
+            if node["__typename"] != "PullRequest" {
+                continue;
+            }
+            let Ok(p) = serde_json::from_value::<PullNode>(node) else { continue };
+            let repo = &p.repository.name_with_owner;
+            if pulls.iter().any(|k| k.number == p.number && k.repo.eq_ignore_ascii_case(repo)) {
+                continue;
+            }
+            pulls.push(keyed(p));
+        }
         Ok(Some(BoardIssue {
             id: issue.id,
             title: issue.title,
@@ -390,6 +409,39 @@ impl RepoClient {
         let vars = json!({ "project": project, "item": item, "field": field, "option": option });
         let _: Value = self.graphql(&ops::SET_PROJECT_ITEM_STATUS, vars).await?;
         Ok(())
+    }
+
+    /// Pull request `number` of this repository as the board reads it; `None` when there is none.
+    pub async fn keyed_pull(&self, number: u64) -> Result<Option<KeyedPull>, GitHubError> {
+        #[derive(Deserialize)]
+        struct Data {
+            repository: Option<Repo>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Repo {
+            pull_request: Option<PullNode>,
+        }
+        let vars = json!({ "owner": self.owner(), "name": self.name, "number": number });
+        let data: Data = match self.graphql(&ops::KEYED_PULL, vars).await {
+            Ok(d) => d,
+            Err(e) if not_found(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(data.repository.and_then(|r| r.pull_request).map(keyed))
+    }
+
+    /// The numbers of this repository's open issues (pull requests excluded), oldest first, in
+    /// pages of 100 up to the client's page bound.
+    pub async fn open_issue_numbers(&self) -> Result<Vec<u64>, GitHubError> {
+        #[derive(Deserialize)]
+        struct Numbered {
+            number: u64,
+        }
+        let vars = json!({ "owner": self.owner(), "name": self.name });
+        let nodes: Vec<Option<Numbered>> =
+            self.graphql_nodes(&ops::OPEN_ISSUES, vars, &["repository", "issues"]).await?;
+        Ok(nodes.into_iter().flatten().map(|n| n.number).collect())
     }
 
     /// Every card of the project (pages of 100, up to the page bound) with its `field` value.

@@ -51,6 +51,7 @@ pub const ALL: &[RuleAbout] = &[
     crate::incident::ABOUT_OWNER,
     crate::incident::ABOUT_POSTMORTEM,
     super::infra_approval::ABOUT,
+    crate::board::ABOUT,
 ];
 
 /// The entry of `rule`, if it is a rule id.

@@ -113,6 +113,9 @@ impl Env {
 
     /// Start the service, with `PLASMA_OPS_BOT_LOGIN` set or (false) left to be learned.
     pub async fn start_with_login(&mut self, bot_login: bool) {
+        // A second service on the same store would take half the jobs with its own memory (the
+        // board's remembered card states, resolved projects): a race, not a test.
+        assert!(self.running.is_none(), "the service already runs: Env::new starts it");
         init_test_logs();
         let cfg = service_config_with(&self.db, &self.api_url, bot_login);
         let store = plasma_store::open(&cfg.database_url).await.expect("store");
