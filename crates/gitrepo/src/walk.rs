@@ -288,6 +288,9 @@ impl RawWalk<'_> {
     }
 }
 
+/// What gix's walk says of a commit it cannot decode (the fast walk says the same).
+const DECODE_FAILED: &str = "A commit could not be decoded during traversal";
+
 /// Why the fast walk stopped.
 #[derive(Debug)]
 struct WalkError(String);
@@ -319,7 +322,8 @@ impl FastWalk {
             None => {
                 let time = gix::objs::CommitRefIter::from_bytes(&data, hash)
                     .committer()
-                    .map_err(|e| WalkError(format!("commit {id} could not be decoded: {e}")))?
+                    // gix's words, so the error reads as before.
+                    .map_err(|_| WalkError(DECODE_FAILED.into()))?
                     .seconds();
                 (time, None)
             }
@@ -347,10 +351,8 @@ impl FastWalk {
                     Ok(Token::Tree { .. }) => {}
                     Ok(Token::Parent { id }) => parents.push(id),
                     Ok(_) => break,
-                    Err(e) => {
-                        return Some(Err(WalkError(format!(
-                            "A commit could not be decoded during traversal: {id}: {e}"
-                        ))));
+                    Err(_) => {
+                        return Some(Err(WalkError(DECODE_FAILED.into())));
                     }
                 }
             }
