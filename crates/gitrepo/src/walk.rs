@@ -480,3 +480,72 @@ fn hex(id: &ObjectId) -> String {
     let s: &str = id.hex_to_buf(&mut buf);
     s.to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const T: &str = "4b825dc642cb6eb9a060e54bf8d69288fbc4904c";
+    const P: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    fn header(parents: usize, author: &str, committer: &str) -> Vec<u8> {
+        let mut s = format!("tree {T}\n");
+        for _ in 0..parents {
+            s.push_str(&format!("parent {P}\n"));
+        }
+        format!("{s}author {author}\ncommitter {committer}\n\nmsg\n").into_bytes()
+    }
+
+    /// What gix's parser says: the parents and `committer().seconds()`.
+    fn gix_view(data: &[u8]) -> (Vec<ObjectId>, i64) {
+        let it = || gix::objs::CommitRefIter::from_bytes(data, gix::hash::Kind::Sha1);
+        (it().parent_ids().collect(), it().committer().unwrap().seconds())
+    }
+
+    #[test]
+    fn scan_reads_plain_headers_as_gix_does_and_leaves_the_rest_to_it() {
+        let ok = "A B <a@example.com> 1700000000 +0100";
+        // (parents, author, committer, scanned?)
+        let table: &[(usize, &str, &str, bool)] = &[
+            (0, ok, ok, true),
+            (1, ok, ok, true),
+            (2, ok, "C <c@example.com> 5 -0130", true),
+            (3, ok, ok, false),                    // octopus: gix reads it
+            (1, "A <a> B <b> 1 +0000", ok, false), // two `<`
+            (1, ok, "C <c@example.com> soon +0000", false), // not a number
+            (1, ok, "C <c@example.com> 1700000000", false), // no zone
+            (1, ok, "C <c@example.com> -5 +0000", false), // negative
+            (1, ok, "C <c@example.com>  170 +0000", false), // two spaces
+            (1, "<a@example.com> 1 +0000", ok, true), // empty name
+        ];
+        for (parents, author, committer, scanned) in table {
+            let data = header(*parents, author, committer);
+            let got = scan(&data, gix::hash::Kind::Sha1);
+            assert_eq!(got.is_some(), *scanned, "{author} / {committer} / {parents}");
+            if let Some((p, t)) = got {
+                let (gp, gt) = gix_view(&data);
+                assert_eq!(p.ids.get(..p.len).unwrap(), gp.as_slice());
+                assert_eq!(t, gt);
+            }
+        }
+        assert!(
+            scan(b"tree 4B825DC642CB6EB9A060E54BF8D69288FBC4904C\n", gix::hash::Kind::Sha1)
+                .is_none()
+        );
+        assert!(scan(b"", gix::hash::Kind::Sha1).is_none());
+    }
+
+    #[test]
+    fn batches_hand_back_each_commit_whole() {
+        let mut b = Batch::default();
+        let id = ObjectId::from_hex(P.as_bytes()).unwrap();
+        b.push(id, b"one");
+        b.push(id, b"");
+        b.push(id, b"three");
+        let got: Vec<&[u8]> = b.iter().map(|(_, d)| d).collect();
+        assert_eq!(got, vec![&b"one"[..], b"", b"three"]);
+        b.clear();
+        assert_eq!(b.len(), 0);
+    }
+}
