@@ -43,7 +43,7 @@ pub(crate) struct RawWalk<'r> {
 
 enum Inner<'r> {
     /// The whole ancestry of some tips, no commit-graph, not shallow: walked here.
-    Fast(FastWalk),
+    Fast(Box<FastWalk>),
     /// Everything else: gix's walk, the data read once more per commit.
     Gix { repo: &'r gix::Repository, walk: gix::revision::Walk<'r> },
 }
@@ -154,7 +154,7 @@ pub(crate) fn raw_walk<'r>(
                 walk.push_tip(tip).map_err(|e| err(&e))?;
             }
         }
-        Inner::Fast(walk)
+        Inner::Fast(Box::new(walk))
     } else {
         let walk = repo
             .rev_walk(range.include.iter().copied())
