@@ -11,9 +11,13 @@
 #   messages again from messages.nul;
 # - 20 tags `v0.<k>.0` along the history and 50 feature branches.
 #
-# Timings (best of 3 wall-clock runs, output to /dev/null), side by side in one run:
+# Timings (output to /dev/null), side by side in one run:
 #   walk:   git log --format='%H %P %ae %ct %s' main  vs  history_bench REPO main --no-verify
-#   verify: git log --format='%H %G? %s' main          vs  history_bench REPO main
+#           (and `--no-verify --reference`, the walk as it was before the fast walk), interleaved:
+#           ROUNDS rounds (default 7) of one run each, the order rotating every round so none
+#           always runs first; medians of wall and of CPU (user + system) seconds.
+#   verify: git log --format='%H %G? %s' main          vs  history_bench REPO main  (best of 3;
+#           PLASMA_HISTORY_BENCH_WALK_ONLY=1 skips it)
 # `history_bench` (crates/gitrepo/examples) is the work of `plasma-ops history` (gix walk,
 # parallel verification, the policy's history rules over every commit, branch and tag) without
 # clap and rendering, so it builds in release mode without the service's dependencies. With
@@ -24,6 +28,7 @@
 #   PLASMA_BENCH_DATA         the shared bench folder (default: <repo>/../shared/bench)
 #   PLASMA_HISTORY_BENCH_REPO where to build the repository (rebuilt when N or S change)
 #   PLASMA_HISTORY_BENCH_BUILD_ONLY=1  build the repository and stop
+#   PLASMA_HISTORY_BENCH_ROUNDS        rounds of the interleaved walk comparison (default 7)
 set -euo pipefail
 
 root=$(git rev-parse --show-toplevel)
@@ -109,10 +114,34 @@ best() { # best-of-3 wall seconds of "$@"
   printf '%.3f' "$b"
 }
 
-gwalk=$(best git -C "$repo" log --format='%H %P %ae %ct %s' main)
-pwalk=$(best "$ex" "$repo" main --no-verify)
-gver=$(best git -C "$repo" log --format='%H %G? %s' main)
-pver=$(best "$ex" "$repo" main)
+# The walk, interleaved: one run of each per round, rotating which goes first.
+rounds=${PLASMA_HISTORY_BENCH_ROUNDS:-7}
+walkers=("git -C $repo log --format=%H%x20%P%x20%ae%x20%ct%x20%s main"
+  "$ex $repo main --no-verify"
+  "$ex $repo main --no-verify --reference")
+times=$(mktemp)
+trap 'rm -f "$times"' EXIT
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((r = 0; r < rounds; r++)); do
+  for ((k = 0; k < 3; k++)); do
+    w=$(((r + k) % 3))
+    # shellcheck disable=SC2086  # the commands above are word-split on purpose
+    /usr/bin/time -f "$w %e %U %S" -a -o "$times" ${walkers[$w]} >/dev/null
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+median() { # median of column $2 (wall) or of $3+$4 (cpu) for walker $1
+  awk -v w="$1" -v c="$2" '$1 == w { print (c == "wall" ? $2 : $3 + $4) }' "$times" | sort -g |
+    awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f", m }'
+}
+gwalk=$(median 0 wall) pwalk=$(median 1 wall) rwalk=$(median 2 wall)
+gcpu=$(median 0 cpu) pcpu=$(median 1 cpu) rcpu=$(median 2 cpu)
+if [[ ${PLASMA_HISTORY_BENCH_WALK_ONLY:-} == 1 ]]; then
+  gver="-" pver="1"
+else
+  gver=$(best git -C "$repo" log --format='%H %G? %s' main)
+  pver=$(best "$ex" "$repo" main)
+fi
 # The verdicts, so a fast wrong answer cannot pass unnoticed.
 verdicts=$("$ex" "$repo" main | tr '\n' ' ')
 gitgood=$(git -C "$repo" log --format='%G?' main | sort | uniq -c | tr -s ' \n' ' ')
@@ -130,12 +159,20 @@ fi
 
 cat <<TXT
 repository: $total commits on main ($signed SSH-signed), $(git -C "$repo" tag | wc -l) tags, $(git -C "$repo" branch | wc -l) branches
-machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d), git $(git --version | cut -d' ' -f3)
+machine: $(nproc) cores "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')", $(date -u '+%Y-%m-%d %H:%M UTC'), git $(git --version | cut -d' ' -f3)
+walk: $rounds interleaved rounds, load average $load_before before, $load_after after
+| walk, no verification (median of $rounds) | git log | plasma-ops | plasma-ops before (--reference) |
+| --- | --- | --- | --- |
+| wall | ${gwalk} s | ${pwalk} s | ${rwalk} s |
+| CPU (user + system) | ${gcpu} s | ${pcpu} s | ${rcpu} s |
+| plasma-ops ÷ git log (wall) | | $(echo "scale=2; $pwalk / $gwalk" | bc) | $(echo "scale=2; $rwalk / $gwalk" | bc) |
+
 | what | git log | plasma-ops | commits/s (plasma-ops) |
 | --- | --- | --- | --- |
-| walk, no verification | ${gwalk} s | ${pwalk} s | $(echo "$total / $pwalk" | bc) |
-| walk + verify signatures | ${gver} s | ${pver} s | $(echo "$total / $pver" | bc) |
+| walk + verify signatures (best of 3) | ${gver} s | ${pver} s | $(echo "$total / $pver" | bc) |
 ${cli_rows}
 plasma-ops verdicts: ${verdicts}
+plasma-ops verdicts, walk only: $("$ex" "$repo" main --no-verify | tr '\n' ' ')
+before (--reference):           $("$ex" "$repo" main --no-verify --reference | tr '\n' ' ')
 git %G? verdicts: ${gitgood}
 TXT

@@ -4,7 +4,12 @@
 //! open, resolve, walk with gix, verify signatures in parallel, apply the history rules to every
 //! commit, branch and tag. Prints the count of findings per rule.
 //!
-//! Usage: history_bench PATH RANGE [--no-verify]
+//! With `--no-verify` the commits are judged as the walk hands them over
+//! ([`GitRepo::for_each_commit`]: a second thread reads ahead); `--reference` walks and decodes
+//! the way plasma-ops did before that (gix's walk, then each commit looked up again), for
+//! side-by-side runs: both print the same counts.
+//!
+//! Usage: history_bench PATH RANGE [--no-verify] [--reference]
 //!        history_bench --messages FILE [THREADS]   (what `history --messages FILE` does)
 
 use std::collections::BTreeMap;
@@ -36,11 +41,40 @@ fn main() {
     }
     let (path, range) = (&args[1], &args[2]);
     let no_verify = args.iter().any(|a| a == "--no-verify");
+    let reference = args.iter().any(|a| a == "--reference");
     let policy = Policy::process_default().unwrap_or_else(|_| panic!("default policy"));
     let rules = HistoryRules::new(policy.config());
     let repo = GitRepo::discover(Path::new(path)).unwrap();
     let resolved = repo.resolve_range(&RangeSpec::Expr(range.clone())).unwrap();
-    let commits = repo.commits(&resolved).unwrap();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    if no_verify && !reference {
+        let n = repo
+            .for_each_commit(&resolved, |c| {
+                let f = CommitFacts {
+                    sha: &c.id,
+                    parents: c.parents.len(),
+                    message: &c.message,
+                    committer_email: &c.committer_email,
+                    signature: if c.signature.is_some() {
+                        SignatureFact::NotChecked
+                    } else {
+                        SignatureFact::Unsigned
+                    },
+                };
+                for f in policy.apply_overrides(rules.check_commit(&f)) {
+                    *counts.entry(f.rule).or_default() += 1;
+                }
+                Ok::<(), plasma_gitrepo::GitError>(())
+            })
+            .unwrap();
+        refs_and_print(&repo, &policy, &rules, n, counts);
+        return;
+    }
+    let commits = if reference {
+        repo.commits_reference(&resolved).unwrap()
+    } else {
+        repo.commits(&resolved).unwrap()
+    };
     let facts: Vec<SignatureFact> = if no_verify {
         commits
             .iter()
@@ -67,7 +101,6 @@ fn main() {
             })
             .collect()
     };
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for (c, sig) in commits.iter().zip(facts) {
         let f = CommitFacts {
             sha: &c.id,
@@ -80,6 +113,17 @@ fn main() {
             *counts.entry(f.rule).or_default() += 1;
         }
     }
+    refs_and_print(&repo, &policy, &rules, commits.len(), counts);
+}
+
+/// Judges the branches and tags, then prints the counts per rule.
+fn refs_and_print(
+    repo: &GitRepo,
+    policy: &Policy,
+    rules: &HistoryRules,
+    commits: usize,
+    mut counts: BTreeMap<String, usize>,
+) {
     for r in repo.refs().unwrap() {
         let found = match r.kind {
             RefKind::LocalBranch | RefKind::RemoteBranch if r.name != "main" => {
@@ -94,7 +138,7 @@ fn main() {
             *counts.entry(f.rule).or_default() += 1;
         }
     }
-    println!("commits {}", commits.len());
+    println!("commits {commits}");
     for (rule, n) in counts {
         println!("{rule} {n}");
     }

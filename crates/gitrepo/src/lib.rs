@@ -13,6 +13,7 @@ mod range;
 mod refs;
 mod repo;
 mod verify;
+mod walk;
 mod worktree;
 mod write;
 

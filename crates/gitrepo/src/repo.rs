@@ -163,8 +163,25 @@ impl GitRepo {
         self.resolve_commit(spec).is_ok()
     }
 
-    /// The commits of `range`, newest first by committer time (as `git log` lists them).
+    /// The commits of `range`, newest first by committer time (as `git log` lists them). Each
+    /// commit is read and decoded once; [`GitRepo::for_each_commit`] streams the same commits
+    /// while a second thread reads ahead.
     pub fn commits(&self, range: &Resolved) -> Result<Vec<CommitInfo>, GitError> {
+        let mut walk = crate::walk::raw_walk(&self.repo, range)?;
+        let hash = self.repo.object_hash();
+        let mut out = Vec::new();
+        let mut data = Vec::new();
+        while let Some(id) = walk.next_into(&mut data) {
+            out.push(crate::walk::decode(id?, &data, hash)?);
+        }
+        Ok(out)
+    }
+
+    /// [`GitRepo::commits`] as it was done before the fast walk: gix's walk, then each commit
+    /// looked up and decoded field by field. Kept as the reference the tests compare the fast
+    /// walk with; not for production use.
+    #[doc(hidden)]
+    pub fn commits_reference(&self, range: &Resolved) -> Result<Vec<CommitInfo>, GitError> {
         let walk = self
             .repo
             .rev_walk(range.include.iter().copied())
