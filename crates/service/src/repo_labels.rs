@@ -36,6 +36,11 @@ const WAIT_AT_MOST: Duration = Duration::from_secs(60);
 const STALE_MARGIN_MS: i64 = 5_000;
 /// Repositories kept, at most.
 const MAX_REPOS: usize = 20_000;
+/// A listing this young is reused rather than revalidated: a sweep reconciles every pull request
+/// of a repository within it, and the labels we created since are added to it, so the sweep lists
+/// once (a revalidation right after our own creation would be a charged 200). A label a person
+/// deletes within it is seen by the next listing.
+const LISTING_REUSED_MS: i64 = 5 * 60 * 1000;
 
 /// One label to create (what the plan's `CreateLabel` says).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,8 +95,9 @@ impl LabelRegistry {
         Arc::clone(repos.entry(repo.to_string()).or_default())
     }
 
-    /// The repository's labels, from a listing that finished after this call began: its own, or
-    /// the one in flight when it arrived.
+    /// The repository's labels, from a listing that finished after this call began (its own, or
+    /// the one in flight when it arrived) or started less than [`LISTING_REUSED_MS`] ago, with the
+    /// labels created here since.
     pub async fn list(
         &self,
         app: &App,
@@ -103,7 +109,7 @@ impl LabelRegistry {
         let slot = self.slot(repo);
         let mut labels = slot.lock().await;
         if let Some(l) = &labels.listing
-            && l.done_seq > asked
+            && (l.done_seq > asked || app.now().saturating_sub(l.started_at) < LISTING_REUSED_MS)
         {
             return Ok(l.clone());
         }
@@ -139,6 +145,11 @@ impl LabelRegistry {
             }
             let (outcome, at) = self.create_once(app, &rc, repo, label, stale_before).await?;
             labels.ensured.insert(label.name.clone(), at);
+            if let Some(l) = labels.listing.as_mut()
+                && !l.names.contains(&label.name)
+            {
+                l.names.push(label.name.clone());
+            }
             out.push((label.clone(), outcome));
         }
         Ok(out)
@@ -206,5 +217,102 @@ impl LabelRegistry {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::BTreeMap;
+
+    use plasma_fakehub::FakeHub;
+    use plasma_github::{Auth, ClientConfig, Secret};
+
+    use super::*;
+    use crate::config::ServiceConfig;
+
+    const REPO: &str = "plasma/engine";
+
+    async fn app(hub: &FakeHub, name: &str) -> (Arc<App>, GitHubClient, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(format!("{name}.db"));
+        let env: BTreeMap<String, String> = [
+            ("PLASMA_OPS_DATABASE_URL".to_string(), format!("sqlite://{}", db.display())),
+            ("PLASMA_OPS_GITHUB_TOKEN".to_string(), "labels-token".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let cfg = ServiceConfig::load(&env, None).unwrap();
+        let store = plasma_store::open(&cfg.database_url).await.unwrap();
+        let gh = GitHubClient::new(
+            ClientConfig::new(Auth::Token(Secret::new("labels-token"))).base_url(hub.url()),
+        )
+        .unwrap();
+        (App::new(cfg, store, Some(gh.clone()), crate::app::system_clock()), gh, dir)
+    }
+
+    fn label(name: &str) -> NewLabel {
+        NewLabel { name: name.into(), color: "d73a4a".into(), description: "test".into() }
+    }
+
+    fn posts(hub: &FakeHub) -> Vec<u16> {
+        hub.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/labels"))
+            .map(|r| r.status)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_label_is_created_once_and_kept_in_the_listing() {
+        let hub = FakeHub::start().await.unwrap();
+        hub.add_repo(REPO);
+        let (app, gh, _dir) = app(&hub, "once").await;
+        let listing = app.labels.list(&app, &gh, None, REPO).await.unwrap();
+        assert!(!listing.names.contains(&"x".to_string()));
+        let wanted = [label("x"), label("x")];
+        let done = app.labels.ensure(&app, &gh, None, REPO, &wanted, listing.started_at).await;
+        let outcomes: Vec<Outcome> = done.unwrap().into_iter().map(|(_, o)| o).collect();
+        assert_eq!(outcomes, [Outcome::Done { id: None }, Outcome::AlreadyInPlace]);
+        assert_eq!(posts(&hub), [201]);
+        // The listing is reused, with the label added; GitHub is not asked again.
+        hub.reset_requests();
+        let again = app.labels.list(&app, &gh, None, REPO).await.unwrap();
+        assert!(again.names.contains(&"x".to_string()));
+        assert!(hub.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_label_a_person_created_meanwhile_is_taken_as_done() {
+        let hub = FakeHub::start().await.unwrap();
+        hub.add_repo(REPO);
+        let (app, gh, _dir) = app(&hub, "person").await;
+        let listing = app.labels.list(&app, &gh, None, REPO).await.unwrap();
+        assert!(hub.add_repo_label(REPO, "y", "ededed", None));
+        let wanted = [label("y")];
+        let done = app.labels.ensure(&app, &gh, None, REPO, &wanted, listing.started_at).await;
+        assert_eq!(done.unwrap()[0].1, Outcome::AlreadyInPlace);
+        assert_eq!(posts(&hub), [422]);
+    }
+
+    #[tokio::test]
+    async fn another_workers_claim_is_waited_for_and_a_failed_creation_released() {
+        let hub = FakeHub::start().await.unwrap();
+        hub.add_repo(REPO);
+        let (app, gh, _dir) = app(&hub, "claims").await;
+        // Another replica claimed "z" and died: its short lease ends, and "z" is created here.
+        let now = app.now();
+        let claim = app.store.claim_label(REPO, "z", "dead-replica", now + 300, 0, now).await;
+        assert_eq!(claim.unwrap(), LabelClaim::Mine);
+        let done = app.labels.ensure(&app, &gh, None, REPO, &[label("z")], now).await.unwrap();
+        assert_eq!(done[0].1, Outcome::Done { id: None });
+        assert_eq!(posts(&hub), [201]);
+        // A repository GitHub does not know: the creation fails and the claim is released.
+        let err = app.labels.ensure(&app, &gh, None, "plasma/nowhere", &[label("w")], now).await;
+        assert_eq!(err.unwrap_err().status, Some(404));
+        let now = app.now();
+        let next = app.store.claim_label("plasma/nowhere", "w", "next", now + 1_000, 0, now).await;
+        assert_eq!(next.unwrap(), LabelClaim::Mine, "released: no wait for the failed lease");
     }
 }
