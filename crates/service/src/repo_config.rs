@@ -98,10 +98,10 @@ impl ConfigCache {
         now: impl Fn() -> i64,
         ttl_ms: i64,
         read: F,
-    ) -> Result<ConfigFile, GitHubError>
+    ) -> Result<ConfigFile, ReconcileError>
     where
         F: FnOnce() -> R,
-        R: Future<Output = Result<ConfigFile, GitHubError>>,
+        R: Future<Output = Result<ConfigFile, ReconcileError>>,
     {
         let slot = self.slot(&key);
         let mut entry = slot.lock().await;
@@ -171,25 +171,25 @@ pub async fn layers(
 
 /// A file that exists but cannot be used is the repository's problem to report (a failing
 /// status saying why), not a failed read.
-fn read_repo_file(read: Result<Option<String>, GitHubError>) -> Result<ConfigFile, GitHubError> {
+fn read_repo_file(read: Result<Option<String>, GitHubError>) -> Result<ConfigFile, ReconcileError> {
     match read {
         Ok(Some(text)) => Ok(ConfigFile::Present(text)),
         Ok(None) => Ok(ConfigFile::Absent),
         Err(GitHubError::Content { file, detail, .. }) => {
             Ok(ConfigFile::Unreadable(format!("{file}: {detail}")))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The organisation's file: absent, or not visible to the installation (403, 404), both mean
 /// "no organisation layer".
-fn read_org_file(read: Result<Option<String>, GitHubError>) -> Result<ConfigFile, GitHubError> {
+fn read_org_file(read: Result<Option<String>, GitHubError>) -> Result<ConfigFile, ReconcileError> {
     match read {
         Ok(Some(text)) => Ok(ConfigFile::Present(text)),
         Ok(None) => Ok(ConfigFile::Absent),
         Err(e) if matches!(e.status(), Some(403 | 404)) => Ok(ConfigFile::Absent),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -296,7 +296,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_read_is_not_kept() {
         let cache = ConfigCache::default();
-        let failing = || async { Err(GitHubError::InvalidRepo { repo: "x".into() }) };
+        let failing = || async { Err(GitHubError::InvalidRepo { repo: "x".into() }.into()) };
         assert!(cache.get(key("o/r"), 0, || 0, 100, failing).await.is_err());
         let ok = || async { Ok(ConfigFile::Present("a: b".into())) };
         let got = cache.get(key("o/r"), 0, || 0, 100, ok).await.unwrap();
@@ -345,7 +345,8 @@ mod tests {
     fn which_pushes_invalidate() {
         let none = serde_json::json!({});
         let main = vec![("o/r".to_string(), "main".to_string()), ("o/r".into(), String::new())];
-        let cases: Vec<(&str, WebhookEvent, Vec<(String, String)>)> = vec![
+        type Case = (&'static str, WebhookEvent, Vec<(String, String)>);
+        let cases: Vec<Case> = vec![
             (
                 "config on the default branch",
                 push("main", &[".github/plasma.yml"], none.clone()),

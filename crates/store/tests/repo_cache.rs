@@ -56,7 +56,7 @@ async fn epochs_start_at_zero_and_move_only_when_bumped(db: &TestDb) {
     let main = (REPO.to_string(), "main".to_string());
     let default = (REPO.to_string(), String::new());
     store.bump_config_epochs(&[main.clone(), default.clone()], T0).await.unwrap();
-    store.bump_config_epochs(&[main.clone()], T0 + 1).await.unwrap();
+    store.bump_config_epochs(std::slice::from_ref(&main), T0 + 1).await.unwrap();
     store.bump_config_epochs(&[("plasma/.github".into(), String::new())], T0).await.unwrap();
     store.bump_config_epochs(&[], T0).await.unwrap();
     let got = epochs_of(store.config_epochs(&[REPO, "plasma/.github"]).await.unwrap());
