@@ -187,6 +187,7 @@ async fn without_a_login_markers_alone_count_and_missing_configs_are_none() {
         marker_login: None,
         status_context: "CodeRabbit".into(),
         config_path: "conf/plasma.yml".into(),
+        ..FetchOptions::default()
     };
     let f = client(&server).fetch_pr_with(None, "o/r", 12, &opts).await.unwrap();
     assert_eq!(f.base_config, None);
@@ -317,4 +318,65 @@ fn the_fetch_and_execute_futures_can_be_spawned() {
     assert_send(&c.fetch_pr(None, "o/r", 1, None));
     assert_send(&c.execute(None, "o/r", 1, &plasma_policy::plan::Plan::default()));
     assert_send(&c.fetch_issue(None, "o/r", 1, None));
+}
+
+#[tokio::test]
+async fn a_caller_keeping_config_and_labels_itself_reads_neither() {
+    let server = MockServer::start().await;
+    let routes: Vec<(String, Value)> = vec![
+        (
+            "/repos/o/r/pulls/1".into(),
+            json!({"number": 1, "title": "t", "state": "open",
+            "head": {"ref": "h", "sha": HEAD}, "base": {"ref": "main", "sha": BASE}}),
+        ),
+        ("/repos/o/r/pulls/1/files".into(), json!([])),
+        ("/repos/o/r/pulls/1/commits".into(), json!([])),
+        ("/repos/o/r/pulls/1/reviews".into(), json!([])),
+        (
+            format!("/repos/o/r/commits/{HEAD}/check-runs"),
+            json!({"total_count": 0, "check_runs": []}),
+        ),
+        (format!("/repos/o/r/commits/{HEAD}/statuses"), json!([])),
+        ("/repos/o/r/issues/1/comments".into(), json!([])),
+    ];
+    for (p, body) in routes {
+        Mock::given(method("GET"))
+            .and(path(p.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    // Neither the labels nor a configuration file is asked for.
+    for p in ["/repos/o/r/labels", "/repos/o/r/contents/.github%2Fplasma.yml"] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(0)
+            .mount(&server)
+            .await;
+    }
+    let opts =
+        FetchOptions { read_config: false, read_repo_labels: false, ..FetchOptions::default() };
+    let f = client(&server).fetch_pr_with(None, "o/r", 1, &opts).await.unwrap();
+    assert_eq!((f.base_config, f.org_config, f.base_config_error), (None, None, None));
+    assert_eq!(f.current.repo_labels, None);
+}
+
+#[tokio::test]
+async fn a_fresh_content_read_asks_github_every_time() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/o/r/contents/.github%2Fplasma.yml"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let rc = client(&server).repo(None, "o/r").unwrap();
+    // The remembering read asks once and then remembers the absence...
+    assert_eq!(rc.get_content(".github/plasma.yml", None).await.unwrap(), None);
+    assert_eq!(rc.get_content(".github/plasma.yml", None).await.unwrap(), None);
+    // ...the fresh one asks every time.
+    assert_eq!(rc.get_content_fresh(".github/plasma.yml", None).await.unwrap(), None);
+    assert_eq!(rc.get_content_fresh(".github/plasma.yml", None).await.unwrap(), None);
 }

@@ -61,6 +61,10 @@ pub struct App {
     pub board: crate::board::BoardCache,
     /// The dashboard's minute samples for the ops charts (issue 10).
     pub history: crate::dashboard::history::OpsHistory,
+    /// Repository configuration files, kept until a push changes them (issue 14).
+    pub configs: crate::repo_config::ConfigCache,
+    /// Repository labels: listed once at a time, created once (issue 14).
+    pub labels: crate::repo_labels::LabelRegistry,
 }
 
 impl App {
@@ -86,6 +90,8 @@ impl App {
             threads: crate::threads::ThreadCache::default(),
             board: crate::board::BoardCache::default(),
             history: crate::dashboard::history::OpsHistory::default(),
+            configs: crate::repo_config::ConfigCache::default(),
+            labels: crate::repo_labels::LabelRegistry::default(),
         })
     }
 

@@ -23,6 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use plasma_config::{BoardColumns, Finding, ProjectRef, rule_id};
+use plasma_github::client::DEFAULT_CONFIG_PATH;
 use plasma_github::{
     GitHubClient, GitHubError, KeyedPull, ProjectBoard, ProjectLookup, RepoClient,
 };
@@ -145,19 +146,25 @@ async fn load_policy(
     repo: &str,
 ) -> Result<Option<std::sync::Arc<Policy>>, ReconcileError> {
     let Some(gh) = &app.github else { return Ok(None) };
-    let (base, org) = match gh.config_files(inst, repo, None, ".github/plasma.yml").await {
-        Ok(files) => files,
-        // GitHub busy or limiting: retry later. Anything else (a file too large to be sent, one
-        // that cannot be read) will not change by retrying; the pull request's status says it.
-        Err(e) if e.retry_after().is_some() || matches!(e.status(), Some(500..=599)) => {
-            return Err(e.into());
+    let layers = crate::repo_config::layers(app, gh, inst, repo, None, DEFAULT_CONFIG_PATH).await;
+    let layers = match layers {
+        Ok(l) => l,
+        // GitHub busy or limiting, the store away: retry later. Anything else (a file too large
+        // to be sent, one that cannot be read) will not change by retrying; the pull request's
+        // status says it.
+        Err(e) if e.retry_after.is_some() || matches!(e.status, None | Some(500..=599)) => {
+            return Err(e);
         }
         Err(e) => {
             warn!(repo, error = %e, "configuration unreadable: no card moved");
             return Ok(None);
         }
     };
-    match policy_for(app, org.as_deref(), base.as_deref()) {
+    if let crate::repo_config::ConfigFile::Unreadable(why) = &layers.repo {
+        warn!(repo, error = %why, "configuration unreadable: no card moved");
+        return Ok(None);
+    }
+    match policy_for(app, layers.org.text(), layers.repo.text()) {
         Ok(p) => Ok(Some(p)),
         Err(why) => {
             warn!(repo, error = %why, "unusable configuration: no card moved");

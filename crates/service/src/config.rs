@@ -45,6 +45,9 @@ pub struct ServiceConfig {
     pub repositories: Vec<String>,
     /// Period of the sweep over every open pull request.
     pub sweep_interval: Duration,
+    /// How long a repository's configuration (present or absent) is trusted without a push
+    /// webhook saying `.github/` changed; then it is read again (a 304 when unchanged).
+    pub config_cache_ttl: Duration,
     /// Log format.
     pub log_format: LogFormat,
     /// Concurrent reconcile workers.
@@ -108,6 +111,7 @@ struct FileConfig {
     dry_run: Option<bool>,
     repositories: Option<Vec<String>>,
     sweep_interval: Option<String>,
+    config_cache_ttl: Option<String>,
     log_format: Option<String>,
     workers: Option<usize>,
     lease: Option<String>,
@@ -206,6 +210,11 @@ impl ServiceConfig {
             var("PLASMA_OPS_SWEEP_INTERVAL").or(f.sweep_interval),
             "30m",
         )?;
+        let config_cache_ttl = duration(
+            "PLASMA_OPS_CONFIG_CACHE_TTL",
+            var("PLASMA_OPS_CONFIG_CACHE_TTL").or(f.config_cache_ttl),
+            "24h",
+        )?;
         let lease = duration("PLASMA_OPS_LEASE", var("PLASMA_OPS_LEASE").or(f.lease), "30s")?;
         let keep = |key: &str, v: Option<String>, default: &str, min: Duration, why: &str| {
             let text = v.unwrap_or_else(|| default.into());
@@ -275,6 +284,7 @@ impl ServiceConfig {
             dry_run,
             repositories,
             sweep_interval,
+            config_cache_ttl,
             log_format,
             workers: workers.clamp(1, 64),
             lease,
@@ -323,6 +333,9 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://plasma-ops.db");
         assert!(c.effective_dry_run(), "no credentials means dry run");
         assert_eq!(c.sweep_interval, Duration::from_secs(1800));
+        assert_eq!(c.config_cache_ttl, Duration::from_secs(86_400));
+        let c = ServiceConfig::load(&env(&[]), Some("config_cache_ttl: 6h\n")).unwrap();
+        assert_eq!(c.config_cache_ttl, Duration::from_secs(6 * 3600));
     }
 
     #[test]
@@ -362,6 +375,7 @@ mod tests {
         for (k, v, want) in [
             ("PLASMA_OPS_LISTEN", "nowhere", "PLASMA_OPS_LISTEN"),
             ("PLASMA_OPS_SWEEP_INTERVAL", "soon", "PLASMA_OPS_SWEEP_INTERVAL"),
+            ("PLASMA_OPS_CONFIG_CACHE_TTL", "a day", "PLASMA_OPS_CONFIG_CACHE_TTL"),
             ("PLASMA_OPS_DRY_RUN", "maybe", "PLASMA_OPS_DRY_RUN"),
             ("PLASMA_OPS_REPOSITORIES", "justaname", "PLASMA_OPS_REPOSITORIES"),
             ("PLASMA_OPS_GITHUB_APP_ID", "12", "PLASMA_OPS_GITHUB_APP_ID"),

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use plasma_config::{ConfigSource, DeploymentsConfig};
+use plasma_github::client::DEFAULT_CONFIG_PATH;
 use plasma_github::webhook::{Deployment, WebhookEvent};
 use plasma_github::{GitHubClient, RepoClient};
 use plasma_policy::delivery::gate::{self, GateFacts, PullCheck};
@@ -90,14 +91,24 @@ pub async fn record_facts(
 
 /// The repository's `deployments:` configuration, from its default branch and organisation.
 async fn deployments_config(
+    app: &App,
     gh: &GitHubClient,
     inst: Option<u64>,
     repo: &str,
 ) -> Result<DeploymentsConfig, ReconcileError> {
-    let (base, org) = gh.config_files(inst, repo, None, ".github/plasma.yml").await?;
-    let org_src =
-        org.as_deref().map(|text| ConfigSource { name: "<org>/.github/.github/plasma.yml", text });
-    let repo_src = base.as_deref().map(|text| ConfigSource { name: ".github/plasma.yml", text });
+    let layers = crate::repo_config::layers(app, gh, inst, repo, None, DEFAULT_CONFIG_PATH).await?;
+    if let crate::repo_config::ConfigFile::Unreadable(why) = &layers.repo {
+        return Err(ReconcileError {
+            message: format!("the configuration cannot be read: {why}"),
+            retry_after: None,
+            status: None,
+        });
+    }
+    let org_src = layers
+        .org
+        .text()
+        .map(|text| ConfigSource { name: "<org>/.github/.github/plasma.yml", text });
+    let repo_src = layers.repo.text().map(|text| ConfigSource { name: ".github/plasma.yml", text });
     plasma_config::load(org_src, repo_src).map(|e| e.config.deployments).map_err(|e| {
         ReconcileError {
             message: format!("the configuration cannot be used: {e}"),
@@ -184,7 +195,7 @@ pub async fn analyse(app: &App, job: &Job, repo: &str) -> Result<Outcome, Reconc
         return Ok(Outcome { writes: 0, dry_run: true });
     };
     let inst = installation(app, &job.causes, repo).await;
-    let cfg = deployments_config(gh, inst, repo).await?;
+    let cfg = deployments_config(app, gh, inst, repo).await?;
     let rc = gh.repo(inst, repo)?;
     let rows = app.store.deployments(repo, None, None).await?;
     let environments: BTreeSet<String> = rows
@@ -316,7 +327,7 @@ pub async fn answer_gates(app: &App, job: &Job, repo: &str) -> Result<Outcome, R
         return Ok(Outcome { writes: 0, dry_run: true });
     };
     let inst = installation(app, &job.causes, repo).await;
-    let cfg = deployments_config(gh, inst, repo).await?;
+    let cfg = deployments_config(app, gh, inst, repo).await?;
     let rc = gh.repo(inst, repo)?;
     let dry_run = app.dry_run();
     let mut answered = 0;

@@ -277,6 +277,18 @@ async fn receive(app: Arc<App>, headers: HeaderMap, body: Body) -> Response {
             .into_response();
     }
     let now = app.now();
+    // A push that touched `.github/` invalidates the configuration every replica keeps; bumped
+    // before the delivery is recorded, so an acknowledged push is never forgotten (a redelivery
+    // bumps again, which costs one re-read).
+    let stale = crate::repo_config::invalidations(&parsed);
+    if !stale.is_empty()
+        && let Err(e) = app.store.bump_config_epochs(&stale, now).await
+    {
+        warn!(delivery_id = %delivery, error = %e, "store unavailable; delivery refused for redelivery");
+        count(&event, "unavailable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "store unavailable; redeliver later\n")
+            .into_response();
+    }
     let d = NewDelivery {
         id: delivery.clone(),
         event: event.clone(),

@@ -17,6 +17,8 @@ pub mod metrics;
 pub mod notifier;
 pub mod ops_metrics;
 pub mod reconcile;
+pub mod repo_config;
+pub mod repo_labels;
 pub mod retention;
 pub mod scheduler;
 pub mod telemetry;

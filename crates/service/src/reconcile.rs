@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use plasma_config::ConfigSource;
+use plasma_github::client::DEFAULT_CONFIG_PATH;
 use plasma_github::{
     FetchOptions, GitHubClient, GitHubError, WebhookEvent, parse_event, pr_snapshot,
 };
@@ -189,6 +190,9 @@ pub struct PrDecided {
     pub decision: plan::Decision,
     /// The compiled policy, when the configuration could be used (its notification routes).
     pub policy: Option<Arc<Policy>>,
+    /// When the repository labels the plan was made from were listed (service clock), so a
+    /// planned creation is skipped when someone created the label since.
+    pub labels_listed_at: Option<i64>,
 }
 
 /// Fetch and decide, writing nothing: live GitHub when configured, else the newest stored payload
@@ -203,16 +207,42 @@ pub async fn decide_pr(
     let opts = PlanOptions { status_context: app.cfg.status_context.clone() };
     let inst = installation(app, ctx.causes, repo).await;
     let mut unreadable_config = None;
+    let mut labels_listed_at = None;
     let (mut pr, current, org, base) = match &app.github {
         Some(gh) => {
+            // The configuration and the repository's labels are the service's to keep (one read
+            // per repository however many workers ask; the configuration until a push changes
+            // it), so the fetch reads neither.
             let fo = FetchOptions {
                 status_context: app.cfg.status_context.clone(),
                 marker_login: Some(marker_login(app, gh).await?),
+                read_config: false,
+                read_repo_labels: false,
                 ..Default::default()
             };
-            let f = gh.fetch_pr_with(inst, repo, number, &fo).await?;
-            unreadable_config = f.base_config_error;
-            (f.snapshot, f.current, f.org_config, f.base_config)
+            let (f, listing) = tokio::try_join!(
+                async { gh.fetch_pr_with(inst, repo, number, &fo).await.map_err(Into::into) },
+                app.labels.list(app, gh, inst, repo),
+            )?;
+            let mut current = f.current;
+            current.repo_labels = Some(listing.names);
+            labels_listed_at = Some(listing.started_at);
+            let base_ref = f.snapshot.base.name.as_str();
+            let layers = crate::repo_config::layers(
+                app,
+                gh,
+                inst,
+                repo,
+                (!base_ref.is_empty()).then_some(base_ref),
+                &fo.config_path,
+            )
+            .await?;
+            if let crate::repo_config::ConfigFile::Unreadable(why) = &layers.repo {
+                unreadable_config = Some(why.clone());
+            }
+            let org = layers.org.text().map(str::to_owned);
+            let base = layers.repo.text().map(str::to_owned);
+            (f.snapshot, current, org, base)
         }
         None => match snapshot_from_deliveries(app, ctx.causes).await? {
             Some(pr) => (pr, CurrentState::default(), None, None),
@@ -237,7 +267,15 @@ pub async fn decide_pr(
         Err(message) => plan::decide_config_error(&pr, message, &current, &remembered, &opts),
     };
     let policy = policy.ok();
-    Ok(Some(PrDecided { pr, installation: inst, remembered, current, decision, policy }))
+    Ok(Some(PrDecided {
+        pr,
+        installation: inst,
+        remembered,
+        current,
+        decision,
+        policy,
+        labels_listed_at,
+    }))
 }
 
 /// Reconcile one pull request: fetch, decide, apply (or record, in a dry run). The store is read
@@ -250,8 +288,15 @@ pub async fn reconcile_pr(
     number: u64,
 ) -> Result<PrReconciled, ReconcileError> {
     let key = ctx.key;
-    let Some(PrDecided { pr, installation: inst, remembered, current, decision, policy }) =
-        decide_pr(app, ctx, repo, number).await?
+    let Some(PrDecided {
+        pr,
+        installation: inst,
+        remembered,
+        current,
+        decision,
+        policy,
+        labels_listed_at,
+    }) = decide_pr(app, ctx, repo, number).await?
     else {
         info!(job_key = key, "dry run without credentials and no payload to judge; nothing to do");
         let pr = PrSnapshot::unknown(repo, number);
@@ -259,7 +304,7 @@ pub async fn reconcile_pr(
     };
     let dry_run = app.dry_run();
     let (actions, failure) =
-        apply(app, ctx, inst, repo, number, &pr, &decision.plan, dry_run).await;
+        apply(app, ctx, inst, repo, number, &pr, &decision.plan, labels_listed_at, dry_run).await;
     // Only what was applied is remembered: a dry run changes nothing, so a later live run still
     // requests the re-review and does not take the labels it never added as removed by a human.
     let keep = (failure.is_none() && !dry_run && decision.memory != remembered)
@@ -297,7 +342,7 @@ pub async fn reconcile_pr(
     }
     if let Some(e) = failure {
         app.threads.forget(key);
-        return Err(e.into());
+        return Err(e);
     }
     if pr.review_threads.is_some() {
         app.threads.settle(key, summary_left(&decision.plan, &current, dry_run).as_deref());
@@ -371,7 +416,9 @@ fn store_memory(m: &Memory) -> PrMemory {
 }
 
 /// Execute the plan (or, in a dry run, only describe it): the actions to log, every write that
-/// happened included when a later one failed, and that failure.
+/// happened included when a later one failed, and that failure. Labels to create go through the
+/// [`crate::repo_labels::LabelRegistry`] (once per label, whatever the workers and replicas),
+/// judged against the listing made at `labels_listed_at`; the other writes through the client.
 #[allow(clippy::too_many_arguments)]
 async fn apply(
     app: &App,
@@ -381,8 +428,9 @@ async fn apply(
     number: u64,
     pr: &PrSnapshot,
     plan: &Plan,
+    labels_listed_at: Option<i64>,
     dry_run: bool,
-) -> (Vec<NewAction>, Option<GitHubError>) {
+) -> (Vec<NewAction>, Option<ReconcileError>) {
     let mode = if dry_run { "planned" } else { "applied" };
     let delivery_id = first_delivery(ctx.causes);
     let before = json!({ "labels": pr.labels, "head_sha": pr.head.sha });
@@ -400,15 +448,56 @@ async fn apply(
     let mut failure = None;
     match (&app.github, dry_run) {
         (Some(gh), false) => {
-            // Record every write that happened, the ones before an error included.
-            let result = gh
-                .execute_with(inst, repo, number, plan, |a| {
-                    actions
-                        .push(record(a.write.kind(), serde_json::to_value(a).unwrap_or_default()));
+            let (creates, rest): (Vec<&Write>, Vec<&Write>) =
+                plan.writes.iter().partition(|w| matches!(w, Write::CreateLabel { .. }));
+            let wanted: Vec<crate::repo_labels::NewLabel> = creates
+                .iter()
+                .filter_map(|w| match w {
+                    Write::CreateLabel { name, color, description } => {
+                        Some(crate::repo_labels::NewLabel {
+                            name: name.clone(),
+                            color: color.clone(),
+                            description: description.clone(),
+                        })
+                    }
+                    _ => None,
                 })
-                .await;
-            if let Err(e) = result {
-                failure = Some(e);
+                .collect();
+            if !wanted.is_empty() {
+                // Without a listing time (a caller that listed nothing) nothing is taken as stale.
+                let listed_at = labels_listed_at.unwrap_or(i64::MIN);
+                match app.labels.ensure(app, gh, inst, repo, &wanted, listed_at).await {
+                    Ok(done) => {
+                        for (label, outcome) in done {
+                            let applied = plasma_github::Applied {
+                                write: Write::CreateLabel {
+                                    name: label.name,
+                                    color: label.color,
+                                    description: label.description,
+                                },
+                                outcome,
+                            };
+                            let after = serde_json::to_value(&applied).unwrap_or_default();
+                            actions.push(record(applied.write.kind(), after));
+                        }
+                    }
+                    Err(e) => failure = Some(e),
+                }
+            }
+            if failure.is_none() {
+                let rest = Plan { writes: rest.into_iter().cloned().collect() };
+                // Record every write that happened, the ones before an error included.
+                let result = gh
+                    .execute_with(inst, repo, number, &rest, |a| {
+                        actions.push(record(
+                            a.write.kind(),
+                            serde_json::to_value(a).unwrap_or_default(),
+                        ));
+                    })
+                    .await;
+                if let Err(e) = result {
+                    failure = Some(e.into());
+                }
             }
         }
         _ => {
@@ -512,8 +601,9 @@ async fn evaluate_issue(
         return Ok(Outcome { writes: 0, dry_run: app.dry_run() });
     }
     let issue = gh.fetch_issue(inst, repo, number, Some(&login)).await?;
-    let (base, org) = gh.config_files(inst, repo, None, ".github/plasma.yml").await?;
-    let policy = policy_for(app, org.as_deref(), base.as_deref()).map_err(fail)?;
+    let layers = crate::repo_config::layers(app, gh, inst, repo, None, DEFAULT_CONFIG_PATH).await?;
+    let (base, org) = (layers.repo.text(), layers.org.text());
+    let policy = policy_for(app, org, base).map_err(fail)?;
     let templates = issue_templates(gh, inst, repo).await?;
     let mut verdict = plasma_policy::evaluate_issue_with(&issue.snapshot, &policy, &templates);
     let incident =
@@ -529,10 +619,11 @@ async fn evaluate_issue(
     let key = job.key.to_string();
     let ctx = JobContext { key: &key, causes: &job.causes, job_id: Some(job.id) };
     let pr_like = PrSnapshot::unknown(repo, number);
-    let (actions, failure) = apply(app, &ctx, inst, repo, number, &pr_like, &plan, dry_run).await;
+    let (actions, failure) =
+        apply(app, &ctx, inst, repo, number, &pr_like, &plan, None, dry_run).await;
     app.store.log_actions(&actions).await?;
     if let Some(e) = failure {
-        return Err(e.into());
+        return Err(e);
     }
     let mode = if dry_run { "planned" } else { "applied" };
     info!(job_key = %job.key, writes = plan.writes.len(), mode, "reconciled");

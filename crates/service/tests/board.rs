@@ -16,8 +16,9 @@ use support::*;
 const SETTLE: Duration = Duration::from_secs(20);
 const ORG: &str = "plasma-engine";
 
-fn config(env: &Env, text: &str) {
-    env.hub.set_file_content(REPO, "main", ".github/plasma.yml", text);
+/// The configuration changes the way a person changes it: a commit and its `push` webhook.
+async fn config(env: &Env, text: &str) {
+    env.push_file(REPO, ".github/plasma.yml", text).await;
 }
 
 fn issue(env: &Env) -> u64 {
@@ -62,7 +63,7 @@ async fn step(env: &Env, event: &str, id: &str, payload: &serde_json::Value) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issue_moves_through_the_board_by_its_pull_requests_events() {
     let mut env = Env::new("board-flow").await;
-    config(&env, "board:\n  project: https://github.com/orgs/plasma-engine/projects/3\n");
+    config(&env, "board:\n  project: https://github.com/orgs/plasma-engine/projects/3\n").await;
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
     let mut deliveries = Vec::new();
@@ -115,7 +116,7 @@ async fn an_issue_moves_through_the_board_by_its_pull_requests_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_humans_blocked_move_is_respected_until_the_state_changes() {
     let mut env = Env::new("board-blocked").await;
-    config(&env, "board: {project: plasma-engine/3}\n");
+    config(&env, "board: {project: plasma-engine/3}\n").await;
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
     let pr = pull_for(&env, n);
@@ -139,7 +140,7 @@ async fn a_humans_blocked_move_is_respected_until_the_state_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_owned_project_is_reported_not_skipped() {
     let mut env = Env::new("board-user").await;
-    config(&env, "board: {project: 'https://github.com/users/alice/projects/4'}\n");
+    config(&env, "board: {project: 'https://github.com/users/alice/projects/4'}\n").await;
     let mut p = FakeProject::org("alice", 4);
     p.user_owned = true;
     p.visible_to_app = false;
@@ -158,7 +159,7 @@ async fn a_user_owned_project_is_reported_not_skipped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn options_renamed_or_recreated_between_two_events_are_resolved_again() {
     let mut env = Env::new("board-rename").await;
-    config(&env, "board: {project: plasma-engine/3}\n");
+    config(&env, "board: {project: plasma-engine/3}\n").await;
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
     let pr = pull_for(&env, n);
@@ -167,7 +168,7 @@ async fn options_renamed_or_recreated_between_two_events_are_resolved_again() {
 
     // Renamed on the board and in the configuration: the cached names lack it, so resolved again.
     env.hub.rename_project_option(ORG, 3, "Review", "In review");
-    config(&env, "board: {project: plasma-engine/3, columns: {review: In review}}\n");
+    config(&env, "board: {project: plasma-engine/3, columns: {review: In review}}\n").await;
     env.hub.set_draft(REPO, pr, false);
     env.hub.set_review_requests(REPO, pr, 1);
     step(&env, "pull_request", "o-2", &pr_event("ready_for_review", pr)).await;
@@ -183,7 +184,8 @@ async fn options_renamed_or_recreated_between_two_events_are_resolved_again() {
     config(
         &env,
         "board: {project: plasma-engine/3, columns: {review: In review, done: Shipped}}\n",
-    );
+    )
+    .await;
     step(&env, "issues", "o-4", &retarget(example("issues", Some("labeled")), n)).await;
     let logged = env.app().store.actions(&format!("board:{REPO}#{n}"), 10).await.unwrap();
     let text: String = logged.iter().map(|a| a.after.to_string()).collect();

@@ -349,7 +349,7 @@ async fn hostile_configuration_is_a_located_failing_status_never_a_crash_or_a_ha
     ];
     let mut table = Vec::new();
     for (i, (name, text, location)) in cases.iter().enumerate() {
-        env.hub.set_file_content(REPO, "main", ".github/plasma.yml", text);
+        env.push_file(REPO, ".github/plasma.yml", text).await;
         let t = Instant::now();
         let delivery = format!("config-{i}");
         assert_eq!(env.deliver("pull_request", &delivery, &pr_event("opened", n)).await, 202);

@@ -365,16 +365,28 @@ impl RepoClient {
         if self.client.known_absent(&absent_key) {
             return Ok(None);
         }
+        let text = self.get_content_fresh(path, git_ref).await?;
+        if text.is_none() {
+            self.client.remember_absent(absent_key);
+        }
+        Ok(text)
+    }
+
+    /// [`RepoClient::get_content`] without the memory of absent files: GitHub is asked every
+    /// time (conditionally, so an unchanged file costs a free 304), for a caller that keeps the
+    /// answer itself and knows when it changes (the service's configuration cache).
+    pub async fn get_content_fresh(
+        &self,
+        path: &str,
+        git_ref: Option<&str>,
+    ) -> Result<Option<String>, GitHubError> {
         let mut call = self.get("/repos/{owner}/{repo}/contents/{path}", &[path]);
         if let Some(r) = git_ref {
             call = call.query("ref", r);
         }
         let value: serde_json::Value = match self.client.fetch(call).await {
             Ok(v) => v,
-            Err(e) if e.is_not_found() => {
-                self.client.remember_absent(absent_key);
-                return Ok(None);
-            }
+            Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(e),
         };
         let content_error = |detail: String| GitHubError::Content {

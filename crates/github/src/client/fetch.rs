@@ -28,6 +28,12 @@ pub struct FetchOptions {
     pub status_context: String,
     /// The configuration file's path.
     pub config_path: String,
+    /// Read both configuration files; a caller that keeps them itself (the service's cache,
+    /// invalidated by push webhooks) says no and gets `None` for both.
+    pub read_config: bool,
+    /// List the repository's labels; a caller that keeps them itself says no and gets
+    /// `repo_labels: None`.
+    pub read_repo_labels: bool,
 }
 
 impl Default for FetchOptions {
@@ -36,6 +42,8 @@ impl Default for FetchOptions {
             marker_login: None,
             status_context: DEFAULT_STATUS_CONTEXT.to_string(),
             config_path: DEFAULT_CONFIG_PATH.to_string(),
+            read_config: true,
+            read_repo_labels: true,
         }
     }
 }
@@ -206,9 +214,18 @@ impl GitHubClient {
             rc.list_check_runs(head),
             rc.list_statuses(head),
             rc.list_issue_comments(number),
-            rc.list_labels(),
-            config_or_reason(rc.get_content(&opts.config_path, Some(base_ref))),
-            org_config(&org, &opts.config_path),
+            async {
+                if opts.read_repo_labels { rc.list_labels().await.map(Some) } else { Ok(None) }
+            },
+            async {
+                if !opts.read_config {
+                    return Ok((None, None));
+                }
+                config_or_reason(rc.get_content(&opts.config_path, Some(base_ref))).await
+            },
+            async {
+                if opts.read_config { org_config(&org, &opts.config_path).await } else { Ok(None) }
+            },
         )?;
         let (base_config, base_config_error) = base_config;
 
@@ -257,7 +274,7 @@ impl GitHubClient {
             ..from_pull_request(&rc.full_name(), &pull)
         };
         let current = CurrentState {
-            repo_labels: Some(repo_labels.into_iter().map(|l| l.name).collect()),
+            repo_labels: repo_labels.map(|ls| ls.into_iter().map(|l| l.name).collect()),
             sticky_comment: sticky,
             status,
         };

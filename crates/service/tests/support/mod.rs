@@ -206,6 +206,17 @@ impl Env {
         }
     }
 
+    /// Changes a file on `main` of `repo` the way a person does: the commit, then GitHub's `push`
+    /// webhook. plasma-ops keeps a repository's configuration until a push says `.github/`
+    /// changed, so a test that changes it must say so too.
+    pub async fn push_file(&self, repo: &str, path: &str, text: &str) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static PUSHES: AtomicU64 = AtomicU64::new(0);
+        self.hub.set_file_content(repo, "main", path, text);
+        let id = format!("push-{}-{}", std::process::id(), PUSHES.fetch_add(1, Ordering::Relaxed));
+        assert_eq!(self.deliver("push", &id, &push_payload(repo, "main", &[path])).await, 202);
+    }
+
     pub fn labels(&self, n: u64) -> Vec<String> {
         let mut l = self.hub.labels_of(REPO, n);
         l.sort();
@@ -348,4 +359,23 @@ pub fn pr_event(action: &str, number: u64) -> Value {
 
 pub fn review_event(number: u64) -> Value {
     retarget(example("pull_request_review", Some("submitted")), number)
+}
+
+/// GitHub's example `push` payload, to `branch` of `repo`, one commit modifying `files`.
+pub fn push_payload(repo: &str, branch: &str, files: &[&str]) -> Value {
+    let mut v = retarget(example("push", None), 0);
+    let (owner, name) = repo.split_once('/').expect("owner/name");
+    v["repository"]["full_name"] = json!(repo);
+    v["repository"]["name"] = json!(name);
+    v["repository"]["owner"]["login"] = json!(owner);
+    v["repository"]["default_branch"] = json!("main");
+    v["ref"] = json!(format!("refs/heads/{branch}"));
+    v["created"] = json!(false);
+    v["deleted"] = json!(false);
+    v["forced"] = json!(false);
+    let commit = json!({"id": "c".repeat(40), "message": "change", "added": [], "removed": [],
+                        "modified": files});
+    v["commits"] = json!([commit.clone()]);
+    v["head_commit"] = commit;
+    v
 }
