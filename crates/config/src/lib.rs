@@ -8,6 +8,7 @@
 //! another through this crate.
 
 mod audit;
+pub mod adr;
 pub mod board;
 mod commit_messages;
 mod compile;
@@ -30,6 +31,7 @@ mod release;
 pub mod report;
 
 pub use audit::*;
+pub use adr::{AdrConfig, AdrDiscussions};
 pub use board::{BoardColumns, BoardConfig, ProjectRef};
 pub use commit_messages::*;
 pub use compile::{LocatedErrors, compile, locate};

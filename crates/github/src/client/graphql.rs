@@ -97,6 +97,20 @@ pub mod ops {
         document: include_str!("../../graphql/project_items.graphql"),
     };
 
+    /// A repository's id, Discussion categories and newest Discussions (ADR announcements).
+    pub const ADR_DISCUSSIONS: Operation = Operation {
+        name: "AdrDiscussions",
+        kind: OperationKind::Query,
+        document: include_str!("../../graphql/adr_discussions.graphql"),
+    };
+
+    /// Creates a Discussion (an ADR proposal's announcement).
+    pub const CREATE_DISCUSSION: Operation = Operation {
+        name: "CreateDiscussion",
+        kind: OperationKind::Mutation,
+        document: include_str!("../../graphql/create_discussion.graphql"),
+    };
+
     /// Every operation, one per file under `crates/github/graphql/`.
     pub const ALL: &[Operation] = &[
         REVIEW_THREADS,
@@ -106,6 +120,8 @@ pub mod ops {
         ADD_PROJECT_ITEM,
         SET_PROJECT_ITEM_STATUS,
         PROJECT_ITEMS,
+        ADR_DISCUSSIONS,
+        CREATE_DISCUSSION,
     ];
 }
 
