@@ -54,14 +54,14 @@ fn repo_node_id(id: u64) -> String {
 }
 
 /// `AdrDiscussions`: the repository's id, Discussions switch, categories and newest Discussions.
-pub(crate) fn place(st: &FakeState, vars: &Value) -> Value {
+pub(crate) fn place(st: &FakeState, vars: &Value, rate_limit: Value) -> Value {
     let owner = vars["owner"].as_str().unwrap_or_default();
     let name = vars["name"].as_str().unwrap_or_default();
     let full = format!("{owner}/{name}");
     let Some(repo) = st.repo(&full) else {
         let message = format!("Could not resolve to a Repository with the name '{full}'.");
         return json!({
-            "data": { "repository": null },
+            "data": { "rateLimit": rate_limit, "repository": null },
             "errors": [error(&message, &["repository"], "NOT_FOUND")],
         });
     };
@@ -86,7 +86,7 @@ pub(crate) fn place(st: &FakeState, vars: &Value) -> Value {
             })
         })
         .collect();
-    json!({ "data": { "repository": {
+    json!({ "data": { "rateLimit": rate_limit, "repository": {
         "id": repo_node_id(repo.id),
         "hasDiscussionsEnabled": d.enabled,
         "discussionCategories": { "nodes": categories },
