@@ -50,9 +50,8 @@ impl AdrConfig {
         let file = &path[dir.len()..];
         let (digits, rest) = file.split_at_checked(4)?;
         let name = rest.strip_prefix('-')?.strip_suffix(".md")?;
-        let ok = digits.bytes().all(|b| b.is_ascii_digit())
-            && !name.is_empty()
-            && !name.contains('/');
+        let ok =
+            digits.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty() && !name.contains('/');
         ok.then_some(path)
     }
 

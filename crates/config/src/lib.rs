@@ -7,8 +7,8 @@
 //! (`plasma-coverage`) each compile their own part of a [`Config`]; none of them depends on
 //! another through this crate.
 
-mod audit;
 pub mod adr;
+mod audit;
 pub mod board;
 mod commit_messages;
 mod compile;
@@ -30,8 +30,8 @@ pub mod pattern;
 mod release;
 pub mod report;
 
-pub use audit::*;
 pub use adr::{AdrConfig, AdrDiscussions};
+pub use audit::*;
 pub use board::{BoardColumns, BoardConfig, ProjectRef};
 pub use commit_messages::*;
 pub use compile::{LocatedErrors, compile, locate};

@@ -268,7 +268,9 @@ pub fn deployment(d: &DeploymentFacts<'_>) -> Message {
             d.previous_sha.map_or("?", short)
         ),
         "redeploy" => format!("redeployed {} to `{}`", short(d.sha), d.environment),
-        "first" => format!("deployed {} to `{}` (the first one recorded)", short(d.sha), d.environment),
+        "first" => {
+            format!("deployed {} to `{}` (the first one recorded)", short(d.sha), d.environment)
+        }
         _ => {
             let pulls = if d.pulls.is_empty() {
                 "no pull request".to_owned()
@@ -321,9 +323,7 @@ pub fn adr_proposed(
     Message {
         event: NotifyEvent::AdrProposed,
         title: format!("ADR proposed: {adr} ({subject})"),
-        text: format!(
-            "{subject} \"{title}\" proposes {adr}. Discuss it at {discussion_url}."
-        ),
+        text: format!("{subject} \"{title}\" proposes {adr}. Discuss it at {discussion_url}."),
         url: Some(discussion_url.to_owned()),
         occurred_at: Some(occurred_at.to_owned()),
         fields: vec![
@@ -402,7 +402,12 @@ mod tests {
 
     #[test]
     fn incident_messages_carry_the_facts_and_github_times() {
-        let i = IncidentFacts { repository: "o/r", number: 7, title: "API down", severity: Some("sev1") };
+        let i = IncidentFacts {
+            repository: "o/r",
+            number: 7,
+            title: "API down",
+            severity: Some("sev1"),
+        };
         let o = incident_opened(&i, "2026-12-01T10:00:00Z");
         assert_eq!(o.event, NotifyEvent::IncidentOpened);
         assert_eq!(o.title, "Incident opened (sev1): o/r#7 API down");
@@ -436,23 +441,52 @@ mod tests {
         let m = deployment(&d);
         assert_eq!(m.event, NotifyEvent::Deployment);
         assert_eq!(m.title, "Deployment of o/r to production: bbbbbbb");
-        assert_eq!(m.text, "o/r (ci) deployed bbbbbbb to `production`, bringing #3, #4 at 2026-12-01T10:00:00Z.");
+        assert_eq!(
+            m.text,
+            "o/r (ci) deployed bbbbbbb to `production`, bringing #3, #4 at 2026-12-01T10:00:00Z."
+        );
         assert_eq!(m.subject, "o/r@production");
-        let back = deployment(&DeploymentFacts { kind: "rollback", sha: "aaaaaaaaaa", previous_sha: Some("bbbbbbbbbb"), url: Some("https://logs"), ..d.clone() });
+        let back = deployment(&DeploymentFacts {
+            kind: "rollback",
+            sha: "aaaaaaaaaa",
+            previous_sha: Some("bbbbbbbbbb"),
+            url: Some("https://logs"),
+            ..d.clone()
+        });
         assert_eq!(back.event, NotifyEvent::Rollback);
-        assert!(back.text.contains("rolled `production` back to aaaaaaa from bbbbbbb"), "{}", back.text);
+        assert!(
+            back.text.contains("rolled `production` back to aaaaaaa from bbbbbbb"),
+            "{}",
+            back.text
+        );
         assert_eq!(back.url.as_deref(), Some("https://logs"));
         let again = deployment(&DeploymentFacts { kind: "redeploy", pulls: &[], ..d.clone() });
         assert!(again.text.contains("redeployed bbbbbbb"), "{}", again.text);
-        let first = deployment(&DeploymentFacts { kind: "first", previous_sha: None, creator: None, ..d.clone() });
-        assert!(first.text.starts_with("o/r deployed bbbbbbb to `production` (the first"), "{}", first.text);
+        let first = deployment(&DeploymentFacts {
+            kind: "first",
+            previous_sha: None,
+            creator: None,
+            ..d.clone()
+        });
+        assert!(
+            first.text.starts_with("o/r deployed bbbbbbb to `production` (the first"),
+            "{}",
+            first.text
+        );
         let empty = deployment(&DeploymentFacts { pulls: &[], ..d });
         assert!(empty.text.contains("bringing no pull request"), "{}", empty.text);
     }
 
     #[test]
     fn an_adr_proposal_links_its_discussion() {
-        let m = adr_proposed("o/r", 5, "ADR: cache", "docs/adr/0007-cache.md", "https://github.com/o/d/discussions/1", "2026-12-01T10:00:00Z");
+        let m = adr_proposed(
+            "o/r",
+            5,
+            "ADR: cache",
+            "docs/adr/0007-cache.md",
+            "https://github.com/o/d/discussions/1",
+            "2026-12-01T10:00:00Z",
+        );
         assert_eq!(m.event, NotifyEvent::AdrProposed);
         assert_eq!(m.title, "ADR proposed: docs/adr/0007-cache.md (o/r#5)");
         assert_eq!(m.url.as_deref(), Some("https://github.com/o/d/discussions/1"));

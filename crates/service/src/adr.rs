@@ -19,9 +19,9 @@ use plasma_config::Config;
 use plasma_github::GitHubClient;
 use plasma_github::client::{DiscussionPlace, DiscussionRef, explain_discussion_error};
 use plasma_notify::message;
+use plasma_policy::PrSnapshot;
 use plasma_policy::plan::{CurrentState, Decision, Write};
 use plasma_policy::snapshot::{IssueSnapshot, PrState};
-use plasma_policy::PrSnapshot;
 use plasma_store::AdrDiscussion;
 use tracing::{info, warn};
 
@@ -316,7 +316,13 @@ mod tests {
     #[test]
     fn an_added_numbered_adr_file_is_a_proposal_and_other_changes_are_not() {
         let c = Config::default();
-        let added = pr(serde_json::json!([file("src/a.rs", "modified"), file("docs/adr/0007-cache.md", "added")]), "open");
+        let added = pr(
+            serde_json::json!([
+                file("src/a.rs", "modified"),
+                file("docs/adr/0007-cache.md", "added")
+            ]),
+            "open",
+        );
         let p = pull_proposal(&c, &added).unwrap_or_else(|| panic!("a proposal"));
         assert_eq!((p.adr.as_str(), p.number, p.pull), ("docs/adr/0007-cache.md", 5, true));
         let modified = pr(serde_json::json!([file("docs/adr/0007-cache.md", "modified")]), "open");
@@ -342,7 +348,8 @@ mod tests {
         assert!(body.contains("https://github.com/o/r/pull/5"), "{body}");
         let issue = Proposal { pull: false, ..p.clone() };
         assert!(issue.discussion().1.contains("https://github.com/o/r/issues/5"));
-        let failed = summary_section(&Announcement::Failed("no\ncategory".into()), &p).unwrap_or_default();
+        let failed =
+            summary_section(&Announcement::Failed("no\ncategory".into()), &p).unwrap_or_default();
         assert!(failed.contains("⚠️") && failed.contains("no category"), "{failed}");
         assert_eq!(summary_section(&Announcement::DryRun, &p), None);
     }
@@ -384,7 +391,8 @@ mod tests {
         add_to_summary(&mut d, &current, "X\n");
         assert!(d.plan.writes.is_empty(), "{:?}", d.plan.writes);
         // An old comment is brought up to date.
-        let current = CurrentState { sticky_comment: Some((9, "old".into())), ..Default::default() };
+        let current =
+            CurrentState { sticky_comment: Some((9, "old".into())), ..Default::default() };
         let mut d = decision("S\n", vec![Write::UpdateComment { id: 9, body: "S\n".into() }]);
         add_to_summary(&mut d, &current, "X\n");
         assert_eq!(d.plan.writes, [Write::UpdateComment { id: 9, body: "S\nX\n".into() }]);

@@ -16,9 +16,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use plasma_config::{Config, ConfigSource};
-use plasma_notify::message;
 use plasma_github::webhook::{Deployment, WebhookEvent};
 use plasma_github::{GitHubClient, RepoClient};
+use plasma_notify::message;
 use plasma_policy::delivery::gate::{self, GateFacts, PullCheck};
 use plasma_policy::delivery::{self, ChangeKind, Comparison, Finished, PullFact};
 use plasma_store::{
@@ -128,12 +128,10 @@ async fn repo_config(
     let org_src =
         org.as_deref().map(|text| ConfigSource { name: "<org>/.github/.github/plasma.yml", text });
     let repo_src = base.as_deref().map(|text| ConfigSource { name: ".github/plasma.yml", text });
-    plasma_config::load(org_src, repo_src).map(|e| e.config).map_err(|e| {
-        ReconcileError {
-            message: format!("the configuration cannot be used: {e}"),
-            retry_after: None,
-            status: None,
-        }
+    plasma_config::load(org_src, repo_src).map(|e| e.config).map_err(|e| ReconcileError {
+        message: format!("the configuration cannot be used: {e}"),
+        retry_after: None,
+        status: None,
     })
 }
 
@@ -268,8 +266,10 @@ pub async fn analyse(app: &App, job: &Job, repo: &str) -> Result<Outcome, Reconc
                 ),
                 _ => Vec::new(),
             };
-            let enqueued =
-                app.store.set_deployment_change_notify(repo, id, &change, &notes, app.now()).await?;
+            let enqueued = app
+                .store
+                .set_deployment_change_notify(repo, id, &change, &notes, app.now())
+                .await?;
             if enqueued > 0 {
                 app.notify.notify_waiters();
             }
@@ -294,12 +294,8 @@ fn deployment_notes(
         return Vec::new();
     }
     let d = &row.deployment;
-    let url = row
-        .statuses
-        .iter()
-        .rev()
-        .find(|s| s.state == "success")
-        .and_then(|s| s.url.as_deref());
+    let url =
+        row.statuses.iter().rev().find(|s| s.state == "success").and_then(|s| s.url.as_deref());
     let finished = jiff::Timestamp::from_millisecond(current.finished_at)
         .map(|t| t.to_string())
         .unwrap_or_else(|_| current.finished_at.to_string());

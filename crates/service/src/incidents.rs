@@ -13,15 +13,15 @@
 //! [`crate::notifier::ANNOUNCE_WITHIN`] ago (an incident older than plasma-ops's first look at it).
 
 use jiff::Timestamp;
+use plasma_config::NotificationsConfig;
 use plasma_github::client::Comment;
 use plasma_github::{FetchedIssue, GitHubClient};
+use plasma_notify::message;
 use plasma_policy::incident::{
     self, IncidentDecision, IncidentEvent, IncidentFacts, IncidentRecord, LinkCandidate,
 };
 use plasma_policy::plan::Write;
 use plasma_policy::{Finding, Policy};
-use plasma_config::NotificationsConfig;
-use plasma_notify::message;
 use plasma_store::{IncidentRow, NewIncidentEvent, NewNotification};
 use tracing::info;
 
@@ -184,7 +184,8 @@ pub fn notifications(
         title: &r.title,
         severity: r.severity.as_deref(),
     };
-    let horizon = now.checked_sub(crate::notifier::ANNOUNCE_WITHIN).unwrap_or(Timestamp::UNIX_EPOCH);
+    let horizon =
+        now.checked_sub(crate::notifier::ANNOUNCE_WITHIN).unwrap_or(Timestamp::UNIX_EPOCH);
     d.events
         .iter()
         .map(|e| {

@@ -233,7 +233,10 @@ async fn incidents_deployments_rollbacks_and_releases_are_each_announced_once() 
     // The gate: deploying c3 over the rollback brings a pull request that passed, but a sev1
     // incident is open, so only rollbacks and redeploys may go.
     let g1 = deployment(201, &sha('3'), &ago(1));
-    assert_eq!(env.deliver("deployment_protection_rule", "g-1", &gate_request(&g1, 501)).await, 202);
+    assert_eq!(
+        env.deliver("deployment_protection_rule", "g-1", &gate_request(&g1, 501)).await,
+        202
+    );
     env.settle(SETTLE).await;
     let answers = env.hub.gate_answers();
     assert_eq!(answers.len(), 1, "{answers:#?}");
@@ -246,7 +249,10 @@ async fn incidents_deployments_rollbacks_and_releases_are_each_announced_once() 
     assert_eq!(env.deliver("issues", "i-2", &issues_event("labeled", incident)).await, 202);
     env.settle(SETTLE).await;
     let g2 = deployment(202, &sha('3'), &ago(1));
-    assert_eq!(env.deliver("deployment_protection_rule", "g-2", &gate_request(&g2, 502)).await, 202);
+    assert_eq!(
+        env.deliver("deployment_protection_rule", "g-2", &gate_request(&g2, 502)).await,
+        202
+    );
     env.settle(SETTLE).await;
     let answers = env.hub.gate_answers();
     let second = answers.iter().find(|a| a.run_id == 502).expect("answered");
@@ -259,13 +265,20 @@ fn adr_pull(env: &Env, adr: &str) -> u64 {
         REPO,
         FakePull {
             title: "[PE-7] ADR: cache layer".into(),
-            body: Some("- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact: new ADR\n".into()),
+            body: Some(
+                "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact: new ADR\n"
+                    .into(),
+            ),
             user: "bob".into(),
             head_ref: "docs/PE-7-adr-cache".into(),
             ..FakePull::default()
         },
     );
-    env.hub.set_files(REPO, n, vec![FakeFile::added(adr, 40), FakeFile::modified("docs/README.md")]);
+    env.hub.set_files(
+        REPO,
+        n,
+        vec![FakeFile::added(adr, 40), FakeFile::modified("docs/README.md")],
+    );
     n
 }
 

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use plasma_store::{
-    AdrDiscussion, DeploymentChange, IncidentRow, NewDeployment, NewIncidentEvent,
-    NewNotification, NewRelease, NotificationFilter, NotificationState, Prunable, Store, prune,
+    AdrDiscussion, DeploymentChange, IncidentRow, NewDeployment, NewIncidentEvent, NewNotification,
+    NewRelease, NotificationFilter, NotificationState, Prunable, Store, prune,
 };
 use support::{T0, TestDb};
 
@@ -131,8 +131,12 @@ async fn a_deployment_change_carries_its_notifications(db: &TestDb) {
         created_at: T0,
     };
     store.record_deployment(&d).await.unwrap();
-    let change =
-        DeploymentChange { kind: "rollback".into(), previous_id: Some(8), commits: vec![], pulls: vec![] };
+    let change = DeploymentChange {
+        kind: "rollback".into(),
+        previous_id: Some(8),
+        commits: vec![],
+        pulls: vec![],
+    };
     let notes = [note("rollback", "o/r@production", "9", "devops")];
     assert_eq!(store.set_deployment_change_notify("o/r", 9, &change, &notes, T0).await.unwrap(), 1);
     // Recomputed (a late status): the change is replaced, the notification is not repeated.
@@ -229,7 +233,10 @@ async fn retention_prunes_sent_and_dead_rows_by_age(db: &TestDb) {
         .collect();
     assert_eq!(
         left,
-        [("sent-new".into(), NotificationState::Sent), ("pending".into(), NotificationState::Pending)]
+        [
+            ("sent-new".into(), NotificationState::Sent),
+            ("pending".into(), NotificationState::Pending)
+        ]
     );
     assert_eq!(Prunable::SentNotifications.as_str(), "notifications_sent");
     assert_eq!(Prunable::DeadNotifications.as_str(), "notifications_dead");

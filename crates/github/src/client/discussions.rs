@@ -105,7 +105,10 @@ fn graphql_error_of(e: &GitHubError, kind: &str) -> bool {
 /// [`RepoClient::create_discussion`] that says what to grant when GitHub's answer is its
 /// misleading "not found" or "not accessible"; other errors as they are.
 pub fn explain(repository: &str, e: &GitHubError) -> String {
-    if graphql_error_of(e, "FORBIDDEN") || graphql_error_of(e, "NOT_FOUND") || e.status() == Some(403) {
+    if graphql_error_of(e, "FORBIDDEN")
+        || graphql_error_of(e, "NOT_FOUND")
+        || e.status() == Some(403)
+    {
         return format!(
             "GitHub refused to create a Discussion in {repository} (it answers a missing \
              permission as \"not found\" or \"Resource not accessible by integration\"): give the \
@@ -127,14 +130,17 @@ impl RepoClient {
         let vars = json!({ "owner": self.owner(), "name": self.name });
         let data: PlaceData = match self.graphql(&ops::ADR_DISCUSSIONS, vars).await {
             Ok(d) => d,
-            Err(e) if graphql_error_of(&e, "NOT_FOUND") => return Ok(DiscussionPlace::NoRepository),
+            Err(e) if graphql_error_of(&e, "NOT_FOUND") => {
+                return Ok(DiscussionPlace::NoRepository);
+            }
             Err(e) => return Err(e),
         };
         let Some(repo) = data.repository else { return Ok(DiscussionPlace::NoRepository) };
         if !repo.has_discussions_enabled {
             return Ok(DiscussionPlace::Disabled);
         }
-        let categories: Vec<Category> = repo.discussion_categories.nodes.into_iter().flatten().collect();
+        let categories: Vec<Category> =
+            repo.discussion_categories.nodes.into_iter().flatten().collect();
         let Some(found) = categories.iter().find(|c| c.name.eq_ignore_ascii_case(category.trim()))
         else {
             return Ok(DiscussionPlace::NoCategory {
@@ -184,7 +190,9 @@ mod tests {
         GitHubError::GraphQl {
             path: "/graphql".into(),
             operation: "CreateDiscussion".into(),
-            errors: vec![format!("createDiscussion: Resource not accessible by integration ({kind})")],
+            errors: vec![format!(
+                "createDiscussion: Resource not accessible by integration ({kind})"
+            )],
         }
     }
 
