@@ -97,13 +97,17 @@ async fn incident_notifications_go_with_new_facts_only(db: &TestDb) {
         note("incident_opened", "o/gw#7", "t0", "devops"),
         note("incident_opened", "o/gw#7", "t0", "rube"),
     ]];
-    let (new, enqueued) =
-        store.record_incident_notify(&incident(), &[opened.clone()], &notes, T0).await.unwrap();
+    let (new, enqueued) = store
+        .record_incident_notify(&incident(), std::slice::from_ref(&opened), &notes, T0)
+        .await
+        .unwrap();
     assert_eq!((new.len(), enqueued), (1, 2));
     // The same fact again (a redelivery, a second replica): nothing new, even with other targets.
     let more = vec![vec![note("incident_opened", "o/gw#7", "t0", "devops-2")]];
-    let (new, enqueued) =
-        store.record_incident_notify(&incident(), &[opened.clone()], &more, T0 + 1).await.unwrap();
+    let (new, enqueued) = store
+        .record_incident_notify(&incident(), std::slice::from_ref(&opened), &more, T0 + 1)
+        .await
+        .unwrap();
     assert_eq!((new.len(), enqueued), (0, 0));
     // A new fact with its own notes; a fact without notes (nothing routed) enqueues nothing.
     let resolved = event("resolved", T0 + 90 * MIN);
