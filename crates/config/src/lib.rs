@@ -7,6 +7,7 @@
 //! (`plasma-coverage`) each compile their own part of a [`Config`]; none of them depends on
 //! another through this crate.
 
+pub mod adr;
 mod audit;
 pub mod board;
 mod commit_messages;
@@ -29,6 +30,7 @@ pub mod pattern;
 mod release;
 pub mod report;
 
+pub use adr::{AdrConfig, AdrDiscussions};
 pub use audit::*;
 pub use board::{BoardColumns, BoardConfig, ProjectRef};
 pub use commit_messages::*;

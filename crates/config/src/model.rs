@@ -62,6 +62,8 @@ pub struct Config {
     pub deployments: super::DeploymentsConfig,
     /// The project board whose cards plasma-ops moves (GitHub Projects).
     pub board: super::BoardConfig,
+    /// ADR proposals and where they are announced (GitHub Discussions).
+    pub adr: super::AdrConfig,
 }
 
 /// `issue_key:` section.

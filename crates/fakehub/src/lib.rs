@@ -13,6 +13,7 @@
 #![recursion_limit = "256"]
 
 mod deployments;
+mod discussions;
 mod graphql;
 mod model;
 mod objects;
@@ -30,6 +31,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use deployments::FakeGateAnswer;
+pub use discussions::FakeDiscussion;
 pub use graphql::FakeThread;
 pub use model::{
     Exchange, FakeCheckRun, FakeComment, FakeCommit, FakeFile, FakeIssue, FakePull, FakeReview,

@@ -58,6 +58,8 @@ pub(crate) struct State {
     pub graphql_rate: Rate,
     /// Projects (v2), requested reviewers and issues' `state_reason`, for the board.
     pub projects: crate::projects::ProjectsState,
+    /// Discussions (ADR announcements).
+    pub discussions: crate::discussions::DiscussionsState,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -200,3 +200,87 @@ async fn unknown_operations_and_bad_bodies_are_refused_as_github_does() {
     let resp = http.post(&url).json(&json!({ "query": "{ x }" })).send().await.unwrap();
     assert_eq!(resp.status(), 401, "GraphQL needs a credential like every call");
 }
+
+async fn post_op(hub: &FakeHub, file: &str, operation: &str, variables: Value) -> (String, Value) {
+    let document =
+        std::fs::read_to_string(root().join("crates/github/graphql").join(file)).unwrap();
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/graphql", hub.url()))
+        .header("authorization", "Bearer ghs_test")
+        .json(&json!({ "query": document, "operationName": operation, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (document, answer)
+}
+
+#[tokio::test]
+async fn discussion_answers_have_the_shape_githubs_schema_gives() {
+    const DOCS: &str = "plasma-engine/plasma-engine-docs";
+    let hub = FakeHub::start().await.unwrap();
+    hub.add_repo(DOCS);
+    hub.add_repo(REPO);
+    hub.enable_discussions(DOCS, &["General", "ADR"]);
+    let place_vars = json!({ "owner": "plasma-engine", "name": "plasma-engine-docs" });
+    let (place_doc, empty) =
+        post_op(&hub, "adr_discussions.graphql", "AdrDiscussions", place_vars.clone()).await;
+    let repo = &empty["data"]["repository"];
+    assert_eq!(repo["hasDiscussionsEnabled"], true);
+    let category = repo["discussionCategories"]["nodes"][1]["id"].as_str().unwrap().to_string();
+    let create_vars = json!({
+        "repository": repo["id"], "category": category,
+        "title": "ADR proposal: docs/adr/0007-cache.md", "body": "<!-- plasma-ops:adr:o/r#5 -->\nbody",
+    });
+    let (create_doc, created) =
+        post_op(&hub, "create_discussion.graphql", "CreateDiscussion", create_vars.clone()).await;
+    assert!(
+        created["data"]["createDiscussion"]["discussion"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/discussions/1")
+    );
+    let (_, listed) =
+        post_op(&hub, "adr_discussions.graphql", "AdrDiscussions", place_vars.clone()).await;
+    assert_eq!(listed["data"]["repository"]["discussions"]["nodes"].as_array().unwrap().len(), 1);
+    // Discussions off, no such repository, a category id that does not resolve, and the refusal
+    // GitHub gives an App without `discussions: write`.
+    let off_vars = json!({ "owner": "plasma-engine", "name": "plasma-ops" });
+    let (_, off) =
+        post_op(&hub, "adr_discussions.graphql", "AdrDiscussions", off_vars.clone()).await;
+    assert_eq!(off["data"]["repository"]["hasDiscussionsEnabled"], false);
+    let none_vars = json!({ "owner": "nobody", "name": "nothing" });
+    let (_, none) =
+        post_op(&hub, "adr_discussions.graphql", "AdrDiscussions", none_vars.clone()).await;
+    assert_eq!(none["errors"][0]["type"], "NOT_FOUND");
+    let mut bad_category = create_vars.clone();
+    bad_category["category"] = json!("DIC_kwDOfake999999");
+    let (_, no_category) =
+        post_op(&hub, "create_discussion.graphql", "CreateDiscussion", bad_category.clone()).await;
+    assert_eq!(no_category["errors"][0]["type"], "NOT_FOUND");
+    hub.deny_discussion_writes(DOCS);
+    let (_, denied) =
+        post_op(&hub, "create_discussion.graphql", "CreateDiscussion", create_vars.clone()).await;
+    assert_eq!(denied["errors"][0]["type"], "FORBIDDEN");
+    assert_eq!(denied["errors"][0]["message"], "Resource not accessible by integration");
+    assert_eq!(hub.discussions(DOCS).len(), 1);
+    let case = |name: &str, document: &str, variables: &Value, answer: Value| json!({ "name": name, "document": document, "variables": variables, "answer": answer });
+    let cases = json!([
+        case("no discussion yet", &place_doc, &place_vars, empty),
+        case("one discussion", &place_doc, &place_vars, listed),
+        case("discussions off", &place_doc, &off_vars, off),
+        case("no such repository", &place_doc, &none_vars, none),
+        case("created", &create_doc, &create_vars, created),
+        case("no such category", &create_doc, &bad_category, no_category),
+        case("not accessible", &create_doc, &create_vars, denied),
+    ]);
+    let (checked, problems) = execute(&cases);
+    assert_eq!(checked.len(), 7);
+    assert!(
+        problems.is_empty(),
+        "answers GitHub's schema would not give:\n{}",
+        problems.join("\n")
+    );
+}

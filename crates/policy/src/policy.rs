@@ -251,6 +251,7 @@ pub(crate) fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet, PolicyErr
 fn validate(c: &Config, errors: &mut Vec<PolicyError>) {
     // The project board (`policy::board`): its project reference, field and column names.
     errors.extend(c.board.validate());
+    errors.extend(c.adr.validate());
     if let Some(t) =
         c.issue_key.tracker.as_deref().filter(|t| !plasma_config::board::is_repo_name(t))
     {

@@ -66,6 +66,11 @@ pub struct ServiceConfig {
     pub keep_deliveries: Option<Duration>,
     /// How long the action log is kept (`None`: for ever).
     pub keep_actions: Option<Duration>,
+    /// How long sent notifications are kept (`None`: for ever); their rows are what makes a
+    /// replayed event enqueue nothing new, so the window outlasts any replay.
+    pub keep_notifications: Option<Duration>,
+    /// How long dead-lettered notifications nobody retried are kept (`None`: for ever).
+    pub keep_dead_notifications: Option<Duration>,
     /// MCP over HTTP (`/mcp`): the bearer token every request needs; without one `/mcp` answers
     /// only on a loopback bind.
     pub mcp_token: Option<Secret>,
@@ -81,6 +86,11 @@ pub struct ServiceConfig {
 const MIN_KEEP_DELIVERIES: Duration = Duration::from_secs(3 * 86_400);
 /// The action log answers "what did plasma-ops do to this pull request": a day at least.
 const MIN_KEEP_ACTIONS: Duration = Duration::from_secs(86_400);
+/// A sent notification's row is its deduplication key: kept at least as long as GitHub
+/// redelivers (3 days), or a redelivered event would announce it again.
+const MIN_KEEP_NOTIFICATIONS: Duration = Duration::from_secs(3 * 86_400);
+/// A dead letter waits for a person to retry it: a week at least.
+const MIN_KEEP_DEAD_NOTIFICATIONS: Duration = Duration::from_secs(7 * 86_400);
 
 /// A configuration problem, naming the variable or key.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +130,8 @@ struct FileConfig {
     bot_login: Option<String>,
     keep_deliveries: Option<String>,
     keep_actions: Option<String>,
+    keep_notifications: Option<String>,
+    keep_dead_notifications: Option<String>,
     mcp_token_file: Option<PathBuf>,
     mcp_tools: Option<String>,
 }
@@ -247,6 +259,20 @@ impl ServiceConfig {
             MIN_KEEP_ACTIONS,
             "the action log is how plasma-ops explains what it did",
         )?;
+        let keep_notifications = keep(
+            "PLASMA_OPS_KEEP_NOTIFICATIONS",
+            var("PLASMA_OPS_KEEP_NOTIFICATIONS").or(f.keep_notifications),
+            "90d",
+            MIN_KEEP_NOTIFICATIONS,
+            "a sent notification's row keeps a redelivered event from announcing it again",
+        )?;
+        let keep_dead_notifications = keep(
+            "PLASMA_OPS_KEEP_DEAD_NOTIFICATIONS",
+            var("PLASMA_OPS_KEEP_DEAD_NOTIFICATIONS").or(f.keep_dead_notifications),
+            "180d",
+            MIN_KEEP_DEAD_NOTIFICATIONS,
+            "a dead letter waits for `plasma-ops notifications --retry ID`",
+        )?;
         let log_format = match var("PLASMA_OPS_LOG_FORMAT").or(f.log_format).as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
@@ -293,6 +319,8 @@ impl ServiceConfig {
             bot_login: var("PLASMA_OPS_BOT_LOGIN").or(f.bot_login),
             keep_deliveries,
             keep_actions,
+            keep_notifications,
+            keep_dead_notifications,
             mcp_token,
             mcp_tools: var("PLASMA_OPS_MCP_TOOLS").or(f.mcp_tools),
             dashboard_token: var("PLASMA_OPS_DASHBOARD_TOKEN").map(Secret::new),

@@ -3,18 +3,28 @@
 //! level-triggered jobs per repository. `deployments:owner/repo` works out what each successful
 //! production deployment was (change, redeploy, rollback) and brought; `gate:owner/repo` answers
 //! the waiting protection-rule requests. Every rule is `plasma_policy::delivery`'s.
+//!
+//! Notifications: when `deployments:owner/repo` first works out what a successful production
+//! deployment was, it enqueues `deployment` (or `rollback`) in the same transaction as the change
+//! it records. A rollback is the policy's: a successful production deployment of a commit that is
+//! an ancestor of the previous successful production deployment's commit (it takes changes away;
+//! GitHub's comparison says `behind`). A redeploy of the same commit is a `deployment`. A tag
+//! pushed (`push` of a new `refs/tags/...`) is recorded with the delivery and announced as
+//! `release` by the same job, in the transaction that marks it announced. Later recomputations (a
+//! status that arrived late changes which deployment came before) announce nothing again.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use plasma_config::{ConfigSource, DeploymentsConfig};
+use plasma_config::{Config, ConfigSource};
 use plasma_github::client::DEFAULT_CONFIG_PATH;
 use plasma_github::webhook::{Deployment, WebhookEvent};
 use plasma_github::{GitHubClient, RepoClient};
+use plasma_notify::message;
 use plasma_policy::delivery::gate::{self, GateFacts, PullCheck};
 use plasma_policy::delivery::{self, ChangeKind, Comparison, Finished, PullFact};
 use plasma_store::{
     DeploymentChange, DeploymentRow, GateAnswer, GateRequest, Job, NewAction, NewDeployment,
-    NewDeploymentStatus, StoreError,
+    NewDeploymentStatus, NewNotification, NewRelease, StoreError,
 };
 use serde_json::json;
 use tracing::{info, warn};
@@ -85,17 +95,38 @@ pub async fn record_facts(
             };
             app.store.record_gate_request(&request).await.map(|_| ())
         }
+        WebhookEvent::Push(e) => match release_fact(e) {
+            Some(r) => app.store.record_release(&r).await.map(|_| ()),
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
 }
 
-/// The repository's `deployments:` configuration, from its default branch and organisation.
-async fn deployments_config(
+/// The release a push states: a tag created (not moved, not deleted), dated by GitHub's
+/// `pushed_at` (a push without one is not a release plasma-ops can date, so it is not recorded).
+pub fn release_fact(e: &plasma_github::webhook::PushEvent) -> Option<NewRelease> {
+    let tag = e.tag()?;
+    if !e.created || e.deleted || e.after.bytes().all(|b| b == b'0') || tag.is_empty() {
+        return None;
+    }
+    Some(NewRelease {
+        repo: e.repository.full_name.clone(),
+        tag: tag.to_string(),
+        sha: e.after.clone(),
+        pushed_at: e.repository.pushed_at_ms()?,
+        pusher: e.pusher.as_ref().and_then(|p| p.name.clone()),
+    })
+}
+
+/// The repository's configuration, from its default branch and organisation (through the
+/// service's configuration cache: read again only after a push touches `.github/`).
+async fn repo_config(
     app: &App,
     gh: &GitHubClient,
     inst: Option<u64>,
     repo: &str,
-) -> Result<DeploymentsConfig, ReconcileError> {
+) -> Result<Config, ReconcileError> {
     let layers = crate::repo_config::layers(app, gh, inst, repo, None, DEFAULT_CONFIG_PATH).await?;
     if let crate::repo_config::ConfigFile::Unreadable(why) = &layers.repo {
         return Err(ReconcileError {
@@ -109,12 +140,10 @@ async fn deployments_config(
         .text()
         .map(|text| ConfigSource { name: "<org>/.github/.github/plasma.yml", text });
     let repo_src = layers.repo.text().map(|text| ConfigSource { name: ".github/plasma.yml", text });
-    plasma_config::load(org_src, repo_src).map(|e| e.config.deployments).map_err(|e| {
-        ReconcileError {
-            message: format!("the configuration cannot be used: {e}"),
-            retry_after: None,
-            status: None,
-        }
+    plasma_config::load(org_src, repo_src).map(|e| e.config).map_err(|e| ReconcileError {
+        message: format!("the configuration cannot be used: {e}"),
+        retry_after: None,
+        status: None,
     })
 }
 
@@ -195,8 +224,10 @@ pub async fn analyse(app: &App, job: &Job, repo: &str) -> Result<Outcome, Reconc
         return Ok(Outcome { writes: 0, dry_run: true });
     };
     let inst = installation(app, &job.causes, repo).await;
-    let cfg = deployments_config(app, gh, inst, repo).await?;
+    let config = repo_config(app, gh, inst, repo).await?;
+    let cfg = &config.deployments;
     let rc = gh.repo(inst, repo)?;
+    let mut written = announce_releases(app, &config, repo).await?;
     let rows = app.store.deployments(repo, None, None).await?;
     let environments: BTreeSet<String> = rows
         .iter()
@@ -204,7 +235,6 @@ pub async fn analyse(app: &App, job: &Job, repo: &str) -> Result<Outcome, Reconc
         .map(|r| r.deployment.environment.to_ascii_lowercase())
         .collect();
     let stored: BTreeMap<i64, &DeploymentRow> = rows.iter().map(|r| (r.deployment.id, r)).collect();
-    let mut written = 0;
     for env in environments {
         let done = successful(&rows, &env);
         for current in &done {
@@ -236,11 +266,106 @@ pub async fn analyse(app: &App, job: &Job, repo: &str) -> Result<Outcome, Reconc
                 commits,
             };
             info!(repo, deployment = id, kind = %change.kind, pulls = ?change.pulls, "deployment change recorded");
-            app.store.set_deployment_change(repo, id, &change).await?;
+            // Announced when first worked out only: a recomputation is a correction, not news.
+            let notes = match (known, stored.get(&id)) {
+                (None, Some(row)) if !app.dry_run() => deployment_notes(
+                    &config,
+                    row,
+                    current,
+                    previous.map(|p| p.sha.as_str()),
+                    &change,
+                    app.now(),
+                ),
+                _ => Vec::new(),
+            };
+            let enqueued = app
+                .store
+                .set_deployment_change_notify(repo, id, &change, &notes, app.now())
+                .await?;
+            if enqueued > 0 {
+                app.notify.notify_waiters();
+            }
             written += 1;
         }
     }
     Ok(Outcome { writes: written, dry_run: app.dry_run() })
+}
+
+/// The `deployment` or `rollback` notifications of a successful production deployment whose
+/// change was just worked out, keyed by the deployment's id; none when GitHub dates its success
+/// longer ago than [`crate::notifier::ANNOUNCE_WITHIN`].
+fn deployment_notes(
+    config: &Config,
+    row: &DeploymentRow,
+    current: &Finished,
+    previous_sha: Option<&str>,
+    change: &DeploymentChange,
+    now: i64,
+) -> Vec<NewNotification> {
+    if !crate::notifier::is_news(current.finished_at, now) {
+        return Vec::new();
+    }
+    let d = &row.deployment;
+    let url =
+        row.statuses.iter().rev().find(|s| s.state == "success").and_then(|s| s.url.as_deref());
+    let finished = jiff::Timestamp::from_millisecond(current.finished_at)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| current.finished_at.to_string());
+    let facts = message::DeploymentFacts {
+        repository: &d.repo,
+        id: d.id,
+        environment: &d.environment,
+        sha: &d.sha,
+        previous_sha,
+        kind: &change.kind,
+        pulls: &change.pulls,
+        creator: d.creator.as_deref(),
+        finished_at: &finished,
+        url,
+    };
+    message::plan(&config.notifications, &message::deployment(&facts), &d.id.to_string())
+}
+
+/// Announces the repository's tags pushed and not announced yet (`release`), each in the
+/// transaction that marks it announced; returns how many were marked. In a dry run, or for a tag
+/// pushed longer ago than [`crate::notifier::ANNOUNCE_WITHIN`], it is marked with no notification.
+async fn announce_releases(app: &App, config: &Config, repo: &str) -> Result<usize, StoreError> {
+    let releases = app.store.unannounced_releases(repo).await?;
+    let mut marked = 0;
+    for r in &releases {
+        let r = &r.release;
+        let notes = if app.dry_run() || !crate::notifier::is_news(r.pushed_at, app.now()) {
+            Vec::new()
+        } else {
+            let at = jiff::Timestamp::from_millisecond(r.pushed_at).ok().map(|t| t.to_string());
+            let url = format!("https://github.com/{}/releases/tag/{}", r.repo, r.tag);
+            let m = message::release(&r.repo, &r.tag, Some(url), at);
+            message::plan(&config.notifications, &m, &r.sha)
+        };
+        let enqueued = app.store.announce_release(r, &notes, app.now()).await?;
+        info!(repo, tag = %r.tag, sha = %r.sha, notifications = enqueued, "release recorded");
+        if enqueued > 0 {
+            app.notify.notify_waiters();
+        }
+        marked += 1;
+    }
+    Ok(marked)
+}
+
+/// The open incidents of `repo` whose severity is the most severe configured
+/// (`incidents.severities`' first, `sev1` by default): the gate's second condition.
+async fn open_sev1(app: &App, config: &Config, repo: &str) -> Result<u32, ReconcileError> {
+    let Some(sev1) = config.incidents.severities.first() else { return Ok(0) };
+    let org = repo.split('/').next();
+    let open = app
+        .store
+        .incidents(org, i64::MIN)
+        .await?
+        .into_iter()
+        .filter(|i| i.repo.eq_ignore_ascii_case(repo) && i.state == "open")
+        .filter(|i| i.severity.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(sev1)))
+        .count();
+    Ok(u32::try_from(open).unwrap_or(u32::MAX))
 }
 
 /// The newest verdict of the process on `sha`: its commit status, else a check run of that name.
@@ -265,6 +390,7 @@ async fn process_state(
 async fn gate_facts(
     app: &App,
     rc: &RepoClient,
+    config: &Config,
     request: &GateRequest,
 ) -> Result<GateFacts, ReconcileError> {
     let rows = app.store.deployments(&request.repo, None, None).await?;
@@ -311,8 +437,8 @@ async fn gate_facts(
             process,
         });
     }
-    // Incidents are not tracked yet: the sev1 condition is not applied until they are.
-    Ok(GateFacts { change, pulls: checks, commits_without_pull, open_sev1: None })
+    let open_sev1 = Some(open_sev1(app, config, &request.repo).await?);
+    Ok(GateFacts { change, pulls: checks, commits_without_pull, open_sev1 })
 }
 
 /// `gate:owner/repo`: answers every waiting protection-rule request of the repository, once. In a
@@ -327,13 +453,14 @@ pub async fn answer_gates(app: &App, job: &Job, repo: &str) -> Result<Outcome, R
         return Ok(Outcome { writes: 0, dry_run: true });
     };
     let inst = installation(app, &job.causes, repo).await;
-    let cfg = deployments_config(app, gh, inst, repo).await?;
+    let config = repo_config(app, gh, inst, repo).await?;
+    let cfg = &config.deployments;
     let rc = gh.repo(inst, repo)?;
     let dry_run = app.dry_run();
     let mut answered = 0;
     for r in &requests {
         let facts = if cfg.is_gated(&r.environment) {
-            gate_facts(app, &rc, r).await?
+            gate_facts(app, &rc, &config, r).await?
         } else {
             GateFacts {
                 change: ChangeKind::Change,
@@ -342,7 +469,7 @@ pub async fn answer_gates(app: &App, job: &Job, repo: &str) -> Result<Outcome, R
                 open_sev1: None,
             }
         };
-        let decision = gate::decide(&cfg, &r.environment, &r.sha, &facts, &app.cfg.status_context);
+        let decision = gate::decide(cfg, &r.environment, &r.sha, &facts, &app.cfg.status_context);
         let state = decision.state();
         info!(repo, run_id = r.run_id, environment = %r.environment, sha = %r.sha, decision = state, reasons = ?decision.reasons, dry_run, "production gate decided");
         if !dry_run {

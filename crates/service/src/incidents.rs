@@ -5,18 +5,24 @@
 //!
 //! The notification hook: every [`IncidentEvent`] decided is appended to the store's incident
 //! event outbox (`Store::incident_events`, table `incident_events`), once per fact, and each new
-//! one is logged with target `plasma_ops::incident_events`. The notification work reads the
-//! outbox in id order.
+//! one is logged with target `plasma_ops::incident_events`. In the same transaction each new
+//! fact's notifications (`incident_opened`, `incident_unacknowledged`, `incident_resolved`, to
+//! the targets `notifications.routes` names) are written to the notification outbox, so a
+//! redelivered or replayed event, or a second replica, announces nothing twice. A dry run
+//! records the facts and announces nothing; so does a fact GitHub dates more than
+//! [`crate::notifier::ANNOUNCE_WITHIN`] ago (an incident older than plasma-ops's first look at it).
 
 use jiff::Timestamp;
+use plasma_config::NotificationsConfig;
 use plasma_github::client::Comment;
 use plasma_github::{FetchedIssue, GitHubClient};
+use plasma_notify::message;
 use plasma_policy::incident::{
     self, IncidentDecision, IncidentEvent, IncidentFacts, IncidentRecord, LinkCandidate,
 };
 use plasma_policy::plan::Write;
 use plasma_policy::{Finding, Policy};
-use plasma_store::{IncidentRow, NewIncidentEvent};
+use plasma_store::{IncidentRow, NewIncidentEvent, NewNotification};
 use tracing::info;
 
 use crate::app::App;
@@ -115,7 +121,12 @@ pub async fn reconcile(
     };
     let now = Timestamp::from_millisecond(app.now()).unwrap_or(Timestamp::UNIX_EPOCH);
     let decision = incident::decide(&facts, rules, now);
-    record(app, &decision, now).await?;
+    let notes = if app.dry_run() {
+        Vec::new()
+    } else {
+        notifications(&policy.config().notifications, &decision, now)
+    };
+    record(app, &decision, &notes, now).await?;
     let IncidentDecision { findings, reopen, .. } = decision;
     let mut writes = Vec::new();
     if let Some(r) = reopen {
@@ -159,8 +170,51 @@ async fn postmortem_link(
     Ok(None)
 }
 
-/// Records the incident and appends its new events to the outbox.
-async fn record(app: &App, d: &IncidentDecision, now: Timestamp) -> Result<(), ReconcileError> {
+/// The notifications of each of the decision's events (same order), each keyed by the fact's
+/// kind and GitHub time; none for a fact older than [`crate::notifier::ANNOUNCE_WITHIN`].
+pub fn notifications(
+    config: &NotificationsConfig,
+    d: &IncidentDecision,
+    now: Timestamp,
+) -> Vec<Vec<NewNotification>> {
+    let r: &IncidentRecord = &d.record;
+    let facts = message::IncidentFacts {
+        repository: &r.repository,
+        number: r.number,
+        title: &r.title,
+        severity: r.severity.as_deref(),
+    };
+    let horizon =
+        now.checked_sub(crate::notifier::ANNOUNCE_WITHIN).unwrap_or(Timestamp::UNIX_EPOCH);
+    d.events
+        .iter()
+        .map(|e| {
+            if e.at() < horizon {
+                return Vec::new();
+            }
+            let at = e.at().to_string();
+            let m = match e {
+                IncidentEvent::Opened { .. } => message::incident_opened(&facts, &at),
+                IncidentEvent::Unacknowledged { .. } => {
+                    message::incident_unacknowledged(&facts, &at)
+                }
+                IncidentEvent::Resolved { postmortem, .. } => {
+                    message::incident_resolved(&facts, &at, postmortem.as_deref())
+                }
+            };
+            message::plan(config, &m, &at)
+        })
+        .collect()
+}
+
+/// Records the incident, appends its new events to the outbox and, in the same transaction, the
+/// notifications of the new ones.
+async fn record(
+    app: &App,
+    d: &IncidentDecision,
+    notes: &[Vec<NewNotification>],
+    now: Timestamp,
+) -> Result<(), ReconcileError> {
     let r: &IncidentRecord = &d.record;
     let row = IncidentRow {
         repo: r.repository.clone(),
@@ -186,7 +240,10 @@ async fn record(app: &App, d: &IncidentDecision, now: Timestamp) -> Result<(), R
             body: serde_json::to_string(e).unwrap_or_default(),
         })
         .collect();
-    let new = app.store.record_incident(&row, &events, app.now()).await?;
+    let (new, enqueued) = app.store.record_incident_notify(&row, &events, notes, app.now()).await?;
+    if enqueued > 0 {
+        app.notify.notify_waiters();
+    }
     for e in new {
         info!(
             target: "plasma_ops::incident_events",

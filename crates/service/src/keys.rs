@@ -70,6 +70,10 @@ pub fn job_keys(ev: &WebhookEvent) -> Vec<JobKey> {
             vec![JobKey::Deployments { repo }]
         }
         WebhookEvent::DeploymentProtectionRule(_) => vec![JobKey::Gate { repo }],
+        // A tag created is a release, announced by the repository's deployments job.
+        WebhookEvent::Push(e) if crate::deployments::release_fact(e).is_some() => {
+            vec![JobKey::Deployments { repo }]
+        }
         _ => vec![],
     }
 }

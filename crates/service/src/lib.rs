@@ -1,6 +1,7 @@
 //! `plasma-ops serve`: the GitHub App service. It orchestrates — ingress, store, GitHub, policy —
 //! and holds no rule of its own.
 
+pub mod adr;
 pub mod app;
 pub mod board;
 pub mod config;

@@ -15,6 +15,17 @@ use tracing::{error, info, warn};
 use crate::app::App;
 use crate::metrics::NOTIFICATIONS;
 
+/// A fact GitHub dates longer ago than this when plasma-ops first records it (an incident, a
+/// deployment or a tag older than the service's first look at it, or one recorded while the
+/// service was down for days) is history, not news: it is recorded, not announced.
+pub const ANNOUNCE_WITHIN: Duration = Duration::from_secs(86_400);
+
+/// Whether a fact at `at` (unix ms, GitHub's time) is recent enough to announce at `now`.
+pub fn is_news(at: i64, now: i64) -> bool {
+    let window = i64::try_from(ANNOUNCE_WITHIN.as_millis()).unwrap_or(i64::MAX);
+    at >= now.saturating_sub(window)
+}
+
 /// How often an idle notification worker looks for due rows (retries come due on their own).
 const IDLE_POLL: Duration = Duration::from_secs(1);
 

@@ -293,7 +293,7 @@ pub async fn reconcile_pr(
         installation: inst,
         remembered,
         current,
-        decision,
+        mut decision,
         policy,
         labels_listed_at,
     }) = decide_pr(app, ctx, repo, number).await?
@@ -303,6 +303,14 @@ pub async fn reconcile_pr(
         return Ok(PrReconciled { pr, verdict: None, plan: Plan::default(), dry_run: true });
     };
     let dry_run = app.dry_run();
+    // An ADR proposal is announced (once) and the summary links its Discussion.
+    if let (Some(gh), Some(policy)) = (&app.github, &policy)
+        && let Some(proposal) = crate::adr::pull_proposal(policy.config(), &pr)
+        && let Some(a) = crate::adr::announce(app, gh, policy.config(), &proposal).await
+        && let Some(section) = crate::adr::summary_section(&a, &proposal)
+    {
+        crate::adr::add_to_summary(&mut decision, &current, &section);
+    }
     let (actions, failure) =
         apply(app, ctx, inst, repo, number, &pr, &decision.plan, labels_listed_at, dry_run).await;
     // Only what was applied is remembered: a dry run changes nothing, so a later live run still
@@ -612,6 +620,9 @@ async fn evaluate_issue(
     // A project board that cannot be used, with what to change (rule `project-board`).
     let board = crate::board::summary_findings(app, gh, inst, repo, &policy).await?;
     plasma_policy::add_issue_findings(&mut verdict, &policy, board);
+    if let Some(proposal) = crate::adr::issue_proposal(policy.config(), &issue.snapshot) {
+        crate::adr::announce(app, gh, policy.config(), &proposal).await;
+    }
     let mut plan = plan::plan_issue(&verdict, issue.sticky_comment.as_ref());
     // The reopen and its comment go first: the summary then describes the issue as it will be.
     plan.writes.splice(0..0, incident.writes);

@@ -1,5 +1,7 @@
-//! Retention: processed deliveries older than `keep_deliveries` (7 days by default) and actions
-//! older than `keep_actions` (90 days) are deleted once an hour, so a store serving dozens of
+//! Retention: processed deliveries older than `keep_deliveries` (7 days by default), actions
+//! older than `keep_actions` (90 days), notifications sent longer ago than `keep_notifications`
+//! (90 days) and dead letters nobody retried for `keep_dead_notifications` (180 days) are deleted
+//! once an hour, so a store serving dozens of
 //! repositories for months stays the size of its retention window. Deliveries still owed work
 //! are never deleted. With several replicas one of them prunes each hour (a schedule lease, as
 //! for the sweep).
@@ -29,7 +31,12 @@ async fn run_every(
     first: Duration,
     period: Duration,
 ) {
-    if app.cfg.keep_deliveries.is_none() && app.cfg.keep_actions.is_none() {
+    let c = &app.cfg;
+    if c.keep_deliveries.is_none()
+        && c.keep_actions.is_none()
+        && c.keep_notifications.is_none()
+        && c.keep_dead_notifications.is_none()
+    {
         return;
     }
     let owner = format!("{}-{}", std::process::id(), rand::random::<u32>());
@@ -81,15 +88,17 @@ fn cutoff(now: Timestamp, keep: Duration) -> Timestamp {
 }
 
 /// One retention pass: deletes what is older than the configured windows. Returns the rows
-/// deleted (deliveries, actions).
+/// deleted (deliveries, actions); the notifications deleted are logged and counted in the metric.
 pub async fn prune_once(app: &App) -> Result<(u64, u64), plasma_store::StoreError> {
     let now = app.now();
-    let mut counts = [0u64; 2];
-    for (i, (what, keep)) in
-        [(Prunable::Deliveries, app.cfg.keep_deliveries), (Prunable::Actions, app.cfg.keep_actions)]
-            .into_iter()
-            .enumerate()
-    {
+    let mut counts = [0u64; 4];
+    let windows = [
+        (Prunable::Deliveries, app.cfg.keep_deliveries),
+        (Prunable::Actions, app.cfg.keep_actions),
+        (Prunable::SentNotifications, app.cfg.keep_notifications),
+        (Prunable::DeadNotifications, app.cfg.keep_dead_notifications),
+    ];
+    for (i, (what, keep)) in windows.into_iter().enumerate() {
         let Some(keep) = keep else { continue };
         let n = plasma_store::prune(&*app.store, what, cutoff(now, keep)).await?;
         metrics::counter!(PRUNED, "table" => what.as_str()).increment(n);
@@ -98,7 +107,9 @@ pub async fn prune_once(app: &App) -> Result<(u64, u64), plasma_store::StoreErro
     info!(
         deliveries = counts[0],
         actions = counts[1],
-        "retention deleted processed deliveries and actions older than their windows"
+        notifications_sent = counts[2],
+        notifications_dead = counts[3],
+        "retention deleted processed deliveries, actions and notifications older than their windows"
     );
     Ok((counts[0], counts[1]))
 }
@@ -172,8 +183,68 @@ mod tests {
     }
 
     async fn app_forever() -> Arc<App> {
-        app(&[("PLASMA_OPS_KEEP_ACTIONS", "forever"), ("PLASMA_OPS_KEEP_DELIVERIES", "forever")])
-            .await
+        app(&[
+            ("PLASMA_OPS_KEEP_ACTIONS", "forever"),
+            ("PLASMA_OPS_KEEP_DELIVERIES", "forever"),
+            ("PLASMA_OPS_KEEP_NOTIFICATIONS", "forever"),
+            ("PLASMA_OPS_KEEP_DEAD_NOTIFICATIONS", "forever"),
+        ])
+        .await
+    }
+
+    fn note(key: &str) -> plasma_store::NewNotification {
+        plasma_store::NewNotification {
+            event: "release".into(),
+            subject: "o/r@v1".into(),
+            dedupe_key: key.into(),
+            target: "devops".into(),
+            payload: "{}".into(),
+        }
+    }
+
+    /// Enqueues `key` at `at` and leaves it sent (or, with `dead`, dead-lettered) then.
+    async fn settle_note(app: &App, key: &str, at: i64, dead: bool) {
+        use plasma_store::NotificationFilter;
+        app.store.enqueue_notifications(&[note(key)], at).await.unwrap();
+        let lease = app.store.lease_notification("w", PERIOD, at).await.unwrap().unwrap();
+        if dead {
+            app.store.notification_failed(&lease, "410 gone", None, 1, at).await.unwrap();
+        } else {
+            assert!(app.store.notification_sending(&lease, at).await.unwrap());
+            app.store.notification_sent(&lease, at).await.unwrap();
+        }
+        let rows = app.store.notifications(NotificationFilter::All).await.unwrap();
+        assert!(rows.iter().any(|r| r.dedupe_key == key));
+    }
+
+    #[tokio::test]
+    async fn sent_notifications_go_after_their_window_and_dead_letters_after_theirs() {
+        use plasma_store::{NotificationFilter, NotificationState};
+        let app = app(&[]).await;
+        settle_note(&app, "sent-old", NOW - 91 * DAY, false).await;
+        settle_note(&app, "sent-new", NOW - 89 * DAY, false).await;
+        settle_note(&app, "dead-91d", NOW - 91 * DAY, true).await;
+        settle_note(&app, "dead-old", NOW - 181 * DAY, true).await;
+        app.store.enqueue_notifications(&[note("pending-old")], NOW - 200 * DAY).await.unwrap();
+        prune_once(&app).await.unwrap();
+        let rows = app.store.notifications(NotificationFilter::All).await.unwrap();
+        let left: Vec<(&str, NotificationState)> =
+            rows.iter().map(|r| (r.dedupe_key.as_str(), r.state)).collect();
+        // A sent row past 90 days goes; a dead letter stays for 180 days; a row not yet sent
+        // stays whatever its age.
+        assert_eq!(
+            left,
+            [
+                ("sent-new", NotificationState::Sent),
+                ("dead-91d", NotificationState::Dead),
+                ("pending-old", NotificationState::Pending),
+            ]
+        );
+        // Kept for ever when so configured.
+        let keep = app_forever().await;
+        settle_note(&keep, "sent-old", NOW - 400 * DAY, false).await;
+        prune_once(&keep).await.unwrap();
+        assert_eq!(keep.store.notifications(NotificationFilter::All).await.unwrap().len(), 1);
     }
 
     #[tokio::test]

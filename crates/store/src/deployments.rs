@@ -5,6 +5,7 @@
 
 use crate::error::StoreError;
 use crate::exec::{Backend, Commit, Conn, Param};
+use crate::outbox::{self, NewNotification};
 use crate::rows::{StoreRow, to_u64};
 use crate::types::Timestamp;
 
@@ -143,6 +144,18 @@ pub trait DeploymentStore: Send + Sync {
         deployment_id: i64,
         change: &DeploymentChange,
     ) -> Result<(), StoreError>;
+
+    /// [`DeploymentStore::set_deployment_change`] and, in the same transaction, the notifications
+    /// the deployment causes (`deployment`, `rollback`); the outbox's key makes a second call for
+    /// the same deployment enqueue nothing. Returns how many notifications were new.
+    async fn set_deployment_change_notify(
+        &self,
+        repo: &str,
+        deployment_id: i64,
+        change: &DeploymentChange,
+        notifications: &[NewNotification],
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
 
     /// Records a gate request; false when it was recorded before (a redelivery).
     async fn record_gate_request(&self, r: &GateRequest) -> Result<bool, StoreError>;
@@ -341,6 +354,18 @@ impl<B: Backend> DeploymentStore for B {
         deployment_id: i64,
         change: &DeploymentChange,
     ) -> Result<(), StoreError> {
+        self.set_deployment_change_notify(repo, deployment_id, change, &[], 0).await?;
+        Ok(())
+    }
+
+    async fn set_deployment_change_notify(
+        &self,
+        repo: &str,
+        deployment_id: i64,
+        change: &DeploymentChange,
+        notifications: &[NewNotification],
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
         const OP: &str = "record what a deployment brought";
         let mut tx = self.write(OP).await?;
         let key = [Param::Text(repo), Param::Int(deployment_id)];
@@ -370,7 +395,9 @@ impl<B: Backend> DeploymentStore for B {
             let params = [Param::Text(repo), Param::Int(deployment_id), Param::Int(n)];
             tx.execute(INSERT_PULL, &params, OP).await?;
         }
-        tx.commit(OP).await
+        let inserted = outbox::enqueue_in(&mut tx, notifications, now).await?;
+        tx.commit(OP).await?;
+        Ok(inserted)
     }
 
     async fn record_gate_request(&self, r: &GateRequest) -> Result<bool, StoreError> {

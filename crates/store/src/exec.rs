@@ -789,11 +789,22 @@ impl<B: Backend> Store for B {
         events: &[NewIncidentEvent],
         now: Timestamp,
     ) -> Result<Vec<NewIncidentEvent>, StoreError> {
+        Ok(self.record_incident_notify(row, events, &[], now).await?.0)
+    }
+
+    async fn record_incident_notify(
+        &self,
+        row: &IncidentRow,
+        events: &[NewIncidentEvent],
+        notifications: &[Vec<NewNotification>],
+        now: Timestamp,
+    ) -> Result<(Vec<NewIncidentEvent>, u64), StoreError> {
         const OP: &str = "record an incident";
         let mut tx = self.write(OP).await?;
         incidents::upsert(&mut tx, row, now, OP).await?;
         let mut new = Vec::new();
-        for e in events {
+        let mut enqueued = 0;
+        for (i, e) in events.iter().enumerate() {
             let params = [
                 Param::Text(&e.repo),
                 Param::Int(e.number),
@@ -804,10 +815,13 @@ impl<B: Backend> Store for B {
             ];
             if tx.execute(incidents::INSERT_EVENT, &params, OP).await? == 1 {
                 new.push(e.clone());
+                if let Some(notes) = notifications.get(i) {
+                    enqueued += outbox::enqueue_in(&mut tx, notes, now).await?;
+                }
             }
         }
         tx.commit(OP).await?;
-        Ok(new)
+        Ok((new, enqueued))
     }
 
     async fn incidents(
@@ -863,11 +877,15 @@ impl<B: Backend> Store for B {
         let op = match what {
             Prunable::Deliveries => "prune old deliveries",
             Prunable::Actions => "prune old actions",
+            Prunable::SentNotifications => "prune sent notifications",
+            Prunable::DeadNotifications => "prune dead notifications",
         };
         let mut tx = self.write(op).await?;
         let statement = match what {
             Prunable::Deliveries => tx.dialect().prune_deliveries,
             Prunable::Actions => sql::PRUNE_ACTIONS,
+            Prunable::SentNotifications => outbox::PRUNE_SENT,
+            Prunable::DeadNotifications => outbox::PRUNE_DEAD,
         };
         let params = [Param::Int(before), Param::Int(i64::from(limit))];
         let pruned = tx.execute(statement, &params, op).await?;

@@ -7,6 +7,7 @@
 //! the queue's semantics and what "durable" means here.
 
 mod action_log;
+mod announce;
 mod backoff;
 mod causes;
 mod deployments;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use action_log::{ActionFilter, ActionKey};
+pub use announce::{AdrDiscussion, AnnouncementStore, NewRelease, ReleaseRow};
 pub use backoff::{BACKOFF_BASE, BACKOFF_CAP, backoff_ceiling, retry_delay};
 pub use causes::{Cause, MAX_CAUSES};
 pub use deployments::{
@@ -59,7 +61,7 @@ pub use verdicts::{PrVerdictRow, STATES as VERDICT_STATES};
 /// job is absorbed by it; a trigger for a running job makes it run once more afterwards; a lease
 /// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
 #[async_trait::async_trait]
-pub trait Store: DeploymentStore + RepoCacheStore + Send + Sync + 'static {
+pub trait Store: DeploymentStore + RepoCacheStore + AnnouncementStore + Send + Sync + 'static {
     /// Where this store keeps its data, without any password (for logs and error messages).
     fn location(&self) -> &str;
 
@@ -264,6 +266,18 @@ pub trait Store: DeploymentStore + RepoCacheStore + Send + Sync + 'static {
         events: &[NewIncidentEvent],
         now: Timestamp,
     ) -> Result<Vec<NewIncidentEvent>, StoreError>;
+
+    /// [`Store::record_incident`] and, in the same transaction, the notifications of its events:
+    /// `notifications[i]` are enqueued when `events[i]` is new (a fact already recorded, or one a
+    /// dry run recorded, announces nothing), with the outbox's own deduplication on top. Returns
+    /// the new events and how many notifications were new.
+    async fn record_incident_notify(
+        &self,
+        row: &IncidentRow,
+        events: &[NewIncidentEvent],
+        notifications: &[Vec<NewNotification>],
+        now: Timestamp,
+    ) -> Result<(Vec<NewIncidentEvent>, u64), StoreError>;
 
     /// Incidents opened at or after `since` in repositories of `org` (every one when `None`),
     /// oldest first.

@@ -212,6 +212,14 @@ const FAILED: &str = held!(
 const RETRY_DEAD: &str = "UPDATE notifications SET state = 'pending', attempts = 0, \
      run_after = $2, updated_at = $2 WHERE id = $1 AND state = 'dead'";
 
+/// Retention of sent rows: `$1` cutoff, `$2` batch size.
+pub(crate) const PRUNE_SENT: &str = "DELETE FROM notifications WHERE id IN \
+     (SELECT id FROM notifications WHERE state = 'sent' AND sent_at < $1 ORDER BY id LIMIT $2)";
+
+/// Retention of dead rows nobody retried: `$1` cutoff (on when they died), `$2` batch size.
+pub(crate) const PRUNE_DEAD: &str = "DELETE FROM notifications WHERE id IN \
+     (SELECT id FROM notifications WHERE state = 'dead' AND updated_at < $1 ORDER BY id LIMIT $2)";
+
 /// Inserts `notifications` in the caller's transaction; returns how many were new (a row whose
 /// key is stored already is skipped).
 pub(crate) async fn enqueue_in<C: Conn>(

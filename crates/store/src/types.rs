@@ -202,6 +202,12 @@ pub enum Prunable {
     Deliveries,
     /// The action log, by `acted_at`.
     Actions,
+    /// Notifications sent, by `sent_at`. Their rows are also what keeps a replayed event from
+    /// enqueueing the same notification again, so the window must outlast any replay (GitHub
+    /// redelivers for a few days; the sweep replays open pull requests for as long as they are open).
+    SentNotifications,
+    /// Dead-lettered notifications nobody retried, by when they died (`updated_at`).
+    DeadNotifications,
 }
 
 impl Prunable {
@@ -210,6 +216,8 @@ impl Prunable {
         match self {
             Prunable::Deliveries => "deliveries",
             Prunable::Actions => "actions",
+            Prunable::SentNotifications => "notifications_sent",
+            Prunable::DeadNotifications => "notifications_dead",
         }
     }
 }

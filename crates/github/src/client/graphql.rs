@@ -111,6 +111,20 @@ pub mod ops {
         document: include_str!("../../graphql/keyed_pull.graphql"),
     };
 
+    /// A repository's id, Discussion categories and newest Discussions (ADR announcements).
+    pub const ADR_DISCUSSIONS: Operation = Operation {
+        name: "AdrDiscussions",
+        kind: OperationKind::Query,
+        document: include_str!("../../graphql/adr_discussions.graphql"),
+    };
+
+    /// Creates a Discussion (an ADR proposal's announcement).
+    pub const CREATE_DISCUSSION: Operation = Operation {
+        name: "CreateDiscussion",
+        kind: OperationKind::Mutation,
+        document: include_str!("../../graphql/create_discussion.graphql"),
+    };
+
     /// Every operation, one per file under `crates/github/graphql/`.
     pub const ALL: &[Operation] = &[
         REVIEW_THREADS,
@@ -122,6 +136,8 @@ pub mod ops {
         PROJECT_ITEMS,
         OPEN_ISSUES,
         KEYED_PULL,
+        ADR_DISCUSSIONS,
+        CREATE_DISCUSSION,
     ];
 }
 

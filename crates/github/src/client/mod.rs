@@ -9,6 +9,7 @@
 mod auth;
 mod checks;
 mod deployments;
+mod discussions;
 mod endpoints;
 mod error;
 mod etag;
@@ -44,6 +45,7 @@ pub use crate::model::{
 };
 pub use checks::{CheckAnnotation, NewCheckRun};
 pub use deployments::{Compared, ComparedCommit};
+pub use discussions::{DiscussionPlace, DiscussionRef, explain as explain_discussion_error};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
 pub use execute::{Applied, Outcome};
