@@ -208,7 +208,7 @@ fn summary(env: &Env, n: u64) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_board_problem_is_on_the_issues_summary_until_the_board_is_fixed() {
     let mut env = Env::new("board-summary").await;
-    config(&env, "board: {project: 'https://github.com/users/alice/projects/4'}\n");
+    config(&env, "board: {project: 'https://github.com/users/alice/projects/4'}\n").await;
     let mut p = FakeProject::org("alice", 4);
     p.user_owned = true;
     p.visible_to_app = false;
@@ -227,7 +227,7 @@ async fn a_board_problem_is_on_the_issues_summary_until_the_board_is_fixed() {
     assert_eq!(card(&env, n), None);
 
     // A column the project lacks: the summary names the options the field has.
-    config(&env, "board: {project: plasma-engine/3, columns: {done: Shipped}}\n");
+    config(&env, "board: {project: plasma-engine/3, columns: {done: Shipped}}\n").await;
     step(&env, "issues", "s-2", &retarget(example("issues", Some("edited")), n)).await;
     let text = summary(&env, n).expect("the summary stays");
     assert!(!text.contains("not visible"), "the old problem went: {text}");
@@ -236,7 +236,7 @@ async fn a_board_problem_is_on_the_issues_summary_until_the_board_is_fixed() {
     );
 
     // Fixed: the next card move takes the finding off the summary (level-triggered).
-    config(&env, "board: {project: plasma-engine/3}\n");
+    config(&env, "board: {project: plasma-engine/3}\n").await;
     step(&env, "pull_request", "s-3", &pr_event("labeled", pr)).await;
     assert_eq!(card(&env, n).as_deref(), Some("In Progress"));
     let text = summary(&env, n).unwrap_or_default();
@@ -248,7 +248,7 @@ async fn a_board_problem_is_on_the_issues_summary_until_the_board_is_fixed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pull_request_keyed_only_in_its_branch_moves_the_card_from_both_sides() {
     let mut env = Env::new("board-branch").await;
-    config(&env, "board: {project: plasma-engine/3}\n");
+    config(&env, "board: {project: plasma-engine/3}\n").await;
     env.hub.add_project(FakeProject::org(ORG, 3));
     let n = issue(&env);
     // No key in the title: title search cannot find it. Its body links the issue (a cross-
@@ -291,7 +291,7 @@ async fn a_pull_request_keyed_only_in_its_branch_moves_the_card_from_both_sides(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweep_puts_cards_no_webhook_told_us_about() {
     let mut env = Env::new("board-sweep").await;
-    config(&env, "board: {project: plasma-engine/3}\n");
+    config(&env, "board: {project: plasma-engine/3}\n").await;
     env.hub.add_project(FakeProject::org(ORG, 3));
     let a = issue(&env);
     let b = issue(&env);

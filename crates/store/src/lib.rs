@@ -61,7 +61,9 @@ pub use verdicts::{PrVerdictRow, STATES as VERDICT_STATES};
 /// job is absorbed by it; a trigger for a running job makes it run once more afterwards; a lease
 /// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
 #[async_trait::async_trait]
-pub trait Store: DeploymentStore + RepoCacheStore + AnnouncementStore + Send + Sync + 'static {
+pub trait Store:
+    DeploymentStore + RepoCacheStore + AnnouncementStore + Send + Sync + 'static
+{
     /// Where this store keeps its data, without any password (for logs and error messages).
     fn location(&self) -> &str;
 
