@@ -12,6 +12,7 @@ mod causes;
 mod deployments;
 mod error;
 mod exec;
+mod http_cache;
 mod incidents;
 mod key;
 mod memory;
@@ -36,6 +37,7 @@ pub use deployments::{
     NewDeployment, NewDeploymentStatus,
 };
 pub use error::StoreError;
+pub use http_cache::{HttpCacheEntry, HttpCacheStore, HttpCacheUsage};
 pub use incidents::{IncidentEventRow, IncidentRow, NewIncidentEvent};
 pub use key::{JobKey, JobKeyError};
 pub use memory::PrMemory;
@@ -57,7 +59,7 @@ pub use verdicts::{PrVerdictRow, STATES as VERDICT_STATES};
 /// job is absorbed by it; a trigger for a running job makes it run once more afterwards; a lease
 /// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
 #[async_trait::async_trait]
-pub trait Store: DeploymentStore + Send + Sync + 'static {
+pub trait Store: DeploymentStore + HttpCacheStore + Send + Sync + 'static {
     /// Where this store keeps its data, without any password (for logs and error messages).
     fn location(&self) -> &str;
 
