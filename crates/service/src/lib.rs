@@ -19,6 +19,7 @@ pub mod ops_metrics;
 pub mod reconcile;
 pub mod retention;
 pub mod scheduler;
+pub mod shared_cache;
 pub mod threads;
 pub mod worker;
 
