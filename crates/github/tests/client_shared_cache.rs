@@ -9,9 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use plasma_github::{
-    ClientConfig, GitHubClient, SharedCache, SharedCacheFuture, SharedEntry,
-};
+use plasma_github::{ClientConfig, GitHubClient, SharedCache, SharedCacheFuture, SharedEntry};
 use serde_json::json;
 use wiremock::matchers::{header, header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -265,7 +263,6 @@ fn token_answer(token: &str, expires_in: i64) -> ResponseTemplate {
     }))
 }
 
-
 #[tokio::test]
 async fn an_installation_never_reads_another_installations_body() {
     let (private, _public) = keypair();
@@ -286,7 +283,8 @@ async fn an_installation_never_reads_another_installations_body() {
         .with_priority(1)
         .mount(&server)
         .await;
-    for (token, etag, title) in [("ghs_one", "one", "private to one"), ("ghs_two", "two", "two's")] {
+    for (token, etag, title) in [("ghs_one", "one", "private to one"), ("ghs_two", "two", "two's")]
+    {
         Mock::given(method("GET"))
             .and(path("/repos/o/r/pulls/1"))
             .and(header("authorization", format!("Bearer {token}").as_str()))
@@ -301,8 +299,10 @@ async fn an_installation_never_reads_another_installations_body() {
     }
     let shared = Arc::new(MemShared::default());
     let app = |shared: &Arc<MemShared>| {
-        let c = GitHubClient::new(ClientConfig::with_app(APP_ID, private.as_str()).base_url(server.uri()))
-            .unwrap();
+        let c = GitHubClient::new(
+            ClientConfig::with_app(APP_ID, private.as_str()).base_url(server.uri()),
+        )
+        .unwrap();
         assert!(c.set_shared_cache(shared.clone()));
         c
     };

@@ -410,8 +410,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!((c.shared_cache_entries, c.shared_cache_bytes), (0, 3 << 20));
-        let e = ServiceConfig::load(&env(&[("PLASMA_OPS_SHARED_CACHE_MB", "lots")]), None)
-            .unwrap_err();
+        let e =
+            ServiceConfig::load(&env(&[("PLASMA_OPS_SHARED_CACHE_MB", "lots")]), None).unwrap_err();
         assert!(e.to_string().starts_with("PLASMA_OPS_SHARED_CACHE_MB: `lots`"), "{e}");
     }
 

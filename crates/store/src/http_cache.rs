@@ -64,7 +64,8 @@ const DELETE_OVER_BOUNDS: &str = "DELETE FROM http_cache WHERE cache_key IN (\
      ROW_NUMBER() OVER (ORDER BY used_at DESC, cache_key) AS n, \
      CAST(SUM(size) OVER (ORDER BY used_at DESC, cache_key) AS BIGINT) AS running FROM http_cache) ranked \
      WHERE n > $1 OR running > $2)";
-const USAGE: &str = "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM http_cache";
+const USAGE: &str =
+    "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM http_cache";
 
 /// The shared conditional-request cache; every [`crate::Store`] has it.
 #[async_trait::async_trait]
@@ -147,7 +148,8 @@ impl<B: Backend> HttpCacheStore for B {
         let mut tx = self.write(OP).await?;
         let touched = tx.execute(TOUCH, &[Param::Text(key), Param::Int(now)], OP).await? > 0;
         // Used at `now` or later already (another replica's 304) still counts as present.
-        let present = touched || tx.fetch_optional(EXISTS, &[Param::Text(key)], OP).await?.is_some();
+        let present =
+            touched || tx.fetch_optional(EXISTS, &[Param::Text(key)], OP).await?.is_some();
         tx.commit(OP).await?;
         Ok(present)
     }

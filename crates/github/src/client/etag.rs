@@ -239,8 +239,7 @@ mod tests {
         }
         let inner = cache.lock();
         assert!(inner.bytes <= 800, "{}", inner.bytes);
-        let sum: usize =
-            inner.map.iter().map(|(k, e)| e.value.size(k)).sum();
+        let sum: usize = inner.map.iter().map(|(k, e)| e.value.size(k)).sum();
         assert_eq!(sum, inner.bytes);
         drop(inner);
         // Too large for the budget: not kept at all.
