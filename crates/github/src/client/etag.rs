@@ -167,7 +167,7 @@ impl EtagCache {
     pub fn remove(&self, key: &str) {
         let mut inner = self.lock();
         if let Some(old) = inner.map.remove(key) {
-            inner.bytes -= old.value.size(&key);
+            inner.bytes -= old.value.size(key);
         }
     }
 
