@@ -29,7 +29,7 @@ impl MemShared {
         k.sort();
         k
     }
-    fn fail<T>(&self) -> Result<(), plasma_github::SharedCacheError> {
+    fn fail(&self) -> Result<(), plasma_github::SharedCacheError> {
         if self.broken { Err("the store is down".into()) } else { Ok(()) }
     }
 }
@@ -37,26 +37,26 @@ impl MemShared {
 impl SharedCache for MemShared {
     fn get<'a>(&'a self, key: &'a str) -> SharedCacheFuture<'a, Option<SharedEntry>> {
         Box::pin(async move {
-            self.fail::<()>()?;
+            self.fail()?;
             Ok(self.entries.lock().unwrap().get(key).cloned())
         })
     }
     fn put<'a>(&'a self, key: &'a str, entry: &'a SharedEntry) -> SharedCacheFuture<'a, ()> {
         Box::pin(async move {
-            self.fail::<()>()?;
+            self.fail()?;
             self.entries.lock().unwrap().insert(key.to_string(), entry.clone());
             Ok(())
         })
     }
     fn touch<'a>(&'a self, key: &'a str) -> SharedCacheFuture<'a, bool> {
         Box::pin(async move {
-            self.fail::<()>()?;
+            self.fail()?;
             Ok(self.entries.lock().unwrap().contains_key(key))
         })
     }
     fn remove<'a>(&'a self, key: &'a str) -> SharedCacheFuture<'a, ()> {
         Box::pin(async move {
-            self.fail::<()>()?;
+            self.fail()?;
             self.entries.lock().unwrap().remove(key);
             Ok(())
         })
