@@ -77,6 +77,23 @@ impl App {
     ) -> Arc<App> {
         crate::metrics::describe();
         crate::ops_metrics::describe();
+        crate::shared_cache::describe();
+        // Every replica revalidates through the store what any of them read (issue 14).
+        if let Some(gh) = &github
+            && crate::shared_cache::install(
+                gh,
+                store.clone(),
+                clock.clone(),
+                cfg.shared_cache_entries,
+                cfg.shared_cache_bytes,
+            )
+        {
+            tracing::debug!(
+                entries = cfg.shared_cache_entries,
+                bytes = cfg.shared_cache_bytes,
+                "GitHub answers' validators shared through the store"
+            );
+        }
         Arc::new(App {
             cfg,
             store,

@@ -79,6 +79,11 @@ pub struct ServiceConfig {
     /// The dashboard (`/`, `/pr/...`, `/ops`): the token a reader needs (bearer or the login
     /// form's cookie); without one the dashboard answers only on a loopback bind.
     pub dashboard_token: Option<Secret>,
+    /// The fleet's shared conditional-request cache in the store (issue 14): at most this many
+    /// answers (0 turns it off; each process keeps its own in-memory cache either way).
+    pub shared_cache_entries: u64,
+    /// ... and at most this many bytes of them.
+    pub shared_cache_bytes: u64,
 }
 
 /// GitHub lets a delivery be redelivered for 3 days; a delivery row kept at least that long
@@ -134,6 +139,8 @@ struct FileConfig {
     keep_dead_notifications: Option<String>,
     mcp_token_file: Option<PathBuf>,
     mcp_tools: Option<String>,
+    shared_cache_entries: Option<u64>,
+    shared_cache_mb: Option<u64>,
 }
 
 impl ServiceConfig {
@@ -289,6 +296,24 @@ impl ServiceConfig {
                 .map_err(|_| err("PLASMA_OPS_WORKERS", format!("`{v}` is not a number")))?,
             None => f.workers.unwrap_or(4),
         };
+        let count = |key: &str, v: Option<String>, file: Option<u64>, default: u64| match v {
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                err(key, format!("`{v}` is not a whole number (0 turns the shared cache off)"))
+            }),
+            None => Ok(file.unwrap_or(default)),
+        };
+        let shared_cache_entries = count(
+            "PLASMA_OPS_SHARED_CACHE_ENTRIES",
+            var("PLASMA_OPS_SHARED_CACHE_ENTRIES"),
+            f.shared_cache_entries,
+            50_000,
+        )?;
+        let shared_cache_mb = count(
+            "PLASMA_OPS_SHARED_CACHE_MB",
+            var("PLASMA_OPS_SHARED_CACHE_MB"),
+            f.shared_cache_mb,
+            256,
+        )?;
         // `DATABASE_URL` is the common convention (sqlx, platform add-ons); ours wins.
         let database_url = var("PLASMA_OPS_DATABASE_URL")
             .or(f.database_url)
@@ -324,6 +349,8 @@ impl ServiceConfig {
             mcp_token,
             mcp_tools: var("PLASMA_OPS_MCP_TOOLS").or(f.mcp_tools),
             dashboard_token: var("PLASMA_OPS_DASHBOARD_TOKEN").map(Secret::new),
+            shared_cache_entries,
+            shared_cache_bytes: shared_cache_mb.saturating_mul(1 << 20),
         })
     }
 
@@ -413,6 +440,21 @@ mod tests {
         }
         let e = ServiceConfig::load(&env(&[]), Some("listne: x\n")).unwrap_err();
         assert!(e.to_string().contains("unknown field `listne`"), "{e}");
+    }
+
+    #[test]
+    fn shared_cache_bounds_default_env_file_and_errors() {
+        let c = ServiceConfig::load(&env(&[]), None).unwrap();
+        assert_eq!((c.shared_cache_entries, c.shared_cache_bytes), (50_000, 256 << 20));
+        let c = ServiceConfig::load(
+            &env(&[("PLASMA_OPS_SHARED_CACHE_ENTRIES", "0")]),
+            Some("shared_cache_entries: 7\nshared_cache_mb: 3\n"),
+        )
+        .unwrap();
+        assert_eq!((c.shared_cache_entries, c.shared_cache_bytes), (0, 3 << 20));
+        let e =
+            ServiceConfig::load(&env(&[("PLASMA_OPS_SHARED_CACHE_MB", "lots")]), None).unwrap_err();
+        assert!(e.to_string().starts_with("PLASMA_OPS_SHARED_CACHE_MB: `lots`"), "{e}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod repo_config;
 pub mod repo_labels;
 pub mod retention;
 pub mod scheduler;
+pub mod shared_cache;
 pub mod telemetry;
 pub mod threads;
 pub mod worker;

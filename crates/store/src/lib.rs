@@ -13,6 +13,7 @@ mod causes;
 mod deployments;
 mod error;
 mod exec;
+mod http_cache;
 mod incidents;
 mod key;
 mod memory;
@@ -39,6 +40,7 @@ pub use deployments::{
     NewDeployment, NewDeploymentStatus,
 };
 pub use error::StoreError;
+pub use http_cache::{HttpCacheEntry, HttpCacheStore, HttpCacheUsage};
 pub use incidents::{IncidentEventRow, IncidentRow, NewIncidentEvent};
 pub use key::{JobKey, JobKeyError};
 pub use memory::PrMemory;
@@ -62,7 +64,7 @@ pub use verdicts::{PrVerdictRow, STATES as VERDICT_STATES};
 /// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
 #[async_trait::async_trait]
 pub trait Store:
-    DeploymentStore + RepoCacheStore + AnnouncementStore + Send + Sync + 'static
+    DeploymentStore + RepoCacheStore + AnnouncementStore + HttpCacheStore + Send + Sync + 'static
 {
     /// Where this store keeps its data, without any password (for logs and error messages).
     fn location(&self) -> &str;

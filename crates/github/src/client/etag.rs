@@ -1,19 +1,106 @@
-//! The conditional-request cache: the last `ETag` and body per URL and credential identity, so a
-//! repeated GET can send `If-None-Match` and reuse the body on `304 Not Modified` (which GitHub does
-//! not charge against the rate limit).
+//! The conditional-request cache: the last validators (`ETag`, `Last-Modified`) and body per URL
+//! and credential scope, so a repeated GET can send `If-None-Match` (or `If-Modified-Since`) and
+//! reuse the body on `304 Not Modified` (which GitHub does not charge against the rate limit).
+//!
+//! Two levels: [`EtagCache`] in this process, and optionally a [`SharedCache`] every replica of
+//! the service shares (the store), consulted when this process has not seen the URL. Neither is
+//! ever an answer on its own: an entry only makes the request conditional, and its body is used
+//! only after GitHub's 304 (no time-based staleness, so nothing older than GitHub's answer).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// A cached answer.
 #[derive(Debug, Clone)]
 pub(crate) struct Cached {
     /// The `ETag` GitHub gave with it.
-    pub etag: String,
+    pub etag: Option<String>,
+    /// The `Last-Modified` GitHub gave with it (used when there is no `ETag`).
+    pub last_modified: Option<String>,
     /// The body.
     pub body: Arc<[u8]>,
     /// The `rel="next"` link of a page, so pagination continues on a 304.
     pub next: Option<String>,
+    /// When the shared level last had this entry confirmed (stored or marked used); `None` when
+    /// it has not yet.
+    pub shared_at: Option<Instant>,
+}
+
+impl Cached {
+    fn size(&self, key: &str) -> usize {
+        key.len()
+            + self.body.len()
+            + self.etag.as_ref().map_or(0, String::len)
+            + self.last_modified.as_ref().map_or(0, String::len)
+    }
+
+    /// Whether there is anything to make a request conditional with.
+    pub fn has_validator(&self) -> bool {
+        self.etag.is_some() || self.last_modified.is_some()
+    }
+}
+
+/// An answer as the shared level keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedEntry {
+    /// The `ETag` GitHub gave with the body.
+    pub etag: Option<String>,
+    /// The `Last-Modified` GitHub gave with the body.
+    pub last_modified: Option<String>,
+    /// The `rel="next"` link of a page.
+    pub next: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// What a shared-cache operation failed with; the client logs it and goes to GitHub.
+pub type SharedCacheError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A shared-cache operation in progress.
+pub type SharedCacheFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, SharedCacheError>> + Send + 'a>>;
+
+/// The second level of the conditional-request cache, shared by every replica (the service puts
+/// it in the store). Keys are `<scope> <url>`, the scope being `installation:<id>`, `app` or
+/// `token:<fingerprint>` (a hash, never the token): one installation never reads another's
+/// entry. Values never hold a header of the request (no `Authorization`), only GitHub's answer.
+///
+/// Failures are not fatal: the client logs them and asks GitHub plainly.
+pub trait SharedCache: Send + Sync {
+    /// The entry under `key`.
+    fn get<'a>(&'a self, key: &'a str) -> SharedCacheFuture<'a, Option<SharedEntry>>;
+    /// Keeps `entry` under `key`, replacing what was there (GitHub answered 200).
+    fn put<'a>(&'a self, key: &'a str, entry: &'a SharedEntry) -> SharedCacheFuture<'a, ()>;
+    /// Marks `key` used (GitHub answered 304 to it); false when there is no such entry.
+    fn touch<'a>(&'a self, key: &'a str) -> SharedCacheFuture<'a, bool>;
+    /// Forgets `key` (GitHub's new answer carries no validator).
+    fn remove<'a>(&'a self, key: &'a str) -> SharedCacheFuture<'a, ()>;
+}
+
+impl From<SharedEntry> for Cached {
+    fn from(e: SharedEntry) -> Self {
+        Cached {
+            etag: e.etag,
+            last_modified: e.last_modified,
+            body: Arc::from(e.body),
+            next: e.next,
+            shared_at: Some(Instant::now()),
+        }
+    }
+}
+
+impl From<&Cached> for SharedEntry {
+    fn from(c: &Cached) -> Self {
+        SharedEntry {
+            etag: c.etag.clone(),
+            last_modified: c.last_modified.clone(),
+            next: c.next.clone(),
+            body: c.body.to_vec(),
+        }
+    }
 }
 
 struct Entry {
@@ -59,7 +146,7 @@ impl EtagCache {
 
     /// Remembers an answer; bodies larger than an eighth of the byte budget are not kept.
     pub fn put(&self, key: String, value: Cached) {
-        let size = key.len() + value.body.len() + value.etag.len();
+        let size = value.size(&key);
         if self.max_entries == 0 || size > self.max_bytes / 8 {
             return;
         }
@@ -67,7 +154,7 @@ impl EtagCache {
         inner.tick += 1;
         let tick = inner.tick;
         if let Some(old) = inner.map.insert(key.clone(), Entry { value, last_used: tick }) {
-            inner.bytes -= key.len() + old.value.body.len() + old.value.etag.len();
+            inner.bytes -= old.value.size(&key);
         }
         inner.bytes += size;
         if inner.map.len() > self.max_entries || inner.bytes > self.max_bytes {
@@ -80,7 +167,7 @@ impl EtagCache {
     pub fn remove(&self, key: &str) {
         let mut inner = self.lock();
         if let Some(old) = inner.map.remove(key) {
-            inner.bytes -= key.len() + old.value.body.len() + old.value.etag.len();
+            inner.bytes -= old.value.size(key);
         }
     }
 
@@ -93,8 +180,15 @@ impl EtagCache {
                 break;
             }
             if let Some(old) = inner.map.remove(&key) {
-                inner.bytes -= key.len() + old.value.body.len() + old.value.etag.len();
+                inner.bytes -= old.value.size(&key);
             }
+        }
+    }
+
+    /// Records that the shared level has `key` confirmed now.
+    pub fn mark_shared(&self, key: &str) {
+        if let Some(entry) = self.lock().map.get_mut(key) {
+            entry.value.shared_at = Some(Instant::now());
         }
     }
 
@@ -110,7 +204,13 @@ mod tests {
     use super::*;
 
     fn cached(body: &str) -> Cached {
-        Cached { etag: "\"e\"".into(), body: Arc::from(body.as_bytes()), next: None }
+        Cached {
+            etag: Some("\"e\"".into()),
+            last_modified: None,
+            body: Arc::from(body.as_bytes()),
+            next: None,
+            shared_at: None,
+        }
     }
 
     #[test]
@@ -139,8 +239,7 @@ mod tests {
         }
         let inner = cache.lock();
         assert!(inner.bytes <= 800, "{}", inner.bytes);
-        let sum: usize =
-            inner.map.iter().map(|(k, e)| k.len() + e.value.body.len() + e.value.etag.len()).sum();
+        let sum: usize = inner.map.iter().map(|(k, e)| e.value.size(k)).sum();
         assert_eq!(sum, inner.bytes);
         drop(inner);
         // Too large for the budget: not kept at all.

@@ -48,6 +48,7 @@ pub use deployments::{Compared, ComparedCommit};
 pub use discussions::{DiscussionPlace, DiscussionRef, explain as explain_discussion_error};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
+pub use etag::{SharedCache, SharedCacheError, SharedCacheFuture, SharedEntry};
 pub use execute::{Applied, Outcome};
 pub use fetch::{
     DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedIssue, FetchedPr,
@@ -180,6 +181,8 @@ pub struct ClientStats {
     pub graphql_requests: u64,
     /// GraphQL rate-limit points those answers cost, as GitHub reported them.
     pub graphql_points: u64,
+    /// Answers served from the shared cache (another replica's) after a `304 Not Modified`.
+    pub shared_hits: u64,
 }
 
 #[derive(Default)]
@@ -191,6 +194,7 @@ struct Counters {
     tokens_minted: AtomicU64,
     graphql_requests: AtomicU64,
     graphql_points: AtomicU64,
+    shared_hits: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -219,6 +223,11 @@ struct Inner {
     login: tokio::sync::OnceCell<String>,
     /// Comparisons of two full SHAs ([`RepoClient::compare`]): the answer never changes.
     compares: deployments::CompareCache,
+    /// The second level of the conditional-request cache, shared by the fleet, once set.
+    shared: std::sync::OnceLock<Arc<dyn SharedCache>>,
+    /// The cache scope of a plain token: a fingerprint (a hash), so two tokens never share
+    /// entries and the token itself is never part of a key.
+    token_scope: String,
 }
 
 /// A GitHub REST client. Cloning is cheap and shares caches, tokens and budgets.
@@ -523,6 +532,10 @@ impl GitHubClient {
             })?;
         describe_metrics();
         let etags = EtagCache::new(config.etag_cache_entries, config.etag_cache_bytes);
+        let token_scope = match &config.auth {
+            Auth::Token(t) => token_scope(t),
+            Auth::App { .. } => "token".to_string(),
+        };
         Ok(GitHubClient {
             inner: Arc::new(Inner {
                 http,
@@ -536,6 +549,8 @@ impl GitHubClient {
                 absent: std::sync::Mutex::new(std::collections::HashMap::new()),
                 login: tokio::sync::OnceCell::new(),
                 compares: deployments::CompareCache::default(),
+                shared: std::sync::OnceLock::new(),
+                token_scope,
             }),
         })
     }
@@ -562,7 +577,20 @@ impl GitHubClient {
             cached_answers: self.inner.etags.len() as u64,
             graphql_requests: c.graphql_requests.load(Ordering::Relaxed),
             graphql_points: c.graphql_points.load(Ordering::Relaxed),
+            shared_hits: c.shared_hits.load(Ordering::Relaxed),
         }
+    }
+
+    /// Adds the shared second level under this client's conditional-request cache (memory ->
+    /// `cache` -> GitHub). Set once; false (and nothing changes) when one was set before.
+    /// Without one the client works alone (the CLI's one-shot commands).
+    pub fn set_shared_cache(&self, cache: Arc<dyn SharedCache>) -> bool {
+        self.inner.shared.set(cache).is_ok()
+    }
+
+    /// Whether a shared cache is set.
+    pub fn has_shared_cache(&self) -> bool {
+        self.inner.shared.get().is_some()
     }
 
     /// The last rate-limit budget GitHub reported, per identity and resource.
@@ -839,7 +867,7 @@ impl GitHubClient {
             )
         })?;
         auth_value.set_sensitive(true);
-        let cache_key = (call.method == Method::GET).then(|| format!("{} {url}", cred.identity));
+        let cache_key = (call.method == Method::GET).then(|| self.cache_key(cred, url));
         let mut use_cache = true;
         let mut attempt: u32 = 0;
         // The final answer on the call's span (once, whatever the retries before it).
@@ -852,19 +880,22 @@ impl GitHubClient {
         loop {
             attempt += 1;
             self.check_floor(call, url, &cred.identity).await?;
-            let cached = if use_cache {
-                cache_key.as_deref().and_then(|k| inner.etags.get(k))
-            } else {
-                None
+            let (cached, from_shared) = match cache_key.as_deref() {
+                Some(k) if use_cache => self.cached(k).await,
+                _ => (None, false),
             };
             let mut req = inner
                 .http
                 .request(call.method.clone(), url.clone())
                 .header(header::AUTHORIZATION, auth_value.clone());
-            if let Some(c) = &cached
-                && let Ok(v) = HeaderValue::from_str(&c.etag)
-            {
-                req = req.header(header::IF_NONE_MATCH, v);
+            if let Some(c) = &cached {
+                if let Some(v) = c.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+                    req = req.header(header::IF_NONE_MATCH, v);
+                } else if let Some(v) =
+                    c.last_modified.as_deref().and_then(|m| HeaderValue::from_str(m).ok())
+                {
+                    req = req.header(header::IF_MODIFIED_SINCE, v);
+                }
             }
             if let Some(body) = &call.body {
                 req = req.json(body);
@@ -904,6 +935,7 @@ impl GitHubClient {
                 }
             };
             record(method, template, &status.to_string(), started, &path, attempt);
+            let had_entry = cached.is_some();
             let limit = inner.limits.observe(&cred.identity, &headers);
             if let Some(s) = &limit {
                 metrics::gauge!("plasma_ops_github_rate_limit_remaining", "resource" => s.resource.clone())
@@ -915,6 +947,9 @@ impl GitHubClient {
                     answered(status, true, attempt);
                     metrics::counter!("plasma_ops_github_not_modified_total", "route" => template)
                         .increment(1);
+                    if let Some(key) = &cache_key {
+                        self.revalidated(key, &c, from_shared, template).await;
+                    }
                     return Ok(Answer { body: c.body, next: c.next, limit });
                 }
                 // A 304 to a request we did not make conditional: ask again, plainly.
@@ -927,17 +962,17 @@ impl GitHubClient {
                 let next = pagination::next_link(&headers);
                 let body: Arc<[u8]> = Arc::from(body.as_ref());
                 if let Some(key) = &cache_key {
-                    match headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
-                        Some(etag) => inner.etags.put(
-                            key.clone(),
-                            Cached {
-                                etag: etag.to_string(),
-                                body: body.clone(),
-                                next: next.clone(),
-                            },
-                        ),
-                        None => inner.etags.remove(key),
-                    }
+                    let value_of = |name: header::HeaderName| {
+                        headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+                    };
+                    let fresh = Cached {
+                        etag: value_of(header::ETAG),
+                        last_modified: value_of(header::LAST_MODIFIED),
+                        body: body.clone(),
+                        next: next.clone(),
+                        shared_at: None,
+                    };
+                    self.replaced(key, fresh, had_entry, from_shared, template).await;
                 }
                 answered(status, false, attempt);
                 return Ok(Answer { body, next, limit });
@@ -974,6 +1009,111 @@ impl GitHubClient {
         }
     }
 
+    /// The conditional-request cache key: the credential's scope and the URL. The scope of a
+    /// plain token is its fingerprint, so different tokens never share an entry.
+    fn cache_key(&self, cred: &Credential, url: &Url) -> String {
+        if cred.identity == "token" {
+            format!("{} {url}", self.inner.token_scope)
+        } else {
+            format!("{} {url}", cred.identity)
+        }
+    }
+
+    /// The cached answer for `key`: this process's, else the shared level's (and whether it came
+    /// from there). A failing shared level counts as a miss.
+    async fn cached(&self, key: &str) -> (Option<Cached>, bool) {
+        if let Some(c) = self.inner.etags.get(key) {
+            return (Some(c), false);
+        }
+        let Some(shared) = self.inner.shared.get() else { return (None, false) };
+        match shared.get(key).await {
+            Ok(Some(entry)) => {
+                let c = Cached::from(entry);
+                if c.has_validator() { (Some(c), true) } else { (None, false) }
+            }
+            Ok(None) => {
+                shared_metric("miss");
+                (None, false)
+            }
+            Err(e) => {
+                shared_metric("error");
+                tracing::warn!(error = %e, "shared HTTP cache unreadable; asking GitHub plainly");
+                (None, false)
+            }
+        }
+    }
+
+    /// GitHub answered 304 to `c`: keep it here, and tell the shared level it is still good
+    /// (at most every [`SHARED_TOUCH_EVERY`] per entry, and stored there when it is missing).
+    async fn revalidated(&self, key: &str, c: &Cached, from_shared: bool, route: &'static str) {
+        let inner = &self.inner;
+        if from_shared {
+            bump(&inner.counters.shared_hits);
+            shared_metric("hit");
+            tracing::debug!(route, "answered from the shared cache after a 304");
+            inner.etags.put(key.to_string(), c.clone());
+        }
+        let Some(shared) = inner.shared.get() else { return };
+        if c.shared_at.is_some_and(|at| at.elapsed() < SHARED_TOUCH_EVERY) && !from_shared {
+            return;
+        }
+        let present = match shared.touch(key).await {
+            Ok(present) => present,
+            Err(e) => {
+                shared_metric("error");
+                tracing::warn!(error = %e, "shared HTTP cache not updated");
+                return;
+            }
+        };
+        if !present && let Err(e) = shared.put(key, &SharedEntry::from(c)).await {
+            shared_metric("error");
+            tracing::warn!(error = %e, "shared HTTP cache not updated");
+            return;
+        }
+        inner.etags.mark_shared(key);
+    }
+
+    /// GitHub answered 200: `fresh` replaces what both levels held (or, without a validator,
+    /// both forget the URL: there is nothing to revalidate with).
+    async fn replaced(
+        &self,
+        key: &str,
+        fresh: Cached,
+        had_entry: bool,
+        from_shared: bool,
+        route: &'static str,
+    ) {
+        let inner = &self.inner;
+        let shared = inner.shared.get();
+        if from_shared {
+            shared_metric("stale");
+        }
+        if had_entry {
+            tracing::debug!(route, "cached answer out of date; read afresh");
+        }
+        if !fresh.has_validator() {
+            inner.etags.remove(key);
+            if let Some(shared) = shared.filter(|_| had_entry)
+                && let Err(e) = shared.remove(key).await
+            {
+                shared_metric("error");
+                tracing::warn!(error = %e, "shared HTTP cache not updated");
+            }
+            return;
+        }
+        let entry = shared.map(|_| SharedEntry::from(&fresh));
+        inner.etags.put(key.to_string(), fresh);
+        if let (Some(shared), Some(entry)) = (shared, entry) {
+            match shared.put(key, &entry).await {
+                Ok(()) => inner.etags.mark_shared(key),
+                Err(e) => {
+                    shared_metric("error");
+                    tracing::warn!(error = %e, "shared HTTP cache not updated");
+                }
+            }
+        }
+    }
+
     fn transport_error(
         &self,
         call: &Call<'_>,
@@ -1001,6 +1141,21 @@ impl GitHubClient {
         tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, error = %err, "retrying GitHub request");
         tokio::time::sleep(delay).await;
     }
+}
+
+/// How often a 304 on an entry this process already holds is passed on to the shared level (to
+/// keep it from being evicted as unused), so revalidations do not each cost a store write.
+const SHARED_TOUCH_EVERY: Duration = Duration::from_secs(600);
+
+fn shared_metric(outcome: &'static str) {
+    metrics::counter!("plasma_ops_github_shared_cache_total", "outcome" => outcome).increment(1);
+}
+
+/// The cache scope of a plain token: `token:` and the first 16 hex digits of its SHA-256.
+fn token_scope(token: &Secret) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(token.expose().as_bytes());
+    format!("token:{}", &hex::encode(digest)[..16])
 }
 
 fn record(
@@ -1034,6 +1189,12 @@ fn describe_metrics() {
     metrics::describe_gauge!(
         "plasma_ops_github_rate_limit_remaining",
         "Requests left in GitHub's current rate-limit window, as last reported, by resource"
+    );
+    metrics::describe_counter!(
+        "plasma_ops_github_shared_cache_total",
+        "Lookups in the fleet's shared conditional-request cache (the store) after this process \
+         missed: `hit` (GitHub answered 304: free), `stale` (GitHub answered 200: read afresh), \
+         `miss`, `error`"
     );
     graphql::describe_metrics();
 }
