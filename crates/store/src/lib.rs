@@ -13,6 +13,7 @@ mod deployments;
 mod error;
 mod exec;
 mod incidents;
+mod ingest;
 mod key;
 mod memory;
 mod outbox;
