@@ -54,11 +54,7 @@ pub(crate) fn keys_to_lock(items: &[Item<'_>]) -> Vec<String> {
 
 /// Decides the group: `stored` holds the delivery ids the insert stored (the others were in the
 /// database already), `rows` the job rows read for [`keys_to_lock`].
-pub(crate) fn plan(
-    items: &[Item<'_>],
-    stored: &BTreeSet<String>,
-    rows: Vec<JobState>,
-) -> Plan {
+pub(crate) fn plan(items: &[Item<'_>], stored: &BTreeSet<String>, rows: Vec<JobState>) -> Plan {
     // key -> (row as read: id and generation, or None; the row as it stands now)
     let mut jobs: BTreeMap<String, (Option<(i64, i64)>, Option<JobState>, bool)> = rows
         .into_iter()

@@ -220,7 +220,10 @@ async fn replicas_recording_concurrently_lose_and_duplicate_nothing(db: &TestDb)
         (0..60)
             .map(|i| {
                 let i = (i + round * 20) % 60;
-                (delivery(&format!("r-{i:02}")), vec![key(&format!("plasma/engine#{}", 30 + i % 6))])
+                (
+                    delivery(&format!("r-{i:02}")),
+                    vec![key(&format!("plasma/engine#{}", 30 + i % 6))],
+                )
             })
             .collect()
     };

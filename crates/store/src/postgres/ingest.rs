@@ -91,10 +91,8 @@ pub(super) struct Pending {
 /// Records a group and answers each of its callers. Runs to the end even if the caller that
 /// started it goes away (it is spawned), so no group is left half-answered.
 pub(super) async fn commit_group(pool: PgPool, group: Vec<Pending>) {
-    let items: Vec<Item<'_>> = group
-        .iter()
-        .map(|p| Item { delivery: &p.delivery, keys: &p.keys, now: p.now })
-        .collect();
+    let items: Vec<Item<'_>> =
+        group.iter().map(|p| Item { delivery: &p.delivery, keys: &p.keys, now: p.now }).collect();
     let result = record_group(&pool, &items).await;
     drop(items);
     match result {
@@ -107,7 +105,8 @@ pub(super) async fn commit_group(pool: PgPool, group: Vec<Pending>) {
             // The database is away: every delivery of the group is refused for redelivery.
             let detail = e.to_string();
             for p in group {
-                let err = StoreError::GroupCommit { op: OP, detail: detail.clone(), unavailable: true };
+                let err =
+                    StoreError::GroupCommit { op: OP, detail: detail.clone(), unavailable: true };
                 let _ = p.done.send(Err(err));
             }
         }

@@ -142,7 +142,8 @@ impl Backend for PgStore {
         });
         {
             let _gate = self.ingest_gate.lock().await;
-            let group = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|e| e.into_inner()));
+            let group =
+                std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|e| e.into_inner()));
             if !group.is_empty() {
                 // Spawned, so a caller that goes away (its client hung up) does not abandon the
                 // others of its group halfway.
