@@ -52,13 +52,25 @@ pub(crate) fn keys_to_lock(items: &[Item<'_>]) -> Vec<String> {
     keys.into_iter().collect()
 }
 
+/// A key's job row while a group is decided.
+struct Slot {
+    /// The row's id and generation as read, or `None` when the key had no row.
+    read: Option<(i64, i64)>,
+    /// The row as the triggers so far left it.
+    now: Option<JobState>,
+    /// Whether any delivery of the group triggered it.
+    changed: bool,
+}
+
 /// Decides the group: `stored` holds the delivery ids the insert stored (the others were in the
 /// database already), `rows` the job rows read for [`keys_to_lock`].
 pub(crate) fn plan(items: &[Item<'_>], stored: &BTreeSet<String>, rows: Vec<JobState>) -> Plan {
-    // key -> (row as read: id and generation, or None; the row as it stands now)
-    let mut jobs: BTreeMap<String, (Option<(i64, i64)>, Option<JobState>, bool)> = rows
+    let mut jobs: BTreeMap<String, Slot> = rows
         .into_iter()
-        .map(|row| (row.key.clone(), (Some((row.id, row.generation)), Some(row), false)))
+        .map(|row| {
+            let read = Some((row.id, row.generation));
+            (row.key.clone(), Slot { read, now: Some(row), changed: false })
+        })
         .collect();
     let mut recorded: BTreeSet<&str> = BTreeSet::new();
     let mut outcomes = Vec::with_capacity(items.len());
@@ -76,14 +88,15 @@ pub(crate) fn plan(items: &[Item<'_>], stored: &BTreeSet<String>, rows: Vec<JobS
         let cause = Cause::Delivery(item.delivery.id.clone());
         let mut first = None;
         for key in keys {
-            let entry = jobs.entry(key.clone()).or_insert((None, None, false));
-            let (outcome, write) = queue::trigger(entry.1.take(), &key, &cause, item.now);
+            let slot =
+                jobs.entry(key.clone()).or_insert(Slot { read: None, now: None, changed: false });
+            let (outcome, write) = queue::trigger(slot.now.take(), &key, &cause, item.now);
             match write {
-                Write::Insert(job) | Write::Update(job) => entry.1 = Some(job),
+                Write::Insert(job) | Write::Update(job) => slot.now = Some(job),
                 // A trigger never finishes a job; kept total rather than assumed.
-                Write::Delete => entry.1 = None,
+                Write::Delete => slot.now = None,
             }
-            entry.2 = true;
+            slot.changed = true;
             if first_key.as_ref() == Some(&key) {
                 first = Some(outcome);
             }
@@ -91,7 +104,7 @@ pub(crate) fn plan(items: &[Item<'_>], stored: &BTreeSet<String>, rows: Vec<JobS
         outcomes.push(RecordOutcome::Recorded { job: first });
     }
     let mut plan = Plan { outcomes, ..Plan::default() };
-    for (read, now, changed) in jobs.into_values() {
+    for Slot { read, now, changed } in jobs.into_values() {
         match (changed, read, now) {
             (true, None, Some(job)) => plan.inserts.push(job),
             (true, Some((id, generation)), Some(job)) => plan.updates.push((id, generation, job)),
@@ -235,7 +248,8 @@ mod tests {
             ]
         );
         assert!(plan.inserts.is_empty());
-        let summary: Vec<(i64, i64, Phase, i64, Vec<String>, Vec<String>)> = plan
+        type Summary = (i64, i64, Phase, i64, Vec<String>, Vec<String>);
+        let summary: Vec<Summary> = plan
             .updates
             .iter()
             .map(|(id, read, job)| {
