@@ -191,7 +191,7 @@ fn review_body(
     n: u64,
     i: usize,
 ) -> (String, Vec<u8>, String) {
-    let state = if i % 2 == 0 { "CHANGES_REQUESTED" } else { "APPROVED" };
+    let state = if i.is_multiple_of(2) { "CHANGES_REQUESTED" } else { "APPROVED" };
     hub.add_review(REPO, n, FakeReview::new("coderabbitai[bot]", state));
     let body =
         serde_json::to_vec(&review_payload(payloads, REPO, n, "coderabbitai[bot]", state)).unwrap();
