@@ -26,6 +26,7 @@ mod state;
 mod teams;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -528,6 +529,15 @@ impl FakeHub {
     /// failure rate); `every = 0` turns it off. Queued faults take precedence.
     pub fn fail_every(&self, status: u16, every: u64) {
         self.inner.shared.lock().periodic = (every > 0).then_some((status, every, 0));
+    }
+
+    /// From now on every answer takes between `min` and `max` (whole milliseconds, inclusive),
+    /// as GitHub's do (tens to hundreds of milliseconds): load tests see the latency a real
+    /// installation sees. `max` below `min` is taken as `min`; `None` answers at once again.
+    pub fn set_latency(&self, range: Option<(Duration, Duration)>) {
+        let to_ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.inner.shared.lock().latency =
+            range.map(|(min, max)| (to_ms(min), to_ms(max).max(to_ms(min)), 0));
     }
 
     /// How many requests the periodic failure has answered so far.

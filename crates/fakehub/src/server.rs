@@ -90,6 +90,21 @@ fn take_fault(st: &mut FakeState, method: &str, path: &str) -> Option<Fault> {
 
 /// The background failure rate of [`crate::FakeHub::fail_every`]: deterministic, so a test's
 /// figures repeat, and never two in a row, like GitHub's occasional 502.
+/// How long this request waits before it is answered, by [`crate::FakeHub::set_latency`]: spread
+/// over the range by a fixed mix of the request's sequence number, so a run is reproducible and
+/// the delays are evenly spread rather than clustered.
+fn latency(st: &mut FakeState) -> Option<Duration> {
+    let (min, max, seen) = st.latency.as_mut()?;
+    *seen = seen.wrapping_add(1);
+    // SplitMix64's finaliser: consecutive numbers land far apart.
+    let mut z = seen.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let span = max.saturating_sub(*min).saturating_add(1);
+    Some(Duration::from_millis(min.saturating_add(z % span)))
+}
+
 fn periodic_fault(st: &mut FakeState) -> Option<Fault> {
     let (code, every, seen) = st.periodic.as_mut()?;
     *seen += 1;
@@ -127,10 +142,14 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
         authorization: authorization.clone(),
     };
 
-    let fault = {
+    let (fault, delay) = {
         let mut st = shared.lock();
-        take_fault(&mut st, method.as_str(), &path).or_else(|| periodic_fault(&mut st))
+        let fault = take_fault(&mut st, method.as_str(), &path).or_else(|| periodic_fault(&mut st));
+        (fault, latency(&mut st))
     };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let early: Option<Response> = match fault {
         Some(Fault::DropConnection { .. }) => {
             shared.lock().requests.push(record);
@@ -265,6 +284,26 @@ async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Respons
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latency_is_off_by_default_and_spread_over_the_range_when_set() {
+        let mut st = FakeState::default();
+        assert_eq!(latency(&mut st), None);
+        st.latency = Some((50, 150, 0));
+        let delays: Vec<u64> = (0..2_000)
+            .map(|_| latency(&mut st).map(|d| d.as_millis() as u64).unwrap_or(0))
+            .collect();
+        assert!(delays.iter().all(|d| (50..=150).contains(d)), "{delays:?}");
+        // Both ends are reached and each tenth of the range gets a fair share.
+        assert_eq!((delays.iter().min(), delays.iter().max()), (Some(&50), Some(&150)));
+        for tenth in 0..10 {
+            let lo = 50 + tenth * 10;
+            let n = delays.iter().filter(|d| (lo..lo + 10).contains(*d)).count();
+            assert!((120..=280).contains(&n), "{lo}..{}: {n}", lo + 10);
+        }
+        st.latency = Some((80, 80, 0));
+        assert_eq!(latency(&mut st), Some(Duration::from_millis(80)));
+    }
 
     #[test]
     fn etag_comparison_is_weak() {

@@ -43,6 +43,9 @@ pub(crate) struct State {
     pub faults: VecDeque<Fault>,
     /// Every `n`th request (counted from when it was set) answers this status: `(status, n, seen)`.
     pub periodic: Option<(u16, u64, u64)>,
+    /// Every answer waits between these many milliseconds (inclusive) first, like GitHub's own
+    /// answer time: `(min, max, requests seen)`. `None` answers at once.
+    pub latency: Option<(u64, u64, u64)>,
     pub rate: Rate,
     /// Login that writes through the API appear to come from.
     pub bot_login: String,

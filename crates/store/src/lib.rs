@@ -15,6 +15,7 @@ mod error;
 mod exec;
 mod http_cache;
 mod incidents;
+mod ingest;
 mod key;
 mod memory;
 mod outbox;

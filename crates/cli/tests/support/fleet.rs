@@ -54,10 +54,19 @@ pub fn serve(url: &str, api: &str, port: u16, log: &std::path::Path) -> Child {
     serve_with(url, api, port, log, 4)
 }
 
+/// The `plasma-ops` binary to run: this build's, or the one `FLEET_BIN` names (the load
+/// generator runs an older build beside this one to compare them on the same machine).
+pub fn plasma_ops_bin() -> String {
+    std::env::var("FLEET_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_plasma-ops").to_owned())
+}
+
 /// [`serve`] with `workers` reconcile workers.
 pub fn serve_with(url: &str, api: &str, port: u16, log: &std::path::Path, workers: usize) -> Child {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_plasma-ops"))
+    Command::new(plasma_ops_bin())
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
