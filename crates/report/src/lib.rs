@@ -8,6 +8,7 @@
 //! "no data" with the reason instead of a number that would mislead.
 
 pub mod dora;
+pub mod facts;
 mod figures;
 pub mod fmt;
 pub mod html;

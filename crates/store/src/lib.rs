@@ -19,6 +19,7 @@ mod outbox;
 mod pool;
 mod postgres;
 mod queue;
+mod report;
 mod rows;
 mod sql;
 mod sqlite;
@@ -44,6 +45,7 @@ pub use outbox::{
     OUTCOME_UNKNOWN,
 };
 pub use postgres::PgStore;
+pub use report::ReportStore;
 pub use sqlite::SqliteStore;
 pub use types::{
     ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery, Prunable,
@@ -57,7 +59,7 @@ pub use verdicts::{PrVerdictRow, STATES as VERDICT_STATES};
 /// job is absorbed by it; a trigger for a running job makes it run once more afterwards; a lease
 /// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
 #[async_trait::async_trait]
-pub trait Store: DeploymentStore + Send + Sync + 'static {
+pub trait Store: DeploymentStore + ReportStore + Send + Sync + 'static {
     /// Where this store keeps its data, without any password (for logs and error messages).
     fn location(&self) -> &str;
 
