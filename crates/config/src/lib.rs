@@ -28,6 +28,7 @@ mod overrides;
 pub mod pattern;
 mod release;
 pub mod report;
+mod weekly_report;
 
 pub use audit::*;
 pub use board::{BoardColumns, BoardConfig, ProjectRef};
@@ -45,3 +46,4 @@ pub use model::*;
 pub use notifications::*;
 pub use release::*;
 pub use report::{Location, RepoFinding, RepoReport};
+pub use weekly_report::{ReportConfig, StatusLimits, StatusThresholds, WeeklyReportConfig, Weekday};

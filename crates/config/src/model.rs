@@ -62,6 +62,8 @@ pub struct Config {
     pub deployments: super::DeploymentsConfig,
     /// The project board whose cards plasma-ops moves (GitHub Projects).
     pub board: super::BoardConfig,
+    /// The weekly report: when the service posts it, and the board status thresholds.
+    pub report: super::ReportConfig,
 }
 
 /// `issue_key:` section.

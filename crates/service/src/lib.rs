@@ -19,6 +19,7 @@ pub mod ops_metrics;
 pub mod reconcile;
 pub mod retention;
 pub mod scheduler;
+pub mod weekly_report;
 pub mod threads;
 pub mod worker;
 
