@@ -49,7 +49,8 @@ pub fn run(g: &Global, out: &Out, cmd: ReportCmd) -> Result<u8> {
     let policy = crate::input::policy(g)?;
     let config = policy.config();
     let tz_name = args.time_zone.clone().unwrap_or_else(|| config.report.weekly.time_zone.clone());
-    let tz = plasma_service::weekly_report::time_zone(&tz_name).map_err(|e| anyhow!("--time-zone: {e}"))?;
+    let tz = plasma_service::weekly_report::time_zone(&tz_name)
+        .map_err(|e| anyhow!("--time-zone: {e}"))?;
     let week = match &args.week {
         Some(w) => w.parse::<IsoWeek>().map_err(|e| anyhow!("--week: {e}"))?,
         None => plasma_service::weekly_report::last_complete_week(jiff::Timestamp::now(), &tz)
@@ -75,7 +76,8 @@ pub fn run(g: &Global, out: &Out, cmd: ReportCmd) -> Result<u8> {
     match out.format {
         Format::Json | Format::Sarif => print_json(&serde_json::to_value(&report)?),
         Format::Html => {
-            let page = plasma_report::html::render(&report, &plasma_report::html::PageContext::default())?;
+            let page =
+                plasma_report::html::render(&report, &plasma_report::html::PageContext::default())?;
             print!("{page}");
         }
         Format::Text | Format::Github => print!("{}", plasma_report::markdown::render(&report)),
@@ -86,12 +88,16 @@ pub fn run(g: &Global, out: &Out, cmd: ReportCmd) -> Result<u8> {
 fn scope(args: &WeeklyArgs) -> Result<Scope> {
     if let Some(org) = &args.org {
         if org.is_empty() || org.contains('/') {
-            bail!("--org `{org}` is not an organisation name; give the owner alone, e.g. `plasma-engine`");
+            bail!(
+                "--org `{org}` is not an organisation name; give the owner alone, e.g. `plasma-engine`"
+            );
         }
         return Ok(Scope::Org(org.clone()));
     }
     if let Some(repo) = &args.repo {
-        let ok = repo.split_once('/').is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
+        let ok = repo
+            .split_once('/')
+            .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
         if !ok {
             bail!("--repo `{repo}` is not OWNER/REPO, e.g. `plasma-engine/gateway`");
         }
@@ -120,7 +126,12 @@ mod tests {
         assert_eq!(scope(&args(None, None)).unwrap(), Scope::All);
         assert_eq!(scope(&args(Some("plasma"), None)).unwrap(), Scope::Org("plasma".into()));
         assert_eq!(scope(&args(None, Some("a/b"))).unwrap(), Scope::Repo("a/b".into()));
-        for bad in [args(Some("a/b"), None), args(Some(""), None), args(None, Some("ab")), args(None, Some("a/b/c"))] {
+        for bad in [
+            args(Some("a/b"), None),
+            args(Some(""), None),
+            args(None, Some("ab")),
+            args(None, Some("a/b/c")),
+        ] {
             assert!(scope(&bad).is_err());
         }
     }

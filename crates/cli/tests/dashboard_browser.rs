@@ -79,7 +79,6 @@ fn pull(hub: &FakeHub, title: &str, user: &str, branch: &str, files: &[&str]) ->
     n
 }
 
-
 /// Monday 2026-11-30 00:00 UTC, the start of 2026-W49 (the report the browser opens).
 const W49: i64 = 1_795_996_800_000;
 const HOUR: i64 = 3_600_000;
@@ -155,8 +154,7 @@ async fn seed_report(url: &str) {
         for (j, day) in days.iter().enumerate() {
             deployment += 1;
             let at = start + day * DAY + 20 * HOUR;
-            let pulls: Vec<u64> =
-                brought.iter().copied().skip(j * 2).take(2).collect();
+            let pulls: Vec<u64> = brought.iter().copied().skip(j * 2).take(2).collect();
             deployments.push((deployment, at, pulls));
         }
     }

@@ -46,4 +46,6 @@ pub use model::*;
 pub use notifications::*;
 pub use release::*;
 pub use report::{Location, RepoFinding, RepoReport};
-pub use weekly_report::{ReportConfig, StatusLimits, StatusThresholds, WeeklyReportConfig, Weekday};
+pub use weekly_report::{
+    ReportConfig, StatusLimits, StatusThresholds, Weekday, WeeklyReportConfig,
+};

@@ -65,7 +65,8 @@ impl Default for WeeklyReportConfig {
 impl WeeklyReportConfig {
     /// `time` as (hour, minute), or what is wrong with it.
     pub fn hour_minute(&self) -> Result<(u8, u8), String> {
-        let bad = || format!("report.weekly.time `{}` is not HH:MM (24-hour), e.g. 09:00", self.time);
+        let bad =
+            || format!("report.weekly.time `{}` is not HH:MM (24-hour), e.g. 09:00", self.time);
         let (h, m) = self.time.split_once(':').ok_or_else(bad)?;
         let (h, m): (u8, u8) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
         if h > 23 || m > 59 || self.time.len() != 5 {

@@ -118,7 +118,8 @@ impl Fact {
 }
 
 /// The events whose payloads hold facts.
-pub const EVENTS: [&str; 5] = ["pull_request", "pull_request_review", "projects_v2_item", "release", "push"];
+pub const EVENTS: [&str; 5] =
+    ["pull_request", "pull_request_review", "projects_v2_item", "release", "push"];
 
 fn time(v: &Value) -> Option<Millis> {
     match v {
@@ -166,9 +167,11 @@ pub fn extract(event: &str, body: &[u8]) -> Vec<Fact> {
         }
         ("pull_request_review", Some(repo)) if action == "submitted" => {
             let r = &v["review"];
-            let (Some(number), Some(at), Some(login)) =
-                (v["pull_request"]["number"].as_u64(), time(&r["submitted_at"]), text(&r["user"]["login"]))
-            else {
+            let (Some(number), Some(at), Some(login)) = (
+                v["pull_request"]["number"].as_u64(),
+                time(&r["submitted_at"]),
+                text(&r["user"]["login"]),
+            ) else {
                 return out;
             };
             let bot = r["user"]["type"].as_str() == Some("Bot") || login.ends_with("[bot]");
@@ -209,7 +212,9 @@ pub fn extract(event: &str, body: &[u8]) -> Vec<Fact> {
                 if v["created"].as_bool() == Some(true)
                     && let Some(at) = time(&v["repository"]["pushed_at"])
                 {
-                    out.push(Fact::Tag { tag: Tag { repo, name: name.chars().take(300).collect(), at } });
+                    out.push(Fact::Tag {
+                        tag: Tag { repo, name: name.chars().take(300).collect(), at },
+                    });
                 }
             } else if let Some(branch) = r.strip_prefix("refs/heads/") {
                 let first = v["commits"]
@@ -220,7 +225,11 @@ pub fn extract(event: &str, body: &[u8]) -> Vec<Fact> {
                     .filter_map(|c| time(&c["timestamp"]))
                     .min();
                 if let Some(first_commit_at) = first {
-                    out.push(Fact::Push { repo, branch: branch.chars().take(300).collect(), first_commit_at });
+                    out.push(Fact::Push {
+                        repo,
+                        branch: branch.chars().take(300).collect(),
+                        first_commit_at,
+                    });
                 }
             }
         }
@@ -246,19 +255,30 @@ pub fn assemble(facts: &[Fact]) -> Assembled {
     let mut board: Vec<BoardMove> = Vec::new();
     let mut tags: BTreeMap<(String, String), Millis> = BTreeMap::new();
     let mut pushes: BTreeMap<(String, String), Vec<Millis>> = BTreeMap::new();
-    let entry = |pulls: &mut BTreeMap<(String, u64), (Pull, Millis, String)>, repo: &str, number: u64| {
-        pulls
-            .entry((repo.to_string(), number))
-            .or_insert_with(|| {
-                let p = Pull { repo: repo.to_string(), number, ..Pull::default() };
-                (p, Millis::MIN, String::new())
-            })
-            .0
-            .number
-    };
+    let entry =
+        |pulls: &mut BTreeMap<(String, u64), (Pull, Millis, String)>, repo: &str, number: u64| {
+            pulls
+                .entry((repo.to_string(), number))
+                .or_insert_with(|| {
+                    let p = Pull { repo: repo.to_string(), number, ..Pull::default() };
+                    (p, Millis::MIN, String::new())
+                })
+                .0
+                .number
+        };
     for f in facts {
         match f {
-            Fact::Pull { repo, number, title, author, head, opened_at, merged_at, closed_at, updated_at } => {
+            Fact::Pull {
+                repo,
+                number,
+                title,
+                author,
+                head,
+                opened_at,
+                merged_at,
+                closed_at,
+                updated_at,
+            } => {
                 entry(&mut pulls, repo, *number);
                 if let Some((p, seen, branch)) = pulls.get_mut(&(repo.clone(), *number)) {
                     p.opened_at = Some(p.opened_at.map_or(*opened_at, |o| o.min(*opened_at)));
@@ -353,10 +373,13 @@ mod tests {
 
     #[test]
     fn payloads_become_facts_with_githubs_times() {
-        let labeled = pr_event("labeled", 7, T0 + 60_000, json!({"label": {"name": "agent:cursor"}}));
+        let labeled =
+            pr_event("labeled", 7, T0 + 60_000, json!({"label": {"name": "agent:cursor"}}));
         let facts = extract("pull_request", &labeled);
         assert_eq!(facts.len(), 2);
-        assert!(matches!(&facts[1], Fact::Label { change, .. } if change.added && change.at == T0 + 60_000));
+        assert!(
+            matches!(&facts[1], Fact::Label { change, .. } if change.added && change.at == T0 + 60_000)
+        );
 
         let review = json!({
             "action": "submitted", "repository": {"full_name": "plasma/engine"},
@@ -398,7 +421,8 @@ mod tests {
         let push = json!({"ref": "refs/heads/feat/cache", "repository": {"full_name": "plasma/engine"},
                           "commits": [{"timestamp": iso(T0 - 7_200_000)}, {"timestamp": iso(T0 - 3_600_000)}]});
         let closed = {
-            let mut b: Value = serde_json::from_slice(&pr_event("closed", 7, T0 + 9_000, json!({}))).unwrap();
+            let mut b: Value =
+                serde_json::from_slice(&pr_event("closed", 7, T0 + 9_000, json!({}))).unwrap();
             b["pull_request"]["merged_at"] = json!(iso(T0 + 9_000));
             b["pull_request"]["closed_at"] = json!(iso(T0 + 9_000));
             serde_json::to_vec(&b).unwrap()
@@ -408,8 +432,14 @@ mod tests {
         facts.extend(extract("pull_request", &pr_event("opened", 7, T0, json!({}))));
         facts.extend(extract("push", &serde_json::to_vec(&push).unwrap()));
         // A redelivery adds nothing.
-        facts.extend(extract("pull_request", &pr_event("labeled", 7, T0 + 1, json!({"label": {"name": "x"}}))));
-        facts.extend(extract("pull_request", &pr_event("labeled", 7, T0 + 1, json!({"label": {"name": "x"}}))));
+        facts.extend(extract(
+            "pull_request",
+            &pr_event("labeled", 7, T0 + 1, json!({"label": {"name": "x"}})),
+        ));
+        facts.extend(extract(
+            "pull_request",
+            &pr_event("labeled", 7, T0 + 1, json!({"label": {"name": "x"}})),
+        ));
         let a = assemble(&facts);
         assert_eq!(a.pulls.len(), 1);
         let p = &a.pulls[0];

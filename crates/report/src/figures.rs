@@ -269,7 +269,8 @@ fn dora(input: &ReportInput, span: &Span) -> DoraRaw {
     } else if !input.incidents_recorded {
         Err(no_incidents.clone())
     } else {
-        let failed = this_week.iter().filter(|(d, t)| followed_by_incident(input, &succeeded, d, *t));
+        let failed =
+            this_week.iter().filter(|(d, t)| followed_by_incident(input, &succeeded, d, *t));
         Ok((failed.count() as u64, this_week.len() as u64))
     };
 
@@ -281,9 +282,7 @@ fn dora(input: &ReportInput, span: &Span) -> DoraRaw {
         let tied: Vec<f64> = input
             .incidents
             .iter()
-            .filter(|i| {
-                succeeded.iter().any(|(d, t)| d.repo == i.repo && *t <= i.opened_at)
-            })
+            .filter(|i| succeeded.iter().any(|(d, t)| d.repo == i.repo && *t <= i.opened_at))
             .filter_map(|i| i.resolved_at.filter(|t| span.holds(*t)).map(|t| hours(i.opened_at, t)))
             .collect();
         if tied.is_empty() {
@@ -314,7 +313,8 @@ fn lead_times(
     let mut unknown = 0u64;
     for ((repo, n), t) in first.into_iter().filter(|(_, t)| span.holds(*t)) {
         let p = input.pulls.iter().find(|p| p.repo == repo && p.number == n);
-        match p.and_then(|p| p.first_commit_at.map(|c| (c, false)).or(p.opened_at.map(|o| (o, true))))
+        match p
+            .and_then(|p| p.first_commit_at.map(|c| (c, false)).or(p.opened_at.map(|o| (o, true))))
         {
             Some((start, opening)) => {
                 out.push(hours(start, t));

@@ -53,8 +53,7 @@ struct Page<'a> {
 
 /// The report as an HTML page.
 pub fn render(r: &Report, ctx: &PageContext) -> Result<String, askama::Error> {
-    let weeks: Vec<String> =
-        r.trend.iter().map(|t| format!("W{:02}", t.week.week())).collect();
+    let weeks: Vec<String> = r.trend.iter().map(|t| format!("W{:02}", t.week.week())).collect();
     let opened: Vec<f64> = r.trend.iter().map(|t| t.opened as f64).collect();
     let merged: Vec<f64> = r.trend.iter().map(|t| t.merged as f64).collect();
     let throughput = svg::bars(

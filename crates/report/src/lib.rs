@@ -21,8 +21,8 @@ pub mod week;
 
 pub use figures::{AGENT_PREFIX, NEEDS_FIX, NO_AGENT};
 pub use input::{
-    BoardMove, Deployment, Incident, LabelChange, Millis, Pull, ReportInput, Review, Reviewer,
-    Tag, Waiting,
+    BoardMove, Deployment, Incident, LabelChange, Millis, Pull, ReportInput, Review, Reviewer, Tag,
+    Waiting,
 };
 pub use model::{
     AgentWait, BoardFigures, Bucket, Column, Count, Dora, DoraFigure, Durations, Incidents,

@@ -40,12 +40,18 @@ pub fn render(r: &Report) -> String {
     }
 
     let p = &r.pull_requests;
-    s.push_str("\n### Pull requests\n\n| figure | this week | last week | change |\n|---|---|---|---|\n");
+    s.push_str(
+        "\n### Pull requests\n\n| figure | this week | last week | change |\n|---|---|---|---|\n",
+    );
     count_row(&mut s, "Opened", &p.opened);
     count_row(&mut s, "Merged", &p.merged);
     count_row(&mut s, "Closed unmerged", &p.closed_unmerged);
     durations_row(&mut s, "Time to first human review (median / p90)", &p.time_to_first_review);
-    durations_row(&mut s, "Time to CodeRabbit approval (median / p90)", &p.time_to_coderabbit_approval);
+    durations_row(
+        &mut s,
+        "Time to CodeRabbit approval (median / p90)",
+        &p.time_to_coderabbit_approval,
+    );
     for a in &p.needs_cursor_fix {
         let label = format!("In `status:needs-cursor-fix`, {} (median / p90)", esc(&a.agent));
         durations_row(&mut s, &label, &a.durations);
@@ -79,7 +85,9 @@ pub fn render(r: &Report) -> String {
     }
 
     let i = &r.incidents;
-    s.push_str("\n### Incidents\n\n| figure | this week | last week | change |\n|---|---|---|---|\n");
+    s.push_str(
+        "\n### Incidents\n\n| figure | this week | last week | change |\n|---|---|---|---|\n",
+    );
     count_row(&mut s, "Opened", &i.opened);
     count_row(&mut s, "Resolved", &i.resolved);
     durations_row(&mut s, "Time to acknowledge (median / p90)", &i.time_to_acknowledge);
@@ -171,7 +179,10 @@ mod tests {
 
     #[test]
     fn escaping_keeps_tables_and_people_safe() {
-        assert_eq!(esc("a|b\nc <!channel> @team *x*"), "a\\|b c &lt;!channel&gt; @\u{200b}team \\*x\\*");
+        assert_eq!(
+            esc("a|b\nc <!channel> @team *x*"),
+            "a\\|b c &lt;!channel&gt; @\u{200b}team \\*x\\*"
+        );
         assert_eq!(tick("v1`2"), "v1 2");
     }
 }

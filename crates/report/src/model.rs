@@ -82,8 +82,8 @@ pub struct Count {
 
 impl Count {
     fn new(value: u64, previous: u64) -> Self {
-        let delta = i64::try_from(value).unwrap_or(i64::MAX)
-            - i64::try_from(previous).unwrap_or(i64::MAX);
+        let delta =
+            i64::try_from(value).unwrap_or(i64::MAX) - i64::try_from(previous).unwrap_or(i64::MAX);
         Count { value, previous, delta }
     }
 }
@@ -348,10 +348,7 @@ pub fn build(
             tags: Count::new(now.tags.len() as u64, before.tags.len() as u64),
             tag_names: now.tags.clone(),
             deployments: Count::new(now.deployments, before.deployments),
-            production_succeeded: Count::new(
-                now.production_succeeded,
-                before.production_succeeded,
-            ),
+            production_succeeded: Count::new(now.production_succeeded, before.production_succeeded),
             production_failed: Count::new(now.production_failed, before.production_failed),
         },
         dora: with_previous(dora_figures(now), &dora_figures(before)),

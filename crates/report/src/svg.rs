@@ -222,7 +222,8 @@ mod tests {
     #[test]
     fn a_gap_splits_the_line_and_says_no_data() {
         let weeks: Vec<String> = ["W1", "W2", "W3", "W4"].map(String::from).to_vec();
-        let svg = line("t", "lead", "h", "#0969da", &weeks, &[Some(1.0), Some(2.0), None, Some(4.0)]);
+        let svg =
+            line("t", "lead", "h", "#0969da", &weeks, &[Some(1.0), Some(2.0), None, Some(4.0)]);
         assert_eq!(svg.matches("<polyline").count(), 1, "{svg}");
         assert_eq!(svg.matches("<circle").count(), 3);
         assert!(svg.contains(">no data</text>"));

@@ -190,7 +190,11 @@ fn assert_durations(what: &str, d: &Durations, want: D) {
 }
 
 /// (value, band, previous, delta).
-fn assert_dora(what: &str, d: &DoraFigure, want: (Option<f64>, Option<Band>, Option<f64>, Option<f64>)) {
+fn assert_dora(
+    what: &str,
+    d: &DoraFigure,
+    want: (Option<f64>, Option<Band>, Option<f64>, Option<f64>),
+) {
     assert_eq!((d.value, d.band, d.previous, d.delta), want, "{what}");
     assert_eq!(d.no_data.is_some(), want.0.is_none(), "{what}: no_data {:?}", d.no_data);
     assert!(d.definition.contains("DevLake"), "{what}: the definition cites its thresholds");
@@ -240,15 +244,13 @@ fn every_figure_of_the_hand_computed_week() {
         (1, Some(6.0), Some(6.0), Some(4.0), Some(4.0), Some(2.0), Some(2.0)),
     );
     // Oldest first, aged at the week's end (t(7, 0)); #9 came after the week.
-    let waiting: Vec<(u64, f64, &str)> = p
-        .oldest_waiting
-        .iter()
-        .map(|w| (w.number, w.waiting_hours, w.blocker.as_str()))
-        .collect();
+    let waiting: Vec<(u64, f64, &str)> =
+        p.oldest_waiting.iter().map(|w| (w.number, w.waiting_hours, w.blocker.as_str())).collect();
     assert_eq!(waiting, [(7, 408.0, "CI failing: test"), (8, 72.0, "waiting on CodeRabbit")]);
 
     let b = r.board.as_ref().expect("a board is set up");
-    let columns: Vec<(&str, u64)> = b.columns.iter().map(|c| (c.column.as_str(), c.items)).collect();
+    let columns: Vec<(&str, u64)> =
+        b.columns.iter().map(|c| (c.column.as_str(), c.items)).collect();
     // A ends in In Progress, B in Todo, C in Done (its move on t(8) is after the week).
     assert_eq!(columns, [("Done", 1), ("In Progress", 1), ("Todo", 1)]);
     assert_eq!(b.moved, count(3, 1));
@@ -279,7 +281,11 @@ fn every_figure_of_the_hand_computed_week() {
 
     let d = &r.dora;
     // 3 successful production deployments (11, 12, 15) on Tue, Thu, Sat: 3 of 7 days -> high.
-    assert_dora("frequency", &d.deployment_frequency, (Some(3.0), Some(Band::High), Some(1.0), Some(2.0)));
+    assert_dora(
+        "frequency",
+        &d.deployment_frequency,
+        (Some(3.0), Some(Band::High), Some(1.0), Some(2.0)),
+    );
     assert_eq!(d.deployment_frequency.share_of_days, Some(0.43));
     // #1: first commit t(-1, 9) -> deployment 11 at t(1, 11) = 50 h; #2 (no commit recorded):
     // opened t(-3, 12) -> deployment 12 at t(3, 1) = 133 h; median 91.5 h -> high. Last week #5:
@@ -287,7 +293,9 @@ fn every_figure_of_the_hand_computed_week() {
     assert_dora("lead time", &d.lead_time, (Some(91.5), Some(Band::High), Some(64.0), Some(27.5)));
     assert_eq!(
         d.lead_time.basis.as_deref(),
-        Some("2 pull request(s) first deployed to production this week, 1 measured from their opening")
+        Some(
+            "2 pull request(s) first deployed to production this week, 1 measured from their opening"
+        )
     );
     // 11 is followed by no incident before 12; 12 by 101; 15 by 103: 2 of 3 = 66.67 % -> low.
     // Last week 10 was followed by 102: 100 %.
@@ -311,7 +319,10 @@ fn every_figure_of_the_hand_computed_week() {
     let opened: Vec<u64> = r.trend.iter().map(|t| t.opened).collect();
     assert_eq!(opened, [0, 0, 0, 0, 0, 0, 2, 4]);
     let deployments: Vec<Option<f64>> = r.trend.iter().map(|t| t.deployments).collect();
-    assert_eq!(deployments, [Some(0.0), Some(0.0), Some(0.0), Some(0.0), Some(0.0), Some(0.0), Some(1.0), Some(3.0)]);
+    assert_eq!(
+        deployments,
+        [Some(0.0), Some(0.0), Some(0.0), Some(0.0), Some(0.0), Some(0.0), Some(1.0), Some(3.0)]
+    );
     let cfr: Vec<Option<f64>> = r.trend.iter().map(|t| t.change_failure_rate).collect();
     assert_eq!(cfr, [None, None, None, None, None, None, Some(100.0), Some(66.67)]);
     // First reviews this week by bucket: 2 h, 24 h (1-3 d), 120 h (> 3 d).

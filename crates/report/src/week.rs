@@ -125,8 +125,7 @@ impl FromStr for IsoWeek {
         let bad = || WeekError::Syntax(s.chars().take(40).collect());
         let (y, w) = s.trim().split_once(['-']).ok_or_else(bad)?;
         let w = w.strip_prefix('W').or_else(|| w.strip_prefix('w')).ok_or_else(bad)?;
-        if y.len() != 4 || w.len() != 2 || !y.bytes().chain(w.bytes()).all(|b| b.is_ascii_digit())
-        {
+        if y.len() != 4 || w.len() != 2 || !y.bytes().chain(w.bytes()).all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         let year: i16 = y.parse().map_err(|_| bad())?;

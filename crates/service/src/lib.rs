@@ -19,8 +19,8 @@ pub mod ops_metrics;
 pub mod reconcile;
 pub mod retention;
 pub mod scheduler;
-pub mod weekly_report;
 pub mod threads;
+pub mod weekly_report;
 pub mod worker;
 
 pub use app::{App, Running, start, system_clock};

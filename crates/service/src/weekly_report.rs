@@ -41,7 +41,9 @@ pub enum ReportError {
     #[error("{0}")]
     Store(#[from] StoreError),
     /// The time zone name.
-    #[error("`{0}` is not a time zone this system knows: use an IANA name such as Europe/Berlin or UTC")]
+    #[error(
+        "`{0}` is not a time zone this system knows: use an IANA name such as Europe/Berlin or UTC"
+    )]
     TimeZone(String),
 }
 
@@ -75,7 +77,11 @@ pub async fn load(
 
 /// The moment the report of the week before `now`'s week is due: `day` at `time` of `now`'s
 /// week, in the configured time zone. `None` when the configuration cannot say.
-pub fn due(cfg: &WeeklyReportConfig, now: Timestamp, tz: &TimeZone) -> Option<(IsoWeek, Timestamp)> {
+pub fn due(
+    cfg: &WeeklyReportConfig,
+    now: Timestamp,
+    tz: &TimeZone,
+) -> Option<(IsoWeek, Timestamp)> {
     let (h, m) = cfg.hour_minute().ok()?;
     let this = IsoWeek::containing(now, tz).ok()?;
     let days = this.day_starts(tz).ok()?;
@@ -247,7 +253,8 @@ async fn config_of(app: &App, repo: &str) -> Config {
     let Some(gh) = &app.github else { return Config::default() };
     let inst = app.installation_of(repo);
     match gh.config_files(inst, repo, None, ".github/plasma.yml").await {
-        Ok((base, org)) => match crate::reconcile::policy_for(app, org.as_deref(), base.as_deref()) {
+        Ok((base, org)) => match crate::reconcile::policy_for(app, org.as_deref(), base.as_deref())
+        {
             Ok(p) => p.config().clone(),
             Err(e) => {
                 warn!(%repo, error = %e, "the configuration does not compile; no weekly report");

@@ -207,7 +207,8 @@ impl<B: Backend> ReportStore for B {
             let first_seen = r.int("first_seen_at", OP)?;
             let since = opened.get(&(repo.as_str(), number)).copied().unwrap_or(first_seen);
             let state = r.text("state", OP)?;
-            let blocker = r.opt_text("first_blocker", OP)?.unwrap_or_else(|| state.replace('_', " "));
+            let blocker =
+                r.opt_text("first_blocker", OP)?.unwrap_or_else(|| state.replace('_', " "));
             waiting.push(Waiting { title: r.text("title", OP)?, repo, number, since, blocker });
         }
 

@@ -218,7 +218,8 @@ async fn the_input_comes_from_what_the_service_recorded(db: &TestDb) {
     assert_eq!(input.waiting[0].since, T0 + HOUR, "first seen, as its opening is not recorded");
 
     // Another organisation's scope sees none of it.
-    let other = store.report_input(&Scope::Org("elsewhere".into()), T0 - HOUR, &production).await.unwrap();
+    let other =
+        store.report_input(&Scope::Org("elsewhere".into()), T0 - HOUR, &production).await.unwrap();
     assert_eq!(other.pulls.len(), 1);
     assert!(other.board.is_none() && other.incidents.is_empty() && !other.incidents_recorded);
 

@@ -34,7 +34,9 @@ pub fn scope(q: &ReportQuery) -> Result<Scope, String> {
     match (repo, org) {
         (Some(_), Some(_)) => Err("give repo or org, not both".into()),
         (Some(r), None) => {
-            let ok = r.split_once('/').is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
+            let ok = r
+                .split_once('/')
+                .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
             if ok { Ok(Scope::Repo(r.to_string())) } else { Err("repo must be OWNER/NAME".into()) }
         }
         (None, Some(o)) if o.contains('/') => Err("org must be an organisation name".into()),
@@ -76,12 +78,20 @@ pub async fn page(
         },
     };
     let production = plasma_config::DeploymentsConfig::default().production;
-    let report =
-        match weekly_report::load(app.store.as_ref(), scope, week, &tz, &tz_name, &production).await {
-            Ok(r) => r,
-            Err(ReportError::Store(e)) => return super::store_failed(&e),
-            Err(e) => return bad(e),
-        };
+    let report = match weekly_report::load(
+        app.store.as_ref(),
+        scope,
+        week,
+        &tz,
+        &tz_name,
+        &production,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(ReportError::Store(e)) => return super::store_failed(&e),
+        Err(e) => return bad(e),
+    };
     let ctx = plasma_report::html::PageContext {
         dashboard: true,
         repo: q.repo.clone().unwrap_or_default(),
@@ -97,7 +107,11 @@ mod tests {
     use super::*;
 
     fn q(repo: Option<&str>, org: Option<&str>) -> ReportQuery {
-        ReportQuery { repo: repo.map(String::from), org: org.map(String::from), ..ReportQuery::default() }
+        ReportQuery {
+            repo: repo.map(String::from),
+            org: org.map(String::from),
+            ..ReportQuery::default()
+        }
     }
 
     #[test]

@@ -66,11 +66,20 @@ fn the_status_follows_the_thresholds() {
     assert_eq!(status(&report(&input), &w), "ON_TRACK");
     // One incident opened and not resolved: past the at-risk limit of 0.
     let opened = W50 - 24 * HOUR;
-    input.incidents.push(plasma_report::Incident { repo: "a/b".into(), opened_at: opened, ..Default::default() });
+    input.incidents.push(plasma_report::Incident {
+        repo: "a/b".into(),
+        opened_at: opened,
+        ..Default::default()
+    });
     assert_eq!(status(&report(&input), &w), "AT_RISK");
     // Three: past the off-track limit of 2.
     for n in 2..=3 {
-        input.incidents.push(plasma_report::Incident { repo: "a/b".into(), number: n, opened_at: opened, ..Default::default() });
+        input.incidents.push(plasma_report::Incident {
+            repo: "a/b".into(),
+            number: n,
+            opened_at: opened,
+            ..Default::default()
+        });
     }
     assert_eq!(status(&report(&input), &w), "OFF_TRACK");
     let m = message(&report(&input), "OFF_TRACK");
@@ -96,13 +105,18 @@ async fn two_replicas_racing_for_the_week_post_it_once() {
     let posted: Vec<&Turn> = turns.iter().filter(|t| matches!(t, Turn::Posted { .. })).collect();
     assert_eq!(posted.len(), 1, "{turns:?}");
     assert!(turns.contains(&Turn::Elsewhere), "{turns:?}");
-    assert!(matches!(posted[0], Turn::Posted { week, notifications: 1, status: "ON_TRACK" } if week == "2026-W49"));
+    assert!(
+        matches!(posted[0], Turn::Posted { week, notifications: 1, status: "ON_TRACK" } if week == "2026-W49")
+    );
     // A restarted replica a minute later, and the next day: still once.
     assert_eq!(turn(&a, "plasma", &cfg, "replica-c", now + 60_000).await, Turn::Elsewhere);
     assert_eq!(turn(&b, "plasma", &cfg, "replica-a", now + 24 * HOUR).await, Turn::Elsewhere);
     let rows = store.notifications(NotificationFilter::All).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].event.as_str(), rows[0].dedupe_key.as_str()), ("weekly_report", "2026-W49"));
+    assert_eq!(
+        (rows[0].event.as_str(), rows[0].dedupe_key.as_str()),
+        ("weekly_report", "2026-W49")
+    );
     assert_eq!(rows[0].target, "devops");
     // The next week is posted again, once.
     let next = now + 7 * 24 * HOUR;
@@ -118,6 +132,8 @@ async fn nothing_is_posted_before_the_moment_or_when_disabled() {
     assert_eq!(turn(&app, "plasma", &config(CONFIG), "r", before).await, Turn::NotDue);
     assert_eq!(turn(&app, "plasma", &Config::default(), "r", W50 + 10 * HOUR).await, Turn::NotDue);
     let broken = config(&CONFIG.replace("time_zone: UTC", "time_zone: Nowhere/Land"));
-    assert!(matches!(turn(&app, "plasma", &broken, "r", W50 + 10 * HOUR).await, Turn::Failed(e) if e.contains("Nowhere/Land")));
+    assert!(
+        matches!(turn(&app, "plasma", &broken, "r", W50 + 10 * HOUR).await, Turn::Failed(e) if e.contains("Nowhere/Land"))
+    );
     assert!(store.notifications(NotificationFilter::All).await.unwrap().is_empty());
 }
