@@ -59,13 +59,7 @@ pub fn dora_value(f: &DoraFigure) -> String {
         Some(v) => match f.unit {
             "hours" => hours(Some(v)),
             "percent" => format!("{v:.1} %"),
-            _ => {
-                let share = f
-                    .share_of_days
-                    .map(|s| format!(" ({:.0} % of days)", s * 100.0))
-                    .unwrap_or_default();
-                format!("{} per week{share}", crate::svg::num(v))
-            }
+            _ => format!("{} per week", crate::svg::num(v)),
         },
     }
 }
