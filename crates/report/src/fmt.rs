@@ -25,7 +25,7 @@ pub fn delta(d: i64) -> String {
 pub fn delta_hours(d: Option<f64>) -> String {
     match d {
         None => "-".to_string(),
-        Some(d) if d == 0.0 => "±0".to_string(),
+        Some(0.0) => "±0".to_string(),
         Some(d) if d > 0.0 => format!("+{}", hours(Some(d))),
         Some(d) => hours(Some(d)),
     }
@@ -69,9 +69,9 @@ pub fn dora_delta(f: &DoraFigure) -> String {
     match (f.delta, f.unit) {
         (None, _) => "-".to_string(),
         (Some(d), "hours") => delta_hours(Some(d)),
-        (Some(d), "percent") if d == 0.0 => "±0".to_string(),
+        (Some(0.0), "percent") => "±0".to_string(),
         (Some(d), "percent") => format!("{d:+.1} pt"),
-        (Some(d), _) if d == 0.0 => "±0".to_string(),
+        (Some(0.0), _) => "±0".to_string(),
         (Some(d), _) => format!("{:+}", d.round() as i64),
     }
 }

@@ -441,9 +441,8 @@ fn dora_figures(f: &WeekFigures) -> Dora {
     let mut deployment_frequency = figure(
         raw.frequency.clone().map(|(n, days, month)| {
             let share = (days as f64 * 100.0 / 7.0).round();
-            let basis = format!(
-                "{n} successful production deployment(s) on {days} of 7 days ({share} %)"
-            );
+            let basis =
+                format!("{n} successful production deployment(s) on {days} of 7 days ({share} %)");
             (n as f64, dora::frequency_band(days, month), basis)
         }),
         "deployments per week",

@@ -1,7 +1,12 @@
 //! The report on a fixed data set whose every figure was computed by hand (the arithmetic is in
 //! the comments), and the cases where a DORA key has no data.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::field_reassign_with_default
+)]
 
 use jiff::tz::TimeZone;
 
