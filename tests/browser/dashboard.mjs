@@ -1,6 +1,6 @@
 // The dashboard in a real browser: Debian's chromium driven by playwright-core (no browser
 // download). Called by crates/cli/tests/dashboard_browser.rs with a running `plasma-ops serve`:
-//   node dashboard.mjs BASE_URL PR_PATH XSS_PR_PATH SCREENSHOT_DIR
+//   node dashboard.mjs BASE_URL PR_PATH XSS_PR_PATH SCREENSHOT_DIR [REPORT_PATH]
 // Loads each page at desktop and phone widths, follows pipeline -> pull request, checks that a
 // `<script>` title shows as text and runs nothing, that no page overflows a phone's width and
 // that no page needs JavaScript (it is disabled), and takes screenshots. Exit 0 when every check
@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [base, prPath, xssPath, shots] = process.argv.slice(2);
+const [base, prPath, xssPath, shots, reportPath] = process.argv.slice(2);
 if (!base || !prPath || !xssPath || !shots) {
   console.error('usage: node dashboard.mjs BASE_URL PR_PATH XSS_PR_PATH SCREENSHOT_DIR');
   process.exit(2);
@@ -78,6 +78,25 @@ try {
     check(await page.locator('svg.chart').count() === 3, `${size.name} /ops: expected 3 charts`);
     await overflow('/ops');
     await page.screenshot({ path: join(shots, `ops-${size.name}.png`), fullPage: size.name === 'desktop' });
+
+    // The weekly report: its figures, the four DORA keys with a band or "no data", six charts.
+    if (reportPath) {
+      const rep = await page.goto(base + reportPath);
+      check(rep && rep.status() === 200, `${size.name} ${reportPath}: status ${rep && rep.status()}`);
+      const title = await page.locator('h1').first().innerText();
+      check(title.startsWith('Weekly report 2026-W49'), `${size.name} report: heading reads ${JSON.stringify(title)}`);
+      check(await page.locator('svg.chart').count() === 6, `${size.name} report: expected 6 charts`);
+      for (const id of ['frequency', 'lead-time', 'change-failure', 'restore']) {
+        const key = page.locator(`#dora-${id}`);
+        check(await key.count() === 1, `${size.name} report: no DORA key ${id}`);
+        const text = await key.innerText();
+        check(/elite|high|medium|low|no data/.test(text), `${size.name} report: ${id} has no band: ${text}`);
+      }
+      const rows = await page.locator('table tr').allInnerTexts();
+      check(rows.some((r) => /^Merged\s+\d+\s+\d+/.test(r)), `${size.name} report: no merged row in ${JSON.stringify(rows)}`);
+      await overflow(reportPath);
+      await page.screenshot({ path: join(shots, `weekly-report-${size.name}.png`), fullPage: true });
+    }
 
     // The same pages with JavaScript on: a script in a title must still not run.
     const js = await browser.newContext({ viewport: size.viewport, isMobile: size.isMobile });

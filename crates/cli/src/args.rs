@@ -36,7 +36,8 @@ pub struct Global {
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Human-readable.
+    /// Human-readable (`md` is the same: the weekly report's text is Markdown).
+    #[value(alias = "md")]
     Text,
     /// Machine-readable, documented in docs/cli-json.md.
     Json,
@@ -44,6 +45,8 @@ pub enum Format {
     Github,
     /// SARIF 2.1.0, for GitHub code scanning (`audit`, `history`, `coverage` only).
     Sarif,
+    /// One HTML page with SVG charts (`report weekly` only).
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +107,10 @@ pub enum Command {
     /// `board sync OWNER/REPO [--dry-run]` puts every open issue's card in its column.
     #[command(subcommand)]
     Board(crate::board_cmd::BoardCmd),
+    /// Reports from what the service recorded: `report weekly` (pull requests, board, incidents,
+    /// releases and the DORA four keys of one ISO week).
+    #[command(subcommand)]
+    Report(crate::weekly_cmd::ReportCmd),
 }
 
 impl Command {

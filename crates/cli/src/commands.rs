@@ -19,6 +19,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             "--format sarif is only for repository findings (audit, history, coverage); use --format json here"
         );
     }
+    if g.format == Format::Html && !matches!(cli.command, Command::Report(_)) {
+        bail!("--format html is only for `report weekly`; use --format text or json here");
+    }
     let out = &Out::new(g.format);
     match cli.command {
         Command::Check(cmd) => check_cmd::run(g, out, cmd),
@@ -42,5 +45,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Actions(args) => crate::actions_cmd::run(g, out, args),
         Command::Deployments(args) => crate::deployments_cmd::run(g, out, args),
         Command::Board(cmd) => crate::board_cmd::run(g, out, cmd),
+        Command::Report(cmd) => crate::weekly_cmd::run(g, out, cmd),
     }
 }

@@ -231,7 +231,7 @@ fn print(out: &Out, base: &str, result: GateResult) -> u8 {
             print_json(&v);
             if report.ok { crate::exit::OK } else { crate::exit::VIOLATIONS }
         }
-        Format::Text => {
+        Format::Text | Format::Html => {
             print!("{}", table(out, base, &result));
             out.repo_report("coverage", &report)
         }

@@ -28,6 +28,7 @@ mod release_labels;
 mod report;
 mod service_cmds;
 mod snapshot_cmd;
+mod weekly_cmd;
 
 use std::process::ExitCode;
 

@@ -45,7 +45,7 @@ impl Out {
             Format::Json | Format::Sarif => {
                 print_json(&json!({ "ok": ok, "subject": subject, "findings": findings }))
             }
-            Format::Text => {
+            Format::Text | Format::Html => {
                 let mut s = String::new();
                 if ok && findings.is_empty() {
                     let _ = writeln!(
@@ -99,7 +99,7 @@ impl Out {
                 }
                 print_json(&value);
             }
-            Format::Text => {
+            Format::Text | Format::Html => {
                 let mut s = String::new();
                 let head = if v.ready {
                     self.paint("32", "✓ ready to merge")
@@ -183,7 +183,7 @@ impl Out {
             Format::Json | Format::Sarif => {
                 print_json(&json!({ "labels": r.labels, "counts": r.counts, "files": r.files }))
             }
-            Format::Text | Format::Github => {
+            Format::Text | Format::Html | Format::Github => {
                 let width =
                     r.files.iter().map(|f| f.path.chars().count()).max().unwrap_or(0).min(60);
                 let mut s = String::new();
@@ -229,7 +229,7 @@ impl Out {
                     "file": e.file, "line": e.line, "column": e.column, "message": e.message, "hint": e.hint
                 })).collect::<Vec<_>>()
             })),
-            Format::Text => {
+            Format::Text | Format::Html => {
                 if errors.is_empty() {
                     println!("{file}: valid");
                 }

@@ -292,7 +292,7 @@ pub fn release(g: &Global, out: &Out, cmd: ReleaseCmd) -> Result<u8> {
                 Format::Json => print_json(
                     &json!({"components": plans.iter().map(Planned::json).collect::<Vec<_>>()}),
                 ),
-                Format::Text => {
+                Format::Text | Format::Html => {
                     let texts: Vec<String> = plans.iter().map(Planned::text).collect();
                     print!("{}", texts.join("\n"));
                 }

@@ -22,7 +22,7 @@ impl Out {
         match self.format {
             Format::Json => print_json(&serde_json::to_value(report).unwrap_or(Value::Null)),
             Format::Sarif => print_json(&sarif(tool, report)),
-            Format::Text => print!("{}", self.repo_text(tool, report)),
+            Format::Text | Format::Html => print!("{}", self.repo_text(tool, report)),
             Format::Github => {
                 for f in &report.findings {
                     println!("{}", annotation(tool, f));

@@ -79,6 +79,137 @@ fn pull(hub: &FakeHub, title: &str, user: &str, branch: &str, files: &[&str]) ->
     n
 }
 
+/// Monday 2026-11-30 00:00 UTC, the start of 2026-W49 (the report the browser opens).
+const W49: i64 = 1_795_996_800_000;
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+fn iso(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).unwrap().to_string()
+}
+
+/// Eight weeks of recorded events for the weekly report: pull requests opened, reviewed and
+/// merged, production deployments bringing them, and incidents after some deployments; GitHub's
+/// times in the payloads, arrival times long after (the report must not read them).
+async fn seed_report(url: &str) {
+    let store = plasma_store::open(url).await.unwrap();
+    let repo = "plasma-engine/plasma-engine-report";
+    let mut number = 100u64;
+    let mut deployment = 9000i64;
+    let mut i = 0u32;
+    let mut record = |event: &str, body: Value| {
+        i += 1;
+        plasma_store::NewDelivery {
+            id: format!("report-{i}"),
+            event: event.into(),
+            action: body["action"].as_str().map(String::from),
+            repository: Some(repo.into()),
+            installation: None,
+            received_at: W49 + 30 * DAY,
+            body: serde_json::to_vec(&body).unwrap(),
+        }
+    };
+    let mut deliveries = Vec::new();
+    let mut deployments = Vec::new();
+    for week in 0..8i64 {
+        let start = W49 - (7 - week) * 7 * DAY;
+        let count = [3, 4, 2, 5, 4, 6, 3, 5][week as usize];
+        let mut brought = Vec::new();
+        for k in 0..count {
+            number += 1;
+            let opened = start + (k % 5) * DAY + (9 + k) * HOUR;
+            let merged = opened + (6 + 5 * k) * HOUR;
+            let pr = |action: &str, updated: i64, merged_at: Option<i64>| {
+                json!({
+                    "action": action,
+                    "repository": {"full_name": repo},
+                    "pull_request": {"number": number, "title": format!("Change {number}"),
+                        "user": {"login": "alice"}, "head": {"ref": format!("b{number}")},
+                        "created_at": iso(opened), "updated_at": iso(updated),
+                        "merged_at": merged_at.map(iso), "closed_at": merged_at.map(iso)}
+                })
+            };
+            deliveries.push(record("pull_request", pr("opened", opened, None)));
+            deliveries.push(record(
+                "pull_request_review",
+                json!({"action": "submitted", "repository": {"full_name": repo},
+                       "pull_request": {"number": number},
+                       "review": {"user": {"login": "bob", "type": "User"}, "state": "APPROVED",
+                                  "submitted_at": iso(opened + (1 + 3 * k) * HOUR)}}),
+            ));
+            deliveries.push(record(
+                "pull_request_review",
+                json!({"action": "submitted", "repository": {"full_name": repo},
+                       "pull_request": {"number": number},
+                       "review": {"user": {"login": "coderabbitai[bot]", "type": "Bot"},
+                                  "state": "APPROVED", "submitted_at": iso(opened + HOUR / 2)}}),
+            ));
+            if k != 1 {
+                deliveries.push(record("pull_request", pr("closed", merged, Some(merged))));
+                brought.push(number);
+            }
+        }
+        // Production deployments on days 1, 3 (and 4 in later weeks), each bringing a share.
+        let days: &[i64] = if week >= 5 { &[1, 3, 4] } else { &[1, 3] };
+        for (j, day) in days.iter().enumerate() {
+            deployment += 1;
+            let at = start + day * DAY + 20 * HOUR;
+            let pulls: Vec<u64> = brought.iter().copied().skip(j * 2).take(2).collect();
+            deployments.push((deployment, at, pulls));
+        }
+    }
+    for d in &deliveries {
+        store.record_delivery(d, &[], d.received_at).await.unwrap();
+    }
+    for (id, at, pulls) in &deployments {
+        let d = plasma_store::NewDeployment {
+            repo: repo.into(),
+            id: *id,
+            environment: "production".into(),
+            sha: format!("{id:040}"),
+            git_ref: "main".into(),
+            creator: None,
+            created_at: *at,
+        };
+        let ok = plasma_store::NewDeploymentStatus {
+            repo: repo.into(),
+            deployment_id: *id,
+            id: id * 10,
+            state: "success".into(),
+            created_at: at + HOUR / 4,
+            url: None,
+            description: None,
+        };
+        store.record_deployment_status(&d, &ok).await.unwrap();
+        let change = plasma_store::DeploymentChange {
+            kind: "change".into(),
+            previous_id: None,
+            commits: vec![],
+            pulls: pulls.clone(),
+        };
+        store.set_deployment_change(repo, *id, &change).await.unwrap();
+    }
+    // Incidents after a few deployments (weeks 2, 5 and 7), each resolved within hours.
+    for (n, week, day, hours) in [(1i64, 2i64, 2i64, 5i64), (2, 5, 4, 3), (3, 7, 3, 7)] {
+        let opened = W49 - (7 - week) * 7 * DAY + day * DAY + 2 * HOUR;
+        let row = plasma_store::IncidentRow {
+            repo: repo.into(),
+            number: n,
+            title: format!("Outage {n}"),
+            severity: Some("sev2".into()),
+            state: "resolved".into(),
+            opened_at: opened,
+            acknowledged_at: Some(opened + HOUR / 3),
+            resolved_at: Some(opened + hours * HOUR),
+            ack_deadline: opened + HOUR,
+            deadline_checked: true,
+            postmortem: (n != 3).then(|| "https://example.com/pm".into()),
+        };
+        store.record_incident(&row, &[], opened + hours * HOUR).await.unwrap();
+    }
+    store.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_in_chromium_at_desktop_and_phone_widths() {
     let script = root().join("tests/browser/dashboard.mjs");
@@ -124,8 +255,10 @@ async fn the_dashboard_in_chromium_at_desktop_and_phone_widths() {
 
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
+    let db_url = format!("sqlite://{}", dir.path().join("dash.db").display());
+    seed_report(&db_url).await;
     let env = [
-        ("PLASMA_OPS_DATABASE_URL", format!("sqlite://{}", dir.path().join("dash.db").display())),
+        ("PLASMA_OPS_DATABASE_URL", db_url.clone()),
         ("PLASMA_OPS_GITHUB_API_URL", hub.url()),
         ("PLASMA_OPS_GITHUB_TOKEN", "browser-test-github-token".into()),
         ("PLASMA_OPS_SWEEP_INTERVAL", "1h".into()),
@@ -214,6 +347,7 @@ async fn the_dashboard_in_chromium_at_desktop_and_phone_widths() {
             .arg(format!("/pr/{REPO}/{fix}"))
             .arg(format!("/pr/{REPO}/{xss}"))
             .arg(&shots)
+            .arg("/report?week=2026-W49&repo=plasma-engine/plasma-engine-report")
             .kill_on_drop(true)
             .output(),
     )
@@ -226,7 +360,7 @@ async fn the_dashboard_in_chromium_at_desktop_and_phone_widths() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    for page in ["pipeline", "pull-request", "ops"] {
+    for page in ["pipeline", "pull-request", "ops", "weekly-report"] {
         for size in ["desktop", "phone"] {
             let png = shots.join(format!("{page}-{size}.png"));
             let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));

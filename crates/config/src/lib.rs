@@ -29,6 +29,7 @@ mod overrides;
 pub mod pattern;
 mod release;
 pub mod report;
+mod weekly_report;
 
 pub use adr::{AdrConfig, AdrDiscussions};
 pub use audit::*;
@@ -47,3 +48,6 @@ pub use model::*;
 pub use notifications::*;
 pub use release::*;
 pub use report::{Location, RepoFinding, RepoReport};
+pub use weekly_report::{
+    ReportConfig, StatusLimits, StatusThresholds, Weekday, WeeklyReportConfig,
+};

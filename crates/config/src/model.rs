@@ -64,6 +64,8 @@ pub struct Config {
     pub board: super::BoardConfig,
     /// ADR proposals and where they are announced (GitHub Discussions).
     pub adr: super::AdrConfig,
+    /// The weekly report: when the service posts it, and the board status thresholds.
+    pub report: super::ReportConfig,
 }
 
 /// `issue_key:` section.

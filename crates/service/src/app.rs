@@ -255,6 +255,7 @@ pub async fn start(app: Arc<App>) -> std::io::Result<Running> {
     tasks.push(tokio::spawn(crate::scheduler::run(Arc::clone(&app), stopped.clone())));
     tasks.push(tokio::spawn(crate::retention::run(Arc::clone(&app), stopped.clone())));
     tasks.push(tokio::spawn(crate::incident_check::run(Arc::clone(&app), stopped.clone())));
+    tasks.push(tokio::spawn(crate::weekly_report::run(Arc::clone(&app), stopped.clone())));
     // One notification worker per replica: Slack's pace is per webhook, and the outbox's lease
     // keeps replicas from sending a row twice.
     match crate::notifier::sender(&app) {

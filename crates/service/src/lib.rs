@@ -25,6 +25,7 @@ pub mod scheduler;
 pub mod shared_cache;
 pub mod telemetry;
 pub mod threads;
+pub mod weekly_report;
 pub mod worker;
 
 pub use app::{App, Running, start, system_clock};

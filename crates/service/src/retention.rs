@@ -100,6 +100,10 @@ pub async fn prune_once(app: &App) -> Result<(u64, u64), plasma_store::StoreErro
     ];
     for (i, (what, keep)) in windows.into_iter().enumerate() {
         let Some(keep) = keep else { continue };
+        if what == Prunable::Deliveries {
+            // The weekly report's facts outlive the deliveries they came from.
+            crate::weekly_report::harvest(app, cutoff(now, keep)).await?;
+        }
         let n = plasma_store::prune(&*app.store, what, cutoff(now, keep)).await?;
         metrics::counter!(PRUNED, "table" => what.as_str()).increment(n);
         counts[i] = n;

@@ -23,6 +23,7 @@ mod pool;
 mod postgres;
 mod queue;
 mod repo_cache;
+mod report;
 mod rows;
 mod sql;
 mod sqlite;
@@ -51,6 +52,7 @@ pub use outbox::{
 };
 pub use postgres::PgStore;
 pub use repo_cache::{ConfigEpoch, LabelClaim, RepoCacheStore};
+pub use report::ReportStore;
 pub use sqlite::SqliteStore;
 pub use types::{
     ActionRow, DeliveryRow, FailOutcome, Job, JobFilter, JobRow, NewAction, NewDelivery, Prunable,
@@ -65,7 +67,14 @@ pub use verdicts::{PrVerdictRow, STATES as VERDICT_STATES};
 /// is exclusive until it expires; a worker whose lease was lost can no longer change the job.
 #[async_trait::async_trait]
 pub trait Store:
-    DeploymentStore + RepoCacheStore + AnnouncementStore + HttpCacheStore + Send + Sync + 'static
+    DeploymentStore
+    + RepoCacheStore
+    + AnnouncementStore
+    + HttpCacheStore
+    + ReportStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Where this store keeps its data, without any password (for logs and error messages).
     fn location(&self) -> &str;

@@ -16,6 +16,7 @@
 pub mod history;
 pub mod markdown;
 pub mod pages;
+pub mod report;
 pub mod svg;
 pub mod verdict;
 
@@ -57,6 +58,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         return Router::new()
             .route("/", get(off))
             .route("/ops", get(off))
+            .route("/report", get(off))
             .route("/login", get(off))
             .route("/pr/{owner}/{repo}/{number}", get(off));
     }
@@ -64,6 +66,7 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/", get(pipeline))
         .route("/pr/{owner}/{repo}/{number}", get(pull_request))
         .route("/ops", get(ops))
+        .route("/report", get(report::page))
         .route("/login", get(login_form).post(login))
         .layer(middleware::from_fn_with_state(Arc::clone(app), guard))
 }
