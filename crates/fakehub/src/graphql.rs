@@ -117,6 +117,9 @@ pub(crate) async fn graphql(State(shared): State<Shared>, body: Bytes) -> Reply 
         "OpenIssues" => crate::projects::open_issues(&st, &req.variables, rate_limit),
         "AddProjectItem" => crate::projects::add_item(&mut st, &req.variables),
         "SetProjectItemStatus" => crate::projects::set_status(&mut st, &req.variables),
+        "CreateProjectStatusUpdate" => {
+            crate::projects::create_status_update(&mut st, &req.variables)
+        }
         "AdrDiscussions" => crate::discussions::place(&st, &req.variables, rate_limit),
         "CreateDiscussion" => crate::discussions::create(&mut st, &req.variables),
         other => json!({ "errors": [error(

@@ -58,6 +58,8 @@ pub(crate) struct ProjectRec {
     /// Option id -> name (ids stay when a name changes, as in GitHub).
     pub options: Vec<(u64, String)>,
     pub items: Vec<ItemRec>,
+    /// Status updates posted, oldest first: (status, body, start date).
+    pub status_updates: Vec<(String, String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -361,6 +363,30 @@ pub(crate) fn set_status(st: &mut FakeState, vars: &Value) -> Value {
     json!({ "data": { PATH: { "projectV2Item": { "id": item_id(i.id) } } } })
 }
 
+/// `CreateProjectStatusUpdate`: an unknown project is refused as GitHub does; the status must be
+/// one of the enum's values (GitHub refuses others before running the mutation).
+pub(crate) fn create_status_update(st: &mut FakeState, vars: &Value) -> Value {
+    const PATH: &str = "createProjectV2StatusUpdate";
+    const STATUSES: [&str; 5] = ["AT_RISK", "COMPLETE", "INACTIVE", "OFF_TRACK", "ON_TRACK"];
+    st.projects.mutations += 1;
+    let project = vars["project"].as_str().and_then(|p| parse_id(p, "PVT_kwDOfake"));
+    let status = vars["status"].as_str().unwrap_or_default().to_string();
+    if !STATUSES.contains(&status.as_str()) {
+        let message = format!(
+            "Variable $status of type ProjectV2StatusUpdateStatus! was provided invalid value ({status})"
+        );
+        return json!({ "errors": [error(&message, &[], "INVALID")] });
+    }
+    let next = st.id();
+    let Some(p) = st.projects.projects.iter_mut().find(|p| Some(p.id) == project) else {
+        return not_found("Could not resolve to a node with the global id of the project.", PATH);
+    };
+    let body = vars["body"].as_str().unwrap_or_default().to_string();
+    let start = vars["start"].as_str().unwrap_or_default().to_string();
+    p.status_updates.push((status.clone(), body, start));
+    json!({ "data": { PATH: { "statusUpdate": { "id": format!("PVTSU_kwDOfake{next}"), "status": status } } } })
+}
+
 /// `KeyedPull`: one pull request.
 pub(crate) fn pull(st: &FakeState, vars: &Value, rate_limit: Value) -> Value {
     let owner = vars["owner"].as_str().unwrap_or_default();
@@ -465,7 +491,14 @@ impl FakeHub {
         let id = st.id();
         let field_id = st.id();
         let options = project.options.iter().map(|n| (st.id(), n.clone())).collect();
-        st.projects.projects.push(ProjectRec { id, field_id, project, options, items: Vec::new() });
+        st.projects.projects.push(ProjectRec {
+            id,
+            field_id,
+            project,
+            options,
+            items: Vec::new(),
+            status_updates: Vec::new(),
+        });
         project_id(id)
     }
 
@@ -511,6 +544,15 @@ impl FakeHub {
             p.options.iter().find(|(id, _)| *id == opt).map(|(_, n)| n.clone())
         })
         .flatten()
+    }
+
+    /// The status updates posted on a project, oldest first: (status, body, start date).
+    pub fn project_status_updates(
+        &self,
+        owner: &str,
+        number: u64,
+    ) -> Vec<(String, String, String)> {
+        self.with_project(owner, number, |p| p.status_updates.clone()).unwrap_or_default()
     }
 
     /// Moves an issue's card to `column` as a person dragging it does (adds the card if missing).

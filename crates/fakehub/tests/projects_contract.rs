@@ -180,6 +180,40 @@ async fn project_answers_have_the_shape_githubs_schema_gives() {
     assert!(refused["errors"][0]["message"].as_str().unwrap().contains("option"));
     case("unknown option refused", "set_project_item_status.graphql", bad_vars, &refused);
 
+    let update_vars = json!({ "project": project, "status": "AT_RISK", "body": "W49: 2 incidents open", "start": "2026-11-30" });
+    let update = post(
+        &hub,
+        "CreateProjectStatusUpdate",
+        &document("create_project_status_update.graphql"),
+        &update_vars,
+    )
+    .await;
+    assert_eq!(update["data"]["createProjectV2StatusUpdate"]["statusUpdate"]["status"], "AT_RISK");
+    case("status update posted", "create_project_status_update.graphql", update_vars, &update);
+    assert_eq!(
+        hub.project_status_updates("plasma-engine", 3),
+        vec![(
+            "AT_RISK".to_string(),
+            "W49: 2 incidents open".to_string(),
+            "2026-11-30".to_string()
+        )]
+    );
+    let unknown = json!({ "project": "PVT_kwDOfake999999", "status": "ON_TRACK", "body": "x", "start": "2026-11-30" });
+    let refused = post(
+        &hub,
+        "CreateProjectStatusUpdate",
+        &document("create_project_status_update.graphql"),
+        &unknown,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["type"], "NOT_FOUND");
+    case(
+        "status update on an unknown project",
+        "create_project_status_update.graphql",
+        unknown,
+        &refused,
+    );
+
     hub.set_state(REPO, issue, "closed", false);
     let after = post(&hub, "BoardIssue", &document("board_issue.graphql"), &issue_vars).await;
     let i = &after["data"]["repository"]["issue"];

@@ -5,14 +5,18 @@
 //! a lease as for the sweep) writes the `weekly_report` notifications to the outbox, keyed by the
 //! week, so the notification workers send it once. Several replicas, a restart, or a late start
 //! post it once; a replica killed between the claim and the outbox write loses that week's post
-//! (the claim says so in the log), the safe side of "exactly once".
+//! (the claim says so in the log), the safe side of "exactly once". When a board is configured,
+//! the same replica then posts the week's status (`ON_TRACK`, `AT_RISK`, `OFF_TRACK`) on the
+//! project as a Projects v2 status update; a replica killed between the two loses the status
+//! update alone, which the log says.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
-use plasma_config::{Config, NotifyEvent, StatusLimits, WeeklyReportConfig};
+use plasma_config::{Config, NotifyEvent, ProjectRef, StatusLimits, WeeklyReportConfig};
+use plasma_github::ProjectLookup;
 use plasma_notify::message::{self, Message};
 use plasma_report::{IsoWeek, Report, Scope, WeekError};
 use plasma_store::{Store, StoreError, Timestamp};
@@ -168,9 +172,17 @@ pub enum Turn {
     Failed(String),
 }
 
-/// One look at `org` under `config` at `now` by `owner`: claim the week when its moment has
-/// passed, then write the report's notifications to the outbox.
-pub async fn turn(app: &App, org: &str, config: &Config, owner: &str, now: Timestamp) -> Turn {
+/// One look at `org` under `config` (read through its repository `repo`) at `now` by `owner`:
+/// claim the week when its moment has passed, then write the report's notifications to the
+/// outbox and post the week's status on the board.
+pub async fn turn(
+    app: &App,
+    org: &str,
+    repo: &str,
+    config: &Config,
+    owner: &str,
+    now: Timestamp,
+) -> Turn {
     let w = &config.report.weekly;
     if !w.enabled {
         return Turn::NotDue;
@@ -205,6 +217,11 @@ pub async fn turn(app: &App, org: &str, config: &Config, owner: &str, now: Times
     match app.store.enqueue_notifications(&rows, now).await {
         Ok(n) => {
             app.notify.notify_waiters();
+            match post_status_update(app, config, repo, &report, status).await {
+                Ok(Some(id)) => info!(%org, %week, status, update = %id, "board status posted"),
+                Ok(None) => {}
+                Err(e) => warn!(%org, %week, status, error = %e, "the board status was not posted"),
+            }
             Turn::Posted { week: week.to_string(), notifications: n, status }
         }
         Err(e) => {
@@ -212,6 +229,56 @@ pub async fn turn(app: &App, org: &str, config: &Config, owner: &str, now: Times
             Turn::Failed(e.to_string())
         }
     }
+}
+
+/// Posts the week's `status` on the configured board as a Projects v2 status update, dated by the
+/// week's first day, with the report's headline figures as its body. `Ok(None)` when no board is
+/// configured, without GitHub, or in a dry run (then the log says what would have been posted).
+pub async fn post_status_update(
+    app: &App,
+    config: &Config,
+    repo: &str,
+    report: &Report,
+    status: &str,
+) -> Result<Option<String>, String> {
+    let Some(text) = config.board.project.as_deref() else { return Ok(None) };
+    let Some(gh) = &app.github else { return Ok(None) };
+    let Some(project) = ProjectRef::parse(text) else {
+        return Err(format!(
+            "board.project `{text}` is not a project: write https://github.com/orgs/ORG/projects/N or ORG/N"
+        ));
+    };
+    let msg = message(report, status);
+    let mut body = format!("**{}**\n", msg.title);
+    for (name, value) in &msg.fields {
+        body.push_str(&format!("\n- {name}: {value}"));
+    }
+    if app.dry_run() {
+        info!(%project, status, "dry run: the board status would be posted");
+        return Ok(None);
+    }
+    let rc = gh.repo(app.installation_of(repo), repo).map_err(|e| e.to_string())?;
+    let board = match rc.project_board(&project, &config.board.status_field).await {
+        Ok(ProjectLookup::Found(b)) => b,
+        Ok(ProjectLookup::Invisible) => {
+            return Err(format!(
+                "project {project} is not visible to plasma-ops's credentials: use an organisation \
+                 project and grant the App the organisation permission Projects: read and write"
+            ));
+        }
+        Ok(ProjectLookup::NoSuchField { title }) => {
+            return Err(format!(
+                "project {project} ({title}) has no single-select field `{}`: set board.status_field",
+                config.board.status_field
+            ));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let start = report.from.get(..10).unwrap_or(&report.from);
+    rc.create_project_status_update(&board.id, status, &body, start)
+        .await
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// Keeps the report's facts of every delivery received before `before` (retention calls it
@@ -248,19 +315,23 @@ async fn organisations(app: &App) -> Vec<(String, String)> {
 }
 
 /// The organisation's configuration, read through one of its repositories (the organisation
-/// layer and that repository's base branch); the defaults without GitHub.
+/// layer and that repository's base branch); the defaults without GitHub. Read through the
+/// service's configuration cache: this runs every minute, and an absent file answers 404 with no
+/// validator, so reading GitHub each time would cost two charged calls a minute per organisation.
 async fn config_of(app: &App, repo: &str) -> Config {
     let Some(gh) = &app.github else { return Config::default() };
     let inst = app.installation_of(repo);
-    match gh.config_files(inst, repo, None, ".github/plasma.yml").await {
-        Ok((base, org)) => match crate::reconcile::policy_for(app, org.as_deref(), base.as_deref())
-        {
-            Ok(p) => p.config().clone(),
-            Err(e) => {
-                warn!(%repo, error = %e, "the configuration does not compile; no weekly report");
-                Config::default()
+    let path = plasma_github::client::DEFAULT_CONFIG_PATH;
+    match crate::repo_config::layers(app, gh, inst, repo, None, path).await {
+        Ok(layers) => {
+            match crate::reconcile::policy_for(app, layers.org.text(), layers.repo.text()) {
+                Ok(p) => p.config().clone(),
+                Err(e) => {
+                    warn!(%repo, error = %e, "the configuration does not compile; no weekly report");
+                    Config::default()
+                }
             }
-        },
+        }
         Err(e) => {
             debug!(%repo, error = %e, "cannot read the configuration for the weekly report");
             Config::default()
@@ -281,7 +352,7 @@ pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         }
         for (org, repo) in organisations(&app).await {
             let config = config_of(&app, &repo).await;
-            match turn(&app, &org, &config, &owner, app.now()).await {
+            match turn(&app, &org, &repo, &config, &owner, app.now()).await {
                 Turn::Posted { week, notifications, status } => {
                     info!(%org, %week, notifications, status, "weekly report posted to the outbox");
                 }

@@ -318,3 +318,59 @@ async fn the_sweep_puts_cards_no_webhook_told_us_about() {
     assert_eq!(env.hub.project_mutations(), before);
     env.stop().await;
 }
+
+/// The weekly report's status goes on the board as a Projects v2 status update, posted by the
+/// replica that claims the week and by no other.
+#[tokio::test]
+async fn the_weekly_status_is_posted_on_the_board_once() {
+    use plasma_service::weekly_report::{Turn, turn};
+    let mut env = Env::new("board-weekly-status").await;
+    env.hub.add_project(FakeProject::org(ORG, 3));
+    let text = "board: {project: plasma-engine/3}\nreport: {weekly: {enabled: true, day: monday, time: '09:00'}}\n";
+    let src = plasma_config::ConfigSource { name: ".github/plasma.yml", text };
+    let config = plasma_policy::compile_policy(None, Some(src)).unwrap().config().clone();
+    // Monday 2026-12-07 10:00 UTC: W49's report is due.
+    let now = 1_796_637_600_000;
+    let app = env.app();
+    let first = turn(&app, ORG, REPO, &config, "replica-a", now).await;
+    assert!(matches!(first, Turn::Posted { status: "ON_TRACK", .. }), "{first:?}");
+    let updates = env.hub.project_status_updates(ORG, 3);
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    let (status, body, start) = &updates[0];
+    assert_eq!((status.as_str(), start.as_str()), ("ON_TRACK", "2026-11-30"));
+    assert!(body.contains("Weekly report 2026-W49"), "{body}");
+    assert!(body.contains("- Status: ON_TRACK"), "{body}");
+
+    assert_eq!(turn(&app, ORG, REPO, &config, "replica-b", now + 60_000).await, Turn::Elsewhere);
+    assert_eq!(env.hub.project_status_updates(ORG, 3).len(), 1, "posted once");
+    env.stop().await;
+}
+
+/// A board the credentials cannot see does not lose the report: the notifications are written
+/// and the status update's failure is logged with what to change.
+#[tokio::test]
+async fn an_invisible_board_does_not_stop_the_weekly_report() {
+    use plasma_service::weekly_report::{Turn, post_status_update, turn};
+    let mut env = Env::new("board-weekly-invisible").await;
+    let text = "board: {project: 'https://github.com/users/alice/projects/4'}\nreport: {weekly: {enabled: true}}\n";
+    let src = plasma_config::ConfigSource { name: ".github/plasma.yml", text };
+    let config = plasma_policy::compile_policy(None, Some(src)).unwrap().config().clone();
+    let now = 1_796_637_600_000;
+    let app = env.app();
+    assert!(matches!(turn(&app, ORG, REPO, &config, "replica-a", now).await, Turn::Posted { .. }));
+    let tz = plasma_service::weekly_report::time_zone("UTC").unwrap();
+    let week = "2026-W49".parse().unwrap();
+    let report = plasma_service::weekly_report::load(
+        app.store.as_ref(),
+        plasma_report::Scope::Org(ORG.into()),
+        week,
+        &tz,
+        "UTC",
+        &[],
+    )
+    .await
+    .unwrap();
+    let err = post_status_update(&app, &config, REPO, &report, "AT_RISK").await.unwrap_err();
+    assert!(err.contains("not visible") && err.contains("Projects: read and write"), "{err}");
+    env.stop().await;
+}

@@ -125,6 +125,13 @@ pub mod ops {
         document: include_str!("../../graphql/create_discussion.graphql"),
     };
 
+    /// Posts a project status update (the weekly report's status on the board).
+    pub const CREATE_PROJECT_STATUS_UPDATE: Operation = Operation {
+        name: "CreateProjectStatusUpdate",
+        kind: OperationKind::Mutation,
+        document: include_str!("../../graphql/create_project_status_update.graphql"),
+    };
+
     /// Every operation, one per file under `crates/github/graphql/`.
     pub const ALL: &[Operation] = &[
         REVIEW_THREADS,
@@ -138,6 +145,7 @@ pub mod ops {
         KEYED_PULL,
         ADR_DISCUSSIONS,
         CREATE_DISCUSSION,
+        CREATE_PROJECT_STATUS_UPDATE,
     ];
 }
 

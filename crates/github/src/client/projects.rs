@@ -411,6 +411,35 @@ impl RepoClient {
         Ok(())
     }
 
+    /// Posts a status update on `project` (a project node id): `status` is one of GitHub's
+    /// `ProjectV2StatusUpdateStatus` values (`ON_TRACK`, `AT_RISK`, `OFF_TRACK`, ...), `start` a
+    /// date `YYYY-MM-DD`. Returns the update's node id.
+    pub async fn create_project_status_update(
+        &self,
+        project: &str,
+        status: &str,
+        body: &str,
+        start: &str,
+    ) -> Result<String, GitHubError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Data {
+            create_project_v2_status_update: Created,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Created {
+            status_update: Update,
+        }
+        #[derive(Deserialize)]
+        struct Update {
+            id: String,
+        }
+        let vars = json!({ "project": project, "status": status, "body": body, "start": start });
+        let d: Data = self.graphql(&ops::CREATE_PROJECT_STATUS_UPDATE, vars).await?;
+        Ok(d.create_project_v2_status_update.status_update.id)
+    }
+
     /// Pull request `number` of this repository as the board reads it; `None` when there is none.
     pub async fn keyed_pull(&self, number: u64) -> Result<Option<KeyedPull>, GitHubError> {
         #[derive(Deserialize)]

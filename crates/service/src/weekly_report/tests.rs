@@ -98,8 +98,8 @@ async fn two_replicas_racing_for_the_week_post_it_once() {
     let now = W50 + 10 * HOUR;
     let (a, b) = (app_on(Arc::clone(&store), now), app_on(Arc::clone(&store), now));
     let (ta, tb) = tokio::join!(
-        turn(&a, "plasma", &cfg, "replica-a", now),
-        turn(&b, "plasma", &cfg, "replica-b", now)
+        turn(&a, "plasma", "plasma/engine", &cfg, "replica-a", now),
+        turn(&b, "plasma", "plasma/engine", &cfg, "replica-b", now)
     );
     let turns = [ta, tb];
     let posted: Vec<&Turn> = turns.iter().filter(|t| matches!(t, Turn::Posted { .. })).collect();
@@ -109,8 +109,14 @@ async fn two_replicas_racing_for_the_week_post_it_once() {
         matches!(posted[0], Turn::Posted { week, notifications: 1, status: "ON_TRACK" } if week == "2026-W49")
     );
     // A restarted replica a minute later, and the next day: still once.
-    assert_eq!(turn(&a, "plasma", &cfg, "replica-c", now + 60_000).await, Turn::Elsewhere);
-    assert_eq!(turn(&b, "plasma", &cfg, "replica-a", now + 24 * HOUR).await, Turn::Elsewhere);
+    assert_eq!(
+        turn(&a, "plasma", "plasma/engine", &cfg, "replica-c", now + 60_000).await,
+        Turn::Elsewhere
+    );
+    assert_eq!(
+        turn(&b, "plasma", "plasma/engine", &cfg, "replica-a", now + 24 * HOUR).await,
+        Turn::Elsewhere
+    );
     let rows = store.notifications(NotificationFilter::All).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(
@@ -120,7 +126,10 @@ async fn two_replicas_racing_for_the_week_post_it_once() {
     assert_eq!(rows[0].target, "devops");
     // The next week is posted again, once.
     let next = now + 7 * 24 * HOUR;
-    assert!(matches!(turn(&a, "plasma", &cfg, "replica-a", next).await, Turn::Posted { .. }));
+    assert!(matches!(
+        turn(&a, "plasma", "plasma/engine", &cfg, "replica-a", next).await,
+        Turn::Posted { .. }
+    ));
     assert_eq!(store.notifications(NotificationFilter::All).await.unwrap().len(), 2);
 }
 
@@ -129,11 +138,17 @@ async fn nothing_is_posted_before_the_moment_or_when_disabled() {
     let store = plasma_store::open("sqlite::memory:").await.unwrap();
     let before = W50 + 8 * HOUR;
     let app = app_on(Arc::clone(&store), before);
-    assert_eq!(turn(&app, "plasma", &config(CONFIG), "r", before).await, Turn::NotDue);
-    assert_eq!(turn(&app, "plasma", &Config::default(), "r", W50 + 10 * HOUR).await, Turn::NotDue);
+    assert_eq!(
+        turn(&app, "plasma", "plasma/engine", &config(CONFIG), "r", before).await,
+        Turn::NotDue
+    );
+    assert_eq!(
+        turn(&app, "plasma", "plasma/engine", &Config::default(), "r", W50 + 10 * HOUR).await,
+        Turn::NotDue
+    );
     let broken = config(&CONFIG.replace("time_zone: UTC", "time_zone: Nowhere/Land"));
     assert!(
-        matches!(turn(&app, "plasma", &broken, "r", W50 + 10 * HOUR).await, Turn::Failed(e) if e.contains("Nowhere/Land"))
+        matches!(turn(&app, "plasma", "plasma/engine", &broken, "r", W50 + 10 * HOUR).await, Turn::Failed(e) if e.contains("Nowhere/Land"))
     );
     assert!(store.notifications(NotificationFilter::All).await.unwrap().is_empty());
 }
