@@ -374,7 +374,9 @@ async fn a_missing_category_or_discussions_permission_is_said_on_the_summary() {
 
     // A repository without Discussions, or one the App cannot see.
     let extra = "adr:\n  discussions: {repo: nobody/nothing}\n";
-    env.hub.set_file_content(REPO, "main", ".github/plasma.yml", &config(&dir, &url, extra));
+    // Changed the way a person changes it: a commit and its `push` webhook (the service reads
+    // `.github/plasma.yml` again only when a push touches `.github/`).
+    env.push_file(REPO, ".github/plasma.yml", &config(&dir, &url, extra)).await;
     assert_eq!(env.deliver("pull_request", "r-3", &pr_event("synchronize", n)).await, 202);
     env.settle(SETTLE).await;
     let s = summary(&env, n);
