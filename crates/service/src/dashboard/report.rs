@@ -124,4 +124,45 @@ mod tests {
             assert!(scope(&bad).is_err());
         }
     }
+
+    async fn get(query: &str) -> (StatusCode, String) {
+        let store = plasma_store::open("sqlite::memory:").await.unwrap();
+        let cfg =
+            crate::config::ServiceConfig::load(&std::collections::BTreeMap::new(), None).unwrap();
+        // Wednesday 2026-12-09 12:00 UTC: the last complete week is 2026-W49.
+        let app = App::new(cfg, store, None, Arc::new(|| 1_796_817_600_000));
+        let q: Query<ReportQuery> =
+            Query::try_from_uri(&format!("http://localhost/report?{query}").parse().unwrap())
+                .unwrap();
+        let resp = page(State(app), q, HeaderMap::new()).await;
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 22).await.unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_page_reports_the_last_complete_week_by_default() {
+        let (status, html) = get("").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("2026-W49"), "{html}");
+        assert!(html.contains("<svg"), "charts are server-side SVG");
+        assert!(!html.contains("<script"), "no JavaScript");
+        let (status, html) = get("week=2026-W48&org=plasma&tz=Europe/Berlin").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("2026-W48"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn a_bad_query_is_a_400_that_says_what_is_wrong() {
+        for (query, says) in [
+            ("week=2026-W99", "week 99"),
+            ("tz=Nowhere/Land", "Nowhere/Land"),
+            ("repo=ab", "OWNER/NAME"),
+            ("org=a/b", "organisation"),
+        ] {
+            let (status, body) = get(query).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+            assert!(body.contains(says), "{query}: {body}");
+        }
+    }
 }

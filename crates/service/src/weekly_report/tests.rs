@@ -152,3 +152,56 @@ async fn nothing_is_posted_before_the_moment_or_when_disabled() {
     );
     assert!(store.notifications(NotificationFilter::All).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_organisations_are_the_owners_of_the_configured_repositories_once_each() {
+    let store = plasma_store::open("sqlite::memory:").await.unwrap();
+    let mut cfg = ServiceConfig::load(&BTreeMap::new(), None).unwrap();
+    cfg.repositories =
+        vec!["plasma/engine".into(), "Plasma/gateway".into(), "other/tool".into(), "bare".into()];
+    let app = App::new(cfg, store, None, Arc::new(|| W50));
+    assert_eq!(
+        organisations(&app).await,
+        vec![
+            ("Plasma".to_string(), "Plasma/gateway".to_string()),
+            ("other".to_string(), "other/tool".to_string()),
+        ],
+        "one repository per organisation (any case); a name without an owner is none"
+    );
+    // Without GitHub the defaults hold: the report is off unless configured.
+    assert!(!config_of(&app, "plasma/engine").await.report.weekly.enabled);
+}
+
+#[tokio::test]
+async fn the_loop_stops_when_told() {
+    let store = plasma_store::open("sqlite::memory:").await.unwrap();
+    let app = app_on(store, W50);
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(run(app, rx));
+    tx.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), task)
+        .await
+        .expect("the loop returns once stopped")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn without_a_board_or_github_no_status_update_is_posted() {
+    let store = plasma_store::open("sqlite::memory:").await.unwrap();
+    let app = app_on(Arc::clone(&store), W50 + 10 * HOUR);
+    let tz = time_zone("UTC").unwrap();
+    let week: IsoWeek = "2026-W49".parse().unwrap();
+    let report =
+        load(store.as_ref(), Scope::Org("plasma".into()), week, &tz, "UTC", &[]).await.unwrap();
+    assert_eq!(
+        post_status_update(&app, &config(CONFIG), "plasma/engine", &report, "ON_TRACK").await,
+        Ok(None)
+    );
+    let board = config("board: {project: plasma-engine/3}\n");
+    assert_eq!(
+        post_status_update(&app, &board, "plasma/engine", &report, "ON_TRACK").await,
+        Ok(None),
+        "without GitHub"
+    );
+    assert!(time_zone("Nowhere/Land").is_err());
+}
