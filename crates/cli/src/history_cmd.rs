@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use plasma_config::finding::Finding;
 use plasma_config::report::{RepoFinding, RepoReport};
-use plasma_gitrepo::{GitRepo, RangeSpec, RefKind, SignatureStatus, verify_all};
+use plasma_gitrepo::{CommitInfo, GitRepo, RangeSpec, RefKind, SignatureStatus, verify_all};
 use plasma_history::rules::{CommitFacts, HistoryRules, SignatureFact, lint_messages};
 use plasma_policy::Policy;
 
@@ -132,41 +132,52 @@ fn repo_findings(
         None => RangeSpec::Default { main: args.main.clone() },
     };
     let range = repo.resolve_range(&spec)?;
-    let commits = repo.commits(&range)?;
-    let statuses: Vec<SignatureFact> = if args.no_verify {
-        commits
-            .iter()
-            .map(|c| {
-                if c.signature.is_some() {
-                    SignatureFact::NotChecked
-                } else {
-                    SignatureFact::Unsigned
-                }
-            })
-            .collect()
-    } else {
-        let mut opts = repo.verify_options(args.allowed_signers.clone());
-        if let Some(j) = args.jobs {
-            opts.jobs = usize::from(j);
-        }
-        verified(&commits, &opts, format).into_iter().map(fact).collect()
-    };
-    let signed = commits.iter().filter(|c| c.signature.is_some()).count();
-    eprintln!("history: {} commits of {} ({signed} signed)", commits.len(), range.label);
-
     let mut out = Vec::new();
-    for (c, sig) in commits.iter().zip(statuses) {
+    let judge = |c: &CommitInfo, signature: SignatureFact, out: &mut Vec<RepoFinding>| {
         let facts = CommitFacts {
             sha: &c.id,
             parents: c.parents.len(),
             message: &c.message,
             committer_email: &c.committer_email,
-            signature: sig,
+            signature,
         };
         for f in policy.apply_overrides(rules.check_commit(&facts)) {
             out.push(RepoFinding::from_finding(f).commit(c.id.clone()));
         }
-    }
+    };
+    let (walked, signed) = if args.no_verify {
+        // Nothing waits for the whole range: each commit is judged as the walk (on a second
+        // thread) hands it over, and none is kept.
+        let mut signed = 0;
+        let walked = repo.for_each_commit(&range, |c| -> Result<()> {
+            let fact = if c.signature.is_some() {
+                signed += 1;
+                SignatureFact::NotChecked
+            } else {
+                SignatureFact::Unsigned
+            };
+            judge(&c, fact, &mut out);
+            Ok(())
+        })?;
+        (walked, signed)
+    } else {
+        // Verification runs signatures in parallel batches, so it needs the range first.
+        let mut commits = Vec::new();
+        repo.for_each_commit(&range, |c| -> Result<()> {
+            commits.push(c);
+            Ok(())
+        })?;
+        let mut opts = repo.verify_options(args.allowed_signers.clone());
+        if let Some(j) = args.jobs {
+            opts.jobs = usize::from(j);
+        }
+        let statuses = verified(&commits, &opts, format).into_iter().map(fact);
+        for (c, sig) in commits.iter().zip(statuses) {
+            judge(c, sig, &mut out);
+        }
+        (commits.len(), commits.iter().filter(|c| c.signature.is_some()).count())
+    };
+    eprintln!("history: {walked} commits of {} ({signed} signed)", range.label);
 
     let repository = args.repo.clone().or_else(|| origin_repository(&repo));
     for r in repo.refs()? {

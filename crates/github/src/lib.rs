@@ -26,7 +26,7 @@ pub use client::{
 /// GitHub Projects (v2): the project board's reads and writes.
 pub use client::{BoardIssue, IssueCard, KeyedPull, ProjectBoard, ProjectCard, ProjectLookup};
 /// The fleet's shared second level of the conditional-request cache.
-pub use client::{SharedCache, SharedCacheError, SharedCacheFuture, SharedEntry};
+pub use client::{SharedCache, SharedCacheError, SharedCacheFuture, SharedEntry, SharedLookup};
 pub use secret::Secret;
 pub use signature::{sign, verify_signature};
 pub use to_snapshot::{Snapshot, issue_snapshot, pr_snapshot, snapshot_from_payload};

@@ -122,7 +122,8 @@ async fn another_replicas_answer_is_revalidated_and_served_after_a_304() {
     assert_eq!(pull.title, "first");
     assert_eq!(b.stats().shared_hits, 1);
     assert_eq!(b.stats().not_modified, 1);
-    // B keeps it in memory now: its next look is a 304 without asking the shared level.
+    // B keeps it in memory now: the shared level, asked again, holds the same validator and sends
+    // no body, and B's own entry makes the request conditional.
     b.repo(None, "o/r").unwrap().get_pull(1).await.unwrap();
     assert_eq!(b.stats().shared_hits, 1);
     assert_eq!(b.stats().not_modified, 2);
@@ -162,6 +163,38 @@ async fn a_change_is_read_afresh_and_replaces_the_shared_entry() {
     let entry = entries.values().next().unwrap();
     assert_eq!(entry.etag.as_deref(), Some("\"v2\""));
     assert!(String::from_utf8_lossy(&entry.body).contains("second"));
+}
+
+/// The case a per-process cache gets wrong on a fleet: B holds an older answer in memory, A has
+/// since read the new one; B must ask with A's validator (a 304, free) and not its own (a charged
+/// 200), and serve A's body.
+#[tokio::test]
+async fn a_replica_holding_an_older_answer_asks_with_the_newest_validator() {
+    let server = MockServer::start().await;
+    mount_pull(&server, "v1", "first").await;
+    let shared = Arc::new(MemShared::default());
+    let a = token_client(&server, "ghp_fleet_token", &shared);
+    let b = token_client(&server, "ghp_fleet_token", &shared);
+    a.repo(None, "o/r").unwrap().get_pull(1).await.unwrap();
+    assert_eq!(b.repo(None, "o/r").unwrap().get_pull(1).await.unwrap().title, "first");
+
+    server.reset().await;
+    mount_pull(&server, "v2", "second").await;
+    assert_eq!(a.repo(None, "o/r").unwrap().get_pull(1).await.unwrap().title, "second");
+    let before = b.stats();
+    assert_eq!(b.repo(None, "o/r").unwrap().get_pull(1).await.unwrap().title, "second");
+    let after = b.stats();
+    assert_eq!(after.not_modified - before.not_modified, 1, "B's read was a 304");
+    assert_eq!(after.shared_hits - before.shared_hits, 1, "served from A's entry");
+    assert_eq!(
+        conditional_requests(&server).await,
+        vec![Some("\"v1\"".into()), Some("\"v2\"".into())],
+        "A's read with the old validator (200), then B's with the new one (304)"
+    );
+    // B now holds the new answer itself: the next look is the same-validator path.
+    assert_eq!(b.repo(None, "o/r").unwrap().get_pull(1).await.unwrap().title, "second");
+    assert_eq!(b.stats().shared_hits, after.shared_hits);
+    assert_eq!(b.stats().not_modified, after.not_modified + 1);
 }
 
 #[tokio::test]

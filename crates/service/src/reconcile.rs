@@ -227,16 +227,12 @@ pub async fn decide_pr(
             let mut current = f.current;
             current.repo_labels = Some(listing.names);
             labels_listed_at = Some(listing.started_at);
+            // The default branch is one key whichever job reads it (the board and the weekly
+            // report read it without naming it): one read, not one per name.
             let base_ref = f.snapshot.base.name.as_str();
-            let layers = crate::repo_config::layers(
-                app,
-                gh,
-                inst,
-                repo,
-                (!base_ref.is_empty()).then_some(base_ref),
-                &fo.config_path,
-            )
-            .await?;
+            let at = (!base_ref.is_empty() && !f.base_is_default).then_some(base_ref);
+            let layers =
+                crate::repo_config::layers(app, gh, inst, repo, at, &fo.config_path).await?;
             if let crate::repo_config::ConfigFile::Unreadable(why) = &layers.repo {
                 unreadable_config = Some(why.clone());
             }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use plasma_github::{GitHubClient, SharedCache, SharedCacheFuture, SharedEntry};
-use plasma_store::{HttpCacheEntry, Store};
+use plasma_github::{GitHubClient, SharedCache, SharedCacheFuture, SharedEntry, SharedLookup};
+use plasma_store::{HttpCacheEntry, HttpCacheLookup, Store};
 
 use crate::app::Clock;
 
@@ -78,6 +78,26 @@ impl SharedCache for StoreCache {
                 next: e.next_link,
                 body: e.body,
             }))
+        })
+    }
+
+    fn get_unless<'a>(
+        &'a self,
+        key: &'a str,
+        etag: Option<&'a str>,
+        last_modified: Option<&'a str>,
+    ) -> SharedCacheFuture<'a, SharedLookup> {
+        Box::pin(async move {
+            Ok(match self.store.http_cache_unless(key, etag, last_modified).await? {
+                HttpCacheLookup::Missing => SharedLookup::Missing,
+                HttpCacheLookup::Same => SharedLookup::Same,
+                HttpCacheLookup::Entry(e) => SharedLookup::Entry(SharedEntry {
+                    etag: e.etag,
+                    last_modified: e.last_modified,
+                    next: e.next_link,
+                    body: e.body,
+                }),
+            })
         })
     }
 

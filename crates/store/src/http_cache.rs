@@ -36,6 +36,17 @@ impl HttpCacheEntry {
     }
 }
 
+/// What the cache holds under a key, beside the validators the caller holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpCacheLookup {
+    /// No entry.
+    Missing,
+    /// An entry with the caller's validators (its body is not read).
+    Same,
+    /// An entry with other validators.
+    Entry(HttpCacheEntry),
+}
+
 /// How much the cache holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HttpCacheUsage {
@@ -47,6 +58,12 @@ pub struct HttpCacheUsage {
 
 const SELECT: &str = "SELECT etag, last_modified, next_link, body FROM http_cache \
      WHERE cache_key = $1";
+/// The body only when the validators differ from the caller's (`''` standing for none: GitHub
+/// never sends an empty `ETag`), so the common case, an entry this replica read itself, costs
+/// one small row.
+const SELECT_UNLESS: &str = "SELECT etag, last_modified, next_link, \
+     CASE WHEN COALESCE(etag, '') = $2 AND COALESCE(last_modified, '') = $3 THEN NULL \
+     ELSE body END AS body FROM http_cache WHERE cache_key = $1";
 const UPSERT: &str = "INSERT INTO http_cache (cache_key, etag, last_modified, next_link, body, \
      size, stored_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
      ON CONFLICT (cache_key) DO UPDATE SET etag = excluded.etag, \
@@ -73,6 +90,15 @@ pub trait HttpCacheStore: Send + Sync {
     /// The entry under `key`, if any (reading does not mark it used: a 304 does, through
     /// [`HttpCacheStore::touch_http_cache`]).
     async fn http_cache(&self, key: &str) -> Result<Option<HttpCacheEntry>, StoreError>;
+
+    /// The entry under `key` unless its validators are `etag` and `last_modified`: then
+    /// [`HttpCacheLookup::Same`], without reading the body.
+    async fn http_cache_unless(
+        &self,
+        key: &str,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<HttpCacheLookup, StoreError>;
 
     /// Keeps `entry` under `key` (replacing what was there), used at `now`.
     async fn put_http_cache(
@@ -118,6 +144,31 @@ impl<B: Backend> HttpCacheStore for B {
             last_modified: row.opt_text("last_modified", OP)?,
             next_link: row.opt_text("next_link", OP)?,
             body: row.bytes("body", OP)?,
+        }))
+    }
+
+    async fn http_cache_unless(
+        &self,
+        key: &str,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<HttpCacheLookup, StoreError> {
+        const OP: &str = "read the shared HTTP cache";
+        let mut conn = self.read(OP).await?;
+        let params = [
+            Param::Text(key),
+            Param::Text(etag.unwrap_or_default()),
+            Param::Text(last_modified.unwrap_or_default()),
+        ];
+        let Some(row) = conn.fetch_optional(SELECT_UNLESS, &params, OP).await? else {
+            return Ok(HttpCacheLookup::Missing);
+        };
+        let Some(body) = row.opt_bytes("body", OP)? else { return Ok(HttpCacheLookup::Same) };
+        Ok(HttpCacheLookup::Entry(HttpCacheEntry {
+            etag: row.opt_text("etag", OP)?,
+            last_modified: row.opt_text("last_modified", OP)?,
+            next_link: row.opt_text("next_link", OP)?,
+            body,
         }))
     }
 

@@ -42,7 +42,7 @@ pub use deployments::{
     NewDeployment, NewDeploymentStatus,
 };
 pub use error::StoreError;
-pub use http_cache::{HttpCacheEntry, HttpCacheStore, HttpCacheUsage};
+pub use http_cache::{HttpCacheEntry, HttpCacheLookup, HttpCacheStore, HttpCacheUsage};
 pub use incidents::{IncidentEventRow, IncidentRow, NewIncidentEvent};
 pub use key::{JobKey, JobKeyError};
 pub use memory::PrMemory;

@@ -22,6 +22,8 @@ pub(crate) trait StoreRow {
     fn boolean(&self, column: &str, op: &'static str) -> Result<bool, StoreError>;
     /// A BLOB / BYTEA column.
     fn bytes(&self, column: &str, op: &'static str) -> Result<Vec<u8>, StoreError>;
+    /// A nullable BLOB / BYTEA column.
+    fn opt_bytes(&self, column: &str, op: &'static str) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 macro_rules! impl_store_row {
@@ -47,6 +49,13 @@ macro_rules! impl_store_row {
                 self.try_get(column).map_err(StoreError::db(op))
             }
             fn bytes(&self, column: &str, op: &'static str) -> Result<Vec<u8>, StoreError> {
+                self.try_get(column).map_err(StoreError::db(op))
+            }
+            fn opt_bytes(
+                &self,
+                column: &str,
+                op: &'static str,
+            ) -> Result<Option<Vec<u8>>, StoreError> {
                 self.try_get(column).map_err(StoreError::db(op))
             }
         }

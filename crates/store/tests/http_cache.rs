@@ -6,7 +6,7 @@
 
 mod support;
 
-use plasma_store::{HttpCacheEntry, HttpCacheUsage};
+use plasma_store::{HttpCacheEntry, HttpCacheLookup, HttpCacheUsage};
 use support::{Backend, T0, TestDb};
 
 macro_rules! shared_tests {
@@ -38,6 +38,7 @@ shared_tests!(
     row_bound_evicts_the_least_recently_used,
     byte_bound_evicts_the_least_recently_used,
     age_bound_deletes_entries_unused_too_long,
+    a_lookup_with_the_same_validators_reads_no_body,
 );
 
 fn entry(etag: &str, body: &[u8]) -> HttpCacheEntry {
@@ -133,4 +134,33 @@ async fn age_bound_deletes_entries_unused_too_long(db: &TestDb) {
     assert_eq!(s.prune_http_cache(100, u64::MAX, T0 + 150).await.unwrap(), 1);
     assert!(s.http_cache(&key(1, "a")).await.unwrap().is_some());
     assert!(s.http_cache(&key(1, "b")).await.unwrap().is_none());
+}
+
+/// The lookup before every conditional request: the body comes back only when the validators
+/// differ from the caller's (another replica read the URL since), and `Missing` when none is kept.
+async fn a_lookup_with_the_same_validators_reads_no_body(db: &TestDb) {
+    let store = db.open().await;
+    let k = key(1, URL);
+    assert_eq!(store.http_cache_unless(&k, None, None).await.unwrap(), HttpCacheLookup::Missing);
+    store.put_http_cache(&k, &entry("v1", b"first"), T0).await.unwrap();
+    let same = store.http_cache_unless(&k, Some("\"v1\""), None).await.unwrap();
+    assert_eq!(same, HttpCacheLookup::Same);
+    // An older validator, or none, gets the entry with its body.
+    for held in [Some("\"v0\""), None] {
+        let got = store.http_cache_unless(&k, held, None).await.unwrap();
+        assert_eq!(got, HttpCacheLookup::Entry(entry("v1", b"first")), "{held:?}");
+    }
+    // Last-Modified counts too: the same ETag with another date is another answer.
+    let dated = HttpCacheEntry {
+        last_modified: Some("Sat, 05 Dec 2026 10:00:00 GMT".into()),
+        ..entry("v2", b"")
+    };
+    store.put_http_cache(&k, &dated, T0 + 1).await.unwrap();
+    let got = store.http_cache_unless(&k, Some("\"v2\""), None).await.unwrap();
+    assert_eq!(got, HttpCacheLookup::Entry(dated.clone()), "an empty body is still a body");
+    let same = store
+        .http_cache_unless(&k, Some("\"v2\""), Some("Sat, 05 Dec 2026 10:00:00 GMT"))
+        .await
+        .unwrap();
+    assert_eq!(same, HttpCacheLookup::Same);
 }

@@ -3,8 +3,9 @@
 //! reuse the body on `304 Not Modified` (which GitHub does not charge against the rate limit).
 //!
 //! Two levels: [`EtagCache`] in this process, and optionally a [`SharedCache`] every replica of
-//! the service shares (the store), consulted when this process has not seen the URL. Neither is
-//! ever an answer on its own: an entry only makes the request conditional, and its body is used
+//! the service shares (the store), consulted before every conditional request: another replica
+//! may have read the URL since this process did, and only the newest validator earns a 304.
+//! Neither is ever an answer on its own: an entry only makes the request conditional, and its body is used
 //! only after GitHub's 304 (no time-based staleness, so nothing older than GitHub's answer).
 
 use std::collections::HashMap;
@@ -56,6 +57,17 @@ pub struct SharedEntry {
     pub body: Vec<u8>,
 }
 
+/// What the shared level holds under a key, beside what this process holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedLookup {
+    /// Nothing.
+    Missing,
+    /// An answer with the validators the caller already holds (its body is not sent again).
+    Same,
+    /// A different answer (newer, as a rule: another replica read the URL since).
+    Entry(SharedEntry),
+}
+
 /// What a shared-cache operation failed with; the client logs it and goes to GitHub.
 pub type SharedCacheError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -72,6 +84,27 @@ pub type SharedCacheFuture<'a, T> =
 pub trait SharedCache: Send + Sync {
     /// The entry under `key`.
     fn get<'a>(&'a self, key: &'a str) -> SharedCacheFuture<'a, Option<SharedEntry>>;
+    /// The entry under `key` unless it carries the validators `etag` and `last_modified` (those of
+    /// the answer the caller holds): then [`SharedLookup::Same`], without the body. A level that
+    /// can compare where it keeps the entries overrides this to spare sending the body.
+    fn get_unless<'a>(
+        &'a self,
+        key: &'a str,
+        etag: Option<&'a str>,
+        last_modified: Option<&'a str>,
+    ) -> SharedCacheFuture<'a, SharedLookup> {
+        Box::pin(async move {
+            Ok(match self.get(key).await? {
+                None => SharedLookup::Missing,
+                Some(e)
+                    if e.etag.as_deref() == etag && e.last_modified.as_deref() == last_modified =>
+                {
+                    SharedLookup::Same
+                }
+                Some(e) => SharedLookup::Entry(e),
+            })
+        })
+    }
     /// Keeps `entry` under `key`, replacing what was there (GitHub answered 200).
     fn put<'a>(&'a self, key: &'a str, entry: &'a SharedEntry) -> SharedCacheFuture<'a, ()>;
     /// Marks `key` used (GitHub answered 304 to it); false when there is no such entry.

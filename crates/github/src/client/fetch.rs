@@ -65,6 +65,9 @@ pub struct FetchedPr {
     /// contents limit, not UTF-8, ...): the pull request gets a failing status saying so, rather
     /// than a job that fails until it is dead-lettered.
     pub base_config_error: Option<String>,
+    /// Whether the base branch is the repository's default branch (as the pull request's base
+    /// repository says), so what is read there is what a read of the default branch gets.
+    pub base_is_default: bool,
 }
 
 /// An issue as the reconciler sees it.
@@ -278,7 +281,16 @@ impl GitHubClient {
             sticky_comment: sticky,
             status,
         };
-        Ok(FetchedPr { snapshot, current, base_config, org_config, base_config_error })
+        let default_branch = pull.base.repo.as_ref().and_then(|r| r.default_branch.as_deref());
+        let base_is_default = default_branch == Some(pull.base.name.as_str());
+        Ok(FetchedPr {
+            snapshot,
+            current,
+            base_config,
+            org_config,
+            base_config_error,
+            base_is_default,
+        })
     }
 
     /// Fetches an issue for the issue rules, with plasma-ops's sticky comment on it; with

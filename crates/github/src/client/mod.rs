@@ -48,7 +48,7 @@ pub use deployments::{Compared, ComparedCommit};
 pub use discussions::{DiscussionPlace, DiscussionRef, explain as explain_discussion_error};
 pub use endpoints::{AddLabelsOutcome, CommentOutcome, LabelOutcome, RemoveOutcome, RepoClient};
 pub use error::{GitHubError, RateLimitKind};
-pub use etag::{SharedCache, SharedCacheError, SharedCacheFuture, SharedEntry};
+pub use etag::{SharedCache, SharedCacheError, SharedCacheFuture, SharedEntry, SharedLookup};
 pub use execute::{Applied, Outcome};
 pub use fetch::{
     DEFAULT_CONFIG_PATH, DEFAULT_STATUS_CONTEXT, FetchOptions, FetchedIssue, FetchedPr,
@@ -1019,26 +1019,33 @@ impl GitHubClient {
         }
     }
 
-    /// The cached answer for `key`: this process's, else the shared level's (and whether it came
-    /// from there). A failing shared level counts as a miss.
+    /// The cached answer for `key` to make the request conditional with, and whether it came
+    /// from the shared level. With a shared level, that level is asked every time: another
+    /// replica may have read the URL since this process did (a comment it posted changed the
+    /// list), and this process's older validator would cost a full, charged read where the newest
+    /// earns a 304. The shared level sends the body only when its validators differ from this
+    /// process's. A failing shared level counts as a miss.
     async fn cached(&self, key: &str) -> (Option<Cached>, bool) {
-        if let Some(c) = self.inner.etags.get(key) {
-            return (Some(c), false);
-        }
-        let Some(shared) = self.inner.shared.get() else { return (None, false) };
-        match shared.get(key).await {
-            Ok(Some(entry)) => {
+        let mine = self.inner.etags.get(key);
+        let Some(shared) = self.inner.shared.get() else { return (mine, false) };
+        let (etag, modified) = match &mine {
+            Some(c) => (c.etag.as_deref(), c.last_modified.as_deref()),
+            None => (None, None),
+        };
+        match shared.get_unless(key, etag, modified).await {
+            Ok(SharedLookup::Same) => (mine, false),
+            Ok(SharedLookup::Entry(entry)) => {
                 let c = Cached::from(entry);
-                if c.has_validator() { (Some(c), true) } else { (None, false) }
+                if c.has_validator() { (Some(c), true) } else { (mine, false) }
             }
-            Ok(None) => {
+            Ok(SharedLookup::Missing) => {
                 shared_metric("miss");
-                (None, false)
+                (mine, false)
             }
             Err(e) => {
                 shared_metric("error");
                 tracing::warn!(error = %e, "shared HTTP cache unreadable; asking GitHub plainly");
-                (None, false)
+                (mine, false)
             }
         }
     }
