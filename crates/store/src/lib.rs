@@ -15,7 +15,6 @@ mod error;
 mod exec;
 mod http_cache;
 mod incidents;
-mod ingest;
 mod key;
 mod memory;
 mod outbox;

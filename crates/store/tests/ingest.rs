@@ -1,6 +1,6 @@
-//! Recording deliveries under concurrency: whatever groups the store commits them in (PostgreSQL
-//! groups concurrent deliveries into one transaction, SQLite too), each caller gets the answer the
-//! sequential path would give, each delivery id is stored once, and each key has one job that
+//! Recording deliveries under concurrency: however the store commits them (SQLite groups
+//! concurrent deliveries into one transaction, PostgreSQL commits each beside the others), each
+//! caller gets the answer the sequential path would give, each delivery id is stored once, and each key has one job that
 //! carries every delivery that triggered it. Every shared test runs against SQLite and PostgreSQL;
 //! PostgreSQL-only tests follow.
 
@@ -250,9 +250,9 @@ async fn replicas_recording_concurrently_lose_and_duplicate_nothing(db: &TestDb)
     }
 }
 
-/// A key whose job row another replica inserts after the group read it (so the group planned an
-/// insert): the group is rolled back, its delivery included, and recorded again on its own,
-/// which finds the row and coalesces into it.
+/// A key whose job row another replica inserts after this delivery read it (so it planned an
+/// insert): the insert waits for the other transaction, and the delivery coalesces into the row
+/// it committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_job_row_inserted_by_another_replica_meanwhile_is_coalesced_into() {
     let db = PgDb::create().await;
@@ -273,7 +273,7 @@ async fn postgres_a_job_row_inserted_by_another_replica_meanwhile_is_coalesced_i
             store.record_delivery(&delivery("late"), &[key("plasma/engine#40")], T0).await
         })
     };
-    // The group's insert of the same key now waits for the other transaction's outcome.
+    // Our insert of the same key now waits for the other transaction's outcome.
     loop {
         let waiting: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM pg_stat_activity \
@@ -289,8 +289,7 @@ async fn postgres_a_job_row_inserted_by_another_replica_meanwhile_is_coalesced_i
     }
     sqlx::raw_sql("COMMIT").execute(&mut other).await.unwrap();
     let outcome = recording.await.unwrap().unwrap();
-    // Recorded (the group's own insert of the delivery was rolled back with it), and coalesced
-    // into the row the other replica committed.
+    // Recorded, and coalesced into the row the other replica committed.
     assert_eq!(outcome, RecordOutcome::Recorded { job: Some(TriggerOutcome::Coalesced) });
     let j = job(store.as_ref(), "plasma/engine#40").await;
     assert_eq!(sorted(&j.causes), ["late", "sweep"]);
@@ -300,7 +299,7 @@ async fn postgres_a_job_row_inserted_by_another_replica_meanwhile_is_coalesced_i
 /// A delivery PostgreSQL refuses (a NUL character in a text column) fails alone: the others that
 /// arrived with it are recorded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_one_refused_delivery_does_not_fail_the_others_of_its_group() {
+async fn postgres_one_refused_delivery_does_not_fail_the_others_beside_it() {
     let db = TestDb::new(Backend::Postgres, "refused").await;
     let store = db.open().await;
     let mut tasks = Vec::new();

@@ -4,7 +4,6 @@
 //! read-then-write runs in a transaction that locks the job row it decides on (`FOR UPDATE`), and
 //! leasing skips rows other replicas hold (`FOR UPDATE SKIP LOCKED`).
 
-mod ingest;
 mod sql;
 
 use std::str::FromStr;
@@ -16,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use crate::error::StoreError;
-use crate::exec::{Backend, Exec};
+use crate::exec::{Backend, Commit, Exec, record_in};
 use crate::key::JobKey;
 use crate::pool::Db;
 use crate::types::{NewDelivery, RecordOutcome, Timestamp};
@@ -41,11 +40,6 @@ fn unreachable(location: String, source: sqlx::Error) -> StoreError {
 #[derive(Debug)]
 pub struct PgStore {
     db: Db<Postgres>,
-    /// Held by the caller committing a group of deliveries; the others wait for it and the next
-    /// holder commits everything that arrived meanwhile (`ingest`).
-    ingest_gate: tokio::sync::Mutex<()>,
-    /// Deliveries waiting for the next group commit.
-    waiting: std::sync::Mutex<Vec<ingest::Pending>>,
 }
 
 impl PgStore {
@@ -57,11 +51,7 @@ impl PgStore {
         let pool =
             PgPoolOptions::new().max_connections(MAX_CONNECTIONS).acquire_timeout(ACQUIRE_TIMEOUT);
         let db = Db::open(pool, options, &MIGRATOR, location, unreachable).await?;
-        Ok(PgStore {
-            db,
-            ingest_gate: tokio::sync::Mutex::new(()),
-            waiting: std::sync::Mutex::new(Vec::new()),
-        })
+        Ok(PgStore { db })
     }
 }
 
@@ -131,33 +121,15 @@ impl Backend for PgStore {
         now: Timestamp,
     ) -> Result<RecordOutcome, StoreError> {
         const OP: &str = "record a delivery";
-        // Group commit: one transaction (and one WAL flush) for every delivery waiting while the
-        // previous group committed. Each caller is answered only after its group committed.
-        let (done, answer) = tokio::sync::oneshot::channel();
-        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).push(ingest::Pending {
-            delivery: d.clone(),
-            keys: job_keys.to_vec(),
-            now,
-            done,
-        });
-        {
-            let _gate = self.ingest_gate.lock().await;
-            let group =
-                std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|e| e.into_inner()));
-            if !group.is_empty() {
-                // Spawned, so a caller that goes away (its client hung up) does not abandon the
-                // others of its group halfway.
-                let commit = tokio::spawn(ingest::commit_group(self.db.pool.clone(), group));
-                let _ = commit.await;
-            }
-        }
-        answer.await.unwrap_or_else(|_| {
-            Err(StoreError::GroupCommit {
-                op: OP,
-                detail: "the group commit was abandoned".into(),
-                unavailable: true,
-            })
-        })
+        // No group commit: PostgreSQL has real concurrent writers and already flushes the WAL of
+        // concurrent commits together, so each delivery commits in its own transaction beside the
+        // others. A group commit of concurrent deliveries in one transaction (four round trips
+        // per group) was built and measured slower on two cores: one group at a time runs on one
+        // backend while the other core waits (BENCHMARKS.md, "Ingest on PostgreSQL").
+        let mut tx = self.write(OP).await?;
+        let outcome = record_in(&mut tx, d, job_keys, now).await?;
+        tx.commit(OP).await?;
+        Ok(outcome)
     }
 
     fn db(&self) -> &Db<Postgres> {
