@@ -8,7 +8,9 @@
 //! 600) and `FLEET_RATE` (that rate per second, default 30), `FLEET_CONCURRENCY` (default 16),
 //! `FLEET_WORKERS` (reconcile workers per replica, default 4), `FLEET_LATENCY_MS` (the fake
 //! GitHub's answer time, `MIN-MAX` milliseconds, default none) and `FLEET_BIN` (another
-//! `plasma-ops` binary to run instead of this build's, for side-by-side comparisons).
+//! `plasma-ops` binary to run instead of this build's, for side-by-side comparisons);
+//! `FLEET_SERVE_PLASMA_OPS_<NAME>` sets `PLASMA_OPS_<NAME>` for every replica (e.g.
+//! `FLEET_SERVE_PLASMA_OPS_SHARED_CACHE_ENTRIES=400000`).
 //!
 //! `FLEET_MODE` picks what is measured: `full` (the default: everything below), `ingest` (only
 //! the flood's acknowledgements per second, then the drain: the ingest figure) or `busy` (a large

@@ -80,6 +80,13 @@ pub fn serve_with(url: &str, api: &str, port: u16, log: &std::path::Path, worker
         .env("PLASMA_OPS_LEASE", "3s")
         .env("PLASMA_OPS_SWEEP_INTERVAL", "1h")
         .env("PLASMA_OPS_LOG_FORMAT", "json")
+        // `FLEET_SERVE_PLASMA_OPS_X=v` in the bench's environment sets `PLASMA_OPS_X=v` for every
+        // replica (the environment is otherwise cleared, so a developer's settings never leak in).
+        .envs(std::env::vars().filter_map(|(k, v)| {
+            k.strip_prefix("FLEET_SERVE_")
+                .filter(|k| k.starts_with("PLASMA_OPS_"))
+                .map(|k| (k.to_string(), v))
+        }))
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
         .spawn()
