@@ -5,8 +5,9 @@
 //! Two levels: [`EtagCache`] in this process, and optionally a [`SharedCache`] every replica of
 //! the service shares (the store), consulted before every conditional request: another replica
 //! may have read the URL since this process did, and only the newest validator earns a 304.
-//! Neither is ever an answer on its own: an entry only makes the request conditional, and its body is used
-//! only after GitHub's 304 (no time-based staleness, so nothing older than GitHub's answer).
+//! Neither is ever an answer on its own: an entry only makes the request conditional, and its
+//! body is used only after GitHub's 304 (no time-based staleness, so nothing older than GitHub's
+//! answer).
 
 use std::collections::HashMap;
 use std::future::Future;
