@@ -6,32 +6,10 @@
 mod support;
 
 use plasma_store::{DeploymentChange, GateAnswer, GateRequest, NewDeployment, NewDeploymentStatus};
-use support::{Backend, T0, TestDb};
+use support::shared_tests;
+use support::{T0, TestDb};
 
 const REPO: &str = "plasma/engine";
-
-macro_rules! shared_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Sqlite, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Postgres, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-    };
-}
 
 shared_tests!(
     deployments_and_statuses_are_recorded_once_and_read_newest_first,

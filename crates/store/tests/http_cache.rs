@@ -7,30 +7,8 @@
 mod support;
 
 use plasma_store::{HttpCacheEntry, HttpCacheLookup, HttpCacheUsage};
-use support::{Backend, T0, TestDb};
-
-macro_rules! shared_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Sqlite, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Postgres, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-    };
-}
+use support::shared_tests;
+use support::{T0, TestDb};
 
 shared_tests!(
     entries_round_trip_are_replaced_and_seen_by_another_replica,

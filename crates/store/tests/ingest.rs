@@ -14,32 +14,10 @@ use std::time::Duration;
 use plasma_store::{
     Cause, JobFilter, JobKey, JobRow, NewDelivery, RecordOutcome, Store, TriggerOutcome,
 };
+use support::shared_tests;
 use support::{Backend, PgDb, T0, TestDb, delivery, key};
 
 const LEASE: Duration = Duration::from_secs(30);
-
-macro_rules! shared_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Sqlite, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Postgres, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-    };
-}
 
 shared_tests!(
     concurrent_deliveries_on_one_key_make_one_job_carrying_each,

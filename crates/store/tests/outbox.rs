@@ -15,33 +15,11 @@ use plasma_store::{
     OUTCOME_UNKNOWN, PrMemory, Store, StoreError,
 };
 use serde_json::json;
-use support::{Backend, T0, TestDb};
+use support::shared_tests;
+use support::{T0, TestDb};
 
 const LEASE: Duration = Duration::from_secs(60);
 const KEY: &str = "plasma/engine#12";
-
-macro_rules! shared_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Sqlite, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Postgres, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-    };
-}
 
 shared_tests!(
     a_replayed_reconcile_enqueues_nothing_new,

@@ -13,33 +13,11 @@ use plasma_store::{
     Prunable, Store,
 };
 use serde_json::json;
-use support::{Backend, T0, TestDb};
+use support::shared_tests;
+use support::{T0, TestDb};
 
 const REPO: &str = "plasma/engine";
 const HOUR: i64 = 3_600_000;
-
-macro_rules! shared_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Sqlite, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Postgres, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-    };
-}
 
 shared_tests!(the_input_comes_from_what_the_service_recorded);
 

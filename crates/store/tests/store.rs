@@ -14,37 +14,14 @@ use plasma_store::{
     TriggerOutcome, backoff_ceiling, prune,
 };
 use serde_json::json;
-use support::{Backend, PgDb, T0, TempDb, TestDb, delivery, key};
+use support::shared_tests;
+use support::{PgDb, T0, TempDb, TestDb, delivery, key};
 
 const LEASE: Duration = Duration::from_secs(30);
 const KEY: &str = "plasma/engine#12";
 
 async fn leased(store: &dyn Store, worker: &str, now: i64) -> Job {
     store.lease(worker, LEASE, now).await.unwrap().expect("a runnable job")
-}
-
-/// One `#[tokio::test]` per backend for each shared test body.
-macro_rules! shared_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Sqlite, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::TestDb::new(crate::Backend::Postgres, stringify!($name)).await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-    };
 }
 
 shared_tests!(

@@ -208,3 +208,31 @@ pub fn without_password(url: &str) -> String {
         None => url.to_owned(),
     }
 }
+
+/// Runs each named `async fn name(db: &TestDb)` of the calling test file against SQLite and
+/// against PostgreSQL: `shared_tests!(a, b)` makes `sqlite::a`, `postgres::a`, and so on.
+#[allow(unused_macros)]
+macro_rules! shared_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = crate::support::TestDb::new(crate::support::Backend::Sqlite, stringify!($name)).await;
+                    super::$name(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = crate::support::TestDb::new(crate::support::Backend::Postgres, stringify!($name)).await;
+                    super::$name(&db).await;
+                }
+            )*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use shared_tests;
