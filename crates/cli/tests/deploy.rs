@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use plasma_fakehub::{FakeCommit, FakeFile, FakeHub, FakePull};
+use plasma_fakehub::FakeHub;
 use serde_json::{Value, json};
 
 const REPO: &str = "plasma-engine/plasma-engine-gateway";
@@ -218,21 +218,7 @@ async fn every_dashboard_query_returns_series_from_a_real_prometheus_scraping_se
 
     // A pull request that passes, so its job applies labels, a status and a summary comment.
     let hub = FakeHub::start().await.unwrap();
-    let n = hub.add_pull(
-        REPO,
-        FakePull {
-            title: "[PE-12] Gateway bootstrap".into(),
-            body: Some(
-                "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact\n".into(),
-            ),
-            user: "bob".into(),
-            head_ref: "gateway/PE-12-bootstrap-fastapi".into(),
-            ..FakePull::default()
-        },
-    );
-    hub.set_files(REPO, n, vec![FakeFile::modified("app/main.py")]);
-    let head = hub.head_sha(REPO, n).unwrap();
-    hub.add_commit(REPO, n, FakeCommit::verified(&head, "Bootstrap"));
+    let n = hub.add_ready_pull(REPO);
 
     let dir = tempfile::tempdir().unwrap();
     // Where scripts/scan-secrets looks for service logs after the suite.

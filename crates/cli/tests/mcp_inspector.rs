@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use plasma_fakehub::{FakeCommit, FakeFile, FakeHub, FakePull, FakeReview};
+use plasma_fakehub::{FakeHub, FakeReview};
 use serde_json::{Value, json};
 
 const REPO: &str = "plasma-engine/plasma-engine-gateway";
@@ -93,21 +93,7 @@ async fn tool_error(target: &[String], tool: &str, args: Value, says: &str) {
 /// The fake GitHub with one pull request CodeRabbit asked changes of, touching Python.
 async fn hub() -> (FakeHub, u64) {
     let hub = FakeHub::start().await.unwrap();
-    let n = hub.add_pull(
-        REPO,
-        FakePull {
-            title: "[PE-12] Gateway bootstrap".into(),
-            body: Some(
-                "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact\n".into(),
-            ),
-            user: "bob".into(),
-            head_ref: "gateway/PE-12-bootstrap-fastapi".into(),
-            ..FakePull::default()
-        },
-    );
-    hub.set_files(REPO, n, vec![FakeFile::modified("app/main.py")]);
-    let head = hub.head_sha(REPO, n).unwrap();
-    hub.add_commit(REPO, n, FakeCommit::verified(&head, "Bootstrap"));
+    let n = hub.add_ready_pull(REPO);
     hub.add_review(REPO, n, FakeReview::new("coderabbitai[bot]", "CHANGES_REQUESTED"));
     (hub, n)
 }

@@ -23,7 +23,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::metric;
 use opentelemetry_proto::tonic::trace::v1::Span;
-use plasma_fakehub::{FakeCommit, FakeFile, FakeHub, FakePull};
+use plasma_fakehub::FakeHub;
 use prost::Message;
 
 const REPO: &str = "plasma-engine/plasma-engine-gateway";
@@ -165,21 +165,7 @@ struct Fixture {
 
 async fn fixture(name: &str) -> Fixture {
     let hub = FakeHub::start().await.unwrap();
-    let number = hub.add_pull(
-        REPO,
-        FakePull {
-            title: "[PE-12] Gateway bootstrap".into(),
-            body: Some(
-                "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact\n".into(),
-            ),
-            user: "bob".into(),
-            head_ref: "gateway/PE-12-bootstrap-fastapi".into(),
-            ..FakePull::default()
-        },
-    );
-    hub.set_files(REPO, number, vec![FakeFile::modified("app/main.py")]);
-    let head = hub.head_sha(REPO, number).unwrap();
-    hub.add_commit(REPO, number, FakeCommit::verified(&head, "Bootstrap"));
+    let number = hub.add_ready_pull(REPO);
     let dir = std::env::temp_dir().join(format!("plasma-ops-otlp-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

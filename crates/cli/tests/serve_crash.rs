@@ -6,7 +6,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use plasma_fakehub::{FakeCommit, FakeFile, FakeHub, FakePull, Fault};
+use plasma_fakehub::{FakeHub, Fault};
 
 const REPO: &str = "plasma-engine/plasma-engine-gateway";
 const SECRET: &str = "crash-test-secret";
@@ -62,21 +62,8 @@ async fn healthy(port: u16) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_between_plan_and_apply_loses_nothing_and_duplicates_nothing() {
     let hub = FakeHub::start().await.unwrap();
-    let n = hub.add_pull(
-        REPO,
-        FakePull {
-            title: "[PE-12] Gateway bootstrap".into(),
-            body: Some(
-                "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact\n".into(),
-            ),
-            user: "bob".into(),
-            head_ref: "gateway/PE-12-bootstrap-fastapi".into(),
-            ..FakePull::default()
-        },
-    );
-    hub.set_files(REPO, n, vec![FakeFile::modified("app/main.py")]);
+    let n = hub.add_ready_pull(REPO);
     let head = hub.head_sha(REPO, n).unwrap();
-    hub.add_commit(REPO, n, FakeCommit::verified(&head, "Bootstrap"));
     // The first comment write hangs: the process is killed while its plan is half applied.
     let comments = format!("/repos/{REPO}/issues/{n}/comments");
     hub.inject(Fault::Stall { method: "POST".into(), route: comments, millis: 120_000, times: 1 });

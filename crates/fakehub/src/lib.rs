@@ -322,6 +322,31 @@ impl FakeHub {
         }
     }
 
+    /// Adds the pull request every rule of the default policy passes (the Plasma Engine example:
+    /// `[PE-12] Gateway bootstrap` from `bob` on `gateway/PE-12-bootstrap-fastapi`, the whole
+    /// checklist ticked, `app/main.py` changed, one verified commit) and returns its number; tests
+    /// then add the one fact they are about.
+    pub fn add_ready_pull(&self, full_name: &str) -> u64 {
+        let number = self.add_pull(
+            full_name,
+            FakePull {
+                title: "[PE-12] Gateway bootstrap".into(),
+                body: Some(
+                    "- [x] Tests run\n- [x] Lint pass\n- [x] Docs updated\n- [x] ADR impact\n"
+                        .into(),
+                ),
+                user: "bob".into(),
+                head_ref: "gateway/PE-12-bootstrap-fastapi".into(),
+                ..FakePull::default()
+            },
+        );
+        self.set_files(full_name, number, vec![FakeFile::modified("app/main.py")]);
+        if let Some(head) = self.head_sha(full_name, number) {
+            self.add_commit(full_name, number, FakeCommit::verified(&head, "Bootstrap"));
+        }
+        number
+    }
+
     /// The head SHA of a pull request.
     pub fn head_sha(&self, full_name: &str, number: u64) -> Option<String> {
         self.inner.shared.lock().pull_mut(full_name, number).ok().map(|p| p.head_sha.clone())
